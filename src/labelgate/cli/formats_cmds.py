@@ -1,0 +1,138 @@
+"""``labelgate convert | formats | detect | validate | stats``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from labelgate.cli._render import console, emit_json, fail
+from labelgate.core import LabelgateError
+from labelgate.core.checks import dataset_stats, validate_dataset
+
+
+def _read(path: Path, fmt: str | None, images: Path | None = None):  # type: ignore[no-untyped-def]
+    from labelgate import formats
+
+    options = {"images": images} if images else {}
+    with console.status(f"reading {path}", spinner="dots"):
+        return formats.read(path, fmt, **options)
+
+
+def convert(
+    src: Annotated[Path, typer.Argument(help="Dataset to read (file or directory).")],
+    dst: Annotated[Path, typer.Argument(help="Where to write.")],
+    to: Annotated[str, typer.Option("--to", help="Target format (see `labelgate formats`).")],
+    from_: Annotated[str | None, typer.Option("--from", help="Source format; detected when omitted.")] = None,
+    images: Annotated[Path | None, typer.Option(help="Image directory, for formats that need image sizes or pixels.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the conversion report as JSON here.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Convert a dataset between formats, reporting exactly what the target could not hold."""
+    from labelgate import formats
+    from labelgate.formats._io import atomic_file
+
+    try:
+        ds = _read(src, from_, images)
+        options = {"images": images} if images else {}
+        with console.status(f"writing {to} to {dst}", spinner="dots"):
+            rep = formats.write(ds, dst, to, **options)
+    except LabelgateError as e:
+        fail(str(e))
+    if report:
+        import orjson
+
+        with atomic_file(report) as fh:
+            fh.write(orjson.dumps(rep.to_dict(), option=orjson.OPT_INDENT_2))
+    if json_out:
+        emit_json(rep.to_dict())
+    else:
+        console.print(rep.summary(), highlight=False)
+
+
+def list_formats(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the codecs and what each can hold."""
+    from labelgate import formats
+
+    codecs = formats.all_codecs()
+    if json_out:
+        emit_json({c.name: {"description": c.description, **c.capabilities.to_dict()} for c in codecs})
+        return
+    table = Table("format", "geometries", "per item", "description")
+    for c in codecs:
+        caps = c.capabilities.to_dict()
+        table.add_row(c.name, ", ".join(caps["geometries"]), str(caps["annotations_per_item"]), c.description)  # type: ignore[arg-type]
+    console.print(table)
+
+
+def detect_cmd(path: Path) -> None:
+    """Print the format of a dataset path."""
+    from labelgate import formats
+
+    try:
+        console.print(formats.detect(path), highlight=False)
+    except LabelgateError as e:
+        fail(str(e))
+
+
+def validate(
+    path: Path,
+    from_: Annotated[str | None, typer.Option("--from")] = None,
+    images: Annotated[Path | None, typer.Option(help="Check that media exist under this directory.")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Check a dataset: out-of-bounds or degenerate boxes, invalid polygons, duplicate ids,
+    unknown classes, missing media. Exits 1 when any error is found."""
+    try:
+        ds = _read(path, from_, images)
+    except LabelgateError as e:
+        fail(str(e))
+    root = images if images else (path if path.is_dir() else path.parent)
+
+    def exists(media: str) -> bool:
+        p = Path(media)
+        return p.exists() if p.is_absolute() else (root / p).exists() or (root / p.name).exists()
+
+    findings = validate_dataset(ds, exists)
+    errors = [f for f in findings if f.severity == "error"]
+    if json_out:
+        emit_json({"items": len(ds.items), "regions": ds.region_count, "errors": len(errors),
+                   "findings": [f.to_dict() for f in findings]})
+    else:
+        for f in findings[:200]:
+            colour = "red" if f.severity == "error" else "yellow"
+            console.print(f"[{colour}]{f.severity}[/] {f.code} {f.where}: {f.message}", highlight=False)
+        if len(findings) > 200:
+            console.print(f"... and {len(findings) - 200} more (use --json for all)")
+        console.print(f"{len(ds.items)} items, {ds.region_count} regions: {len(errors)} errors, "
+                      f"{len(findings) - len(errors)} warnings", highlight=False)
+    if errors:
+        raise typer.Exit(1)
+
+
+def stats(
+    path: Path,
+    from_: Annotated[str | None, typer.Option("--from")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Per-class counts, objects per item, box size distribution, class balance."""
+    try:
+        ds = _read(path, from_)
+    except LabelgateError as e:
+        fail(str(e))
+    s = dataset_stats(ds)
+    if json_out:
+        emit_json(s)
+        return
+    console.print(f"{s['items']} items, {s['annotations']} annotations, {s['regions']} regions, {s['tracks']} tracks")
+    table = Table("class", "count", "share")
+    for name, count in s["classes"].items():
+        table.add_row(name, str(count), f"{s['class_share'][name]:.1%}")
+    console.print(table)
+    for key in ("objects_per_item", "box_width", "box_height"):
+        d = s[key]
+        if d:
+            console.print(f"{key}: " + ", ".join(f"{k}={v:.1f}" for k, v in d.items()))
+    console.print(f"box sizes (COCO): {s['box_size_coco']}; balance: {s['class_balance']}")

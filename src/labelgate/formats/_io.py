@@ -1,0 +1,109 @@
+"""File helpers every codec shares: atomic output, strict decoding, safe XML and JSON parsing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from labelgate.core.errors import FormatError
+
+__all__ = ["atomic_dir", "atomic_file", "load_json", "parse_xml", "read_text"]
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, mode: str = "wb") -> Iterator[Any]:
+    """Write to a temporary file beside ``path`` and rename it into place only on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: Path) -> Iterator[Path]:
+    """Build a directory under a temporary name beside ``path``; on success merge it into
+    ``path`` (created if missing), file by file with renames; on failure remove it whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
+        if not path.exists():
+            os.replace(tmp, path)
+            return
+        for src in sorted(tmp.rglob("*")):
+            rel = src.relative_to(tmp)
+            dst = path / rel
+            if src.is_dir():
+                dst.mkdir(parents=True, exist_ok=True)
+            else:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_text(path: Path) -> str:
+    """UTF-8 text (a BOM is allowed); an error names the file, line and column of a bad byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise FormatError(
+            f"not valid UTF-8 (byte 0x{data[e.start]:02x}); re-save the file as UTF-8",
+            path=path,
+            where=f"line {line}, column {col}",
+        ) from None
+
+
+def load_json(path: Path) -> Any:
+    """Parse a JSON file with orjson; errors name the file, line and column."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise FormatError(f"cannot read: {e.strerror}", path=path) from None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        if "utf-8" in str(e).lower() or "surrogate" in str(e).lower():
+            read_text(path)
+        raise FormatError(f"malformed JSON: {e.msg}", path=path, where=f"line {e.lineno}, column {e.colno}") from None
+
+
+def parse_xml(path: Path) -> Any:
+    """Parse XML with defusedxml (entity expansion, external entities and DTDs are refused)."""
+    import xml.etree.ElementTree as ET
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import parse
+
+    try:
+        return parse(str(path), forbid_dtd=True)
+    except DefusedXmlException as e:
+        raise FormatError(
+            f"unsafe XML refused ({type(e).__name__}): DTDs and entities are not allowed", path=path
+        ) from None
+    except ET.ParseError as e:
+        line, col = e.position
+        raise FormatError(f"malformed XML: {e}", path=path, where=f"line {line}, column {col + 1}") from None
+    except OSError as e:
+        raise FormatError(f"cannot read: {e.strerror}", path=path) from None

@@ -1,0 +1,1 @@
+"""Generated sample data with known truth (no downloads)."""

@@ -1,0 +1,28 @@
+"""Suite-wide fixtures: where the interop fixtures live, and whether missing services may skip."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+INTEROP = ROOT.parent / "shared" / "data" / "interop"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_or_skip(condition: bool, reason: str) -> None:
+    """Skip when ``condition`` is false, except in CI, where the test fails instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def interop() -> Path:
+    """``../shared/data/interop`` (fixtures written by Datumaro's tools)."""
+    require_or_skip(INTEROP.is_dir(), f"interop fixtures not found at {INTEROP}")
+    return INTEROP
