@@ -6,6 +6,7 @@ import typer
 
 from labelgate import __version__
 from labelgate.cli import demo, formats_cmds
+from labelgate.cli.qa import qa_app
 
 app = typer.Typer(name="labelgate", help="Labelgate: annotation with quality you can prove.", no_args_is_help=True)
 
@@ -15,6 +16,7 @@ app.command("detect")(formats_cmds.detect_cmd)
 app.command("validate")(formats_cmds.validate)
 app.command("stats")(formats_cmds.stats)
 app.command("demo")(demo.demo)
+app.add_typer(qa_app)
 
 
 def _version(value: bool) -> None:
