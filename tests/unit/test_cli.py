@@ -1,0 +1,97 @@
+"""The format commands of the CLI, end to end through typer, on the native format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from labelgate import formats
+from labelgate.cli import app
+from labelgate.core import Annotation, Box, Dataset, Item, LabelSchema, Region
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def native_file(tmp_path: Path) -> Path:
+    ds = Dataset(
+        [Item("a", width=10, height=10, media="a.jpg"), Item("b", width=10, height=10)],
+        [Annotation("a", [Region(Box(0, 0, 4, 4), "cat", id=1), Region(Box(2, 2, 30, 4), "cat", id=2)]),
+         Annotation("b", [Region(Box(0, 0, 5, 5), "dog", id=3)])],
+        LabelSchema.from_names(["cat", "dog"]),
+    )
+    path = tmp_path / "in.json"
+    formats.write(ds, path, "native")
+    return path
+
+
+def test_detect_and_formats(native_file: Path) -> None:
+    r = runner.invoke(app, ["detect", str(native_file)])
+    assert r.exit_code == 0 and r.stdout.strip() == "native"
+    r = runner.invoke(app, ["formats", "--json"])
+    assert r.exit_code == 0
+    assert "native" in json.loads(r.stdout)
+
+
+def test_detect_unknown_path_fails_clearly(tmp_path: Path) -> None:
+    p = tmp_path / "x.unknown"
+    p.write_text("hello")
+    r = runner.invoke(app, ["detect", str(p)])
+    assert r.exit_code == 1
+    assert "no known format" in r.stderr
+
+
+def test_convert_writes_report(native_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    rep = tmp_path / "report.json"
+    r = runner.invoke(app, ["convert", str(native_file), str(out), "--to", "native", "--report", str(rep), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(rep.read_text())["lossless"] is True
+    assert formats.read(out) == formats.read(native_file)
+
+
+def test_convert_bad_input_exits_nonzero_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"labelgate": 1, "items": [')
+    out = tmp_path / "out.json"
+    r = runner.invoke(app, ["convert", str(bad), str(out), "--to", "native", "--from", "native"])
+    assert r.exit_code == 1
+    assert "malformed JSON" in r.stderr and "line 1" in r.stderr
+    assert not out.exists()
+
+
+def test_validate_reports_and_fails(native_file: Path) -> None:
+    r = runner.invoke(app, ["validate", str(native_file), "--json"])
+    assert r.exit_code == 1
+    found = json.loads(r.stdout)
+    codes = {f["code"] for f in found["findings"]}
+    assert codes == {"geometry.out_of_bounds", "media.missing"}
+
+
+def test_stats_json(native_file: Path) -> None:
+    r = runner.invoke(app, ["stats", str(native_file), "--json"])
+    assert r.exit_code == 0
+    s = json.loads(r.stdout)
+    assert s["classes"] == {"cat": 2, "dog": 1}
+    assert s["regions"] == 3
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    import typer.main
+
+    import click
+
+    def walk(group: click.Group, prefix: str) -> list[str]:
+        out = []
+        for name, cmd in group.commands.items():
+            full = f"{prefix} {name}"
+            out.extend(walk(cmd, full) if isinstance(cmd, click.Group) else [full])
+        return out
+
+    missing = [c for c in walk(typer.main.get_group(app), "labelgate") if c not in readme]
+    assert not missing, f"commands not documented in README.md: {missing}"
