@@ -1,0 +1,406 @@
+"""Spatial agreement between annotators who labelled the same items.
+
+For each item both annotators saw, their objects are matched one-to-one (see
+:mod:`labelgate.quality.matching`; class-agnostic by default). Every object then falls in one
+of four outcomes, and these feed every score:
+
+- matched with the same label (an agreement), or with another label (``label_mismatch``);
+- in ``a`` and unmatched (``missing`` from ``b``), or in ``b`` and unmatched (``extra``);
+- a match whose IoU is below ``low_overlap`` is also listed as a ``low_overlap`` conflict.
+
+Scores of a pair: label-aware F1 ``2 * same-label matches / (|a| + |b|)``, class-agnostic F1
+``2 * matches / (|a| + |b|)``, mean IoU of the matches, and Cohen's kappa over all objects with
+an extra *empty* category for an unmatched side (a missing object is the pair (label, empty)).
+When observed agreement is perfect, kappa is 1 (also in the degenerate one-category case, where
+the textbook formula is 0/0).
+
+Three or more annotators: the mean of the pairwise scores, and Krippendorff's alpha (nominal)
+over object clusters from :func:`~labelgate.quality.matching.cluster`; an annotator who saw the
+item but drew nothing in a cluster contributes the empty category, one who did not see the item
+contributes nothing (a missing value).
+
+Objects are grouped per item into two families compared separately: area shapes (boxes,
+rotated boxes, polygons, masks) and keypoints (OKS, sigmas from the label's skeleton).
+Polylines, text spans and classifications are not spatial objects and are counted as skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from labelgate.core import Box, Dataset, Keypoints, Mask, MultiPolygon, Polygon, QualityError, Region, RotatedBox
+from labelgate.quality.iou import Method, iou_matrix
+from labelgate.quality.matching import Scheme, cluster, match
+
+__all__ = [
+    "Conflict",
+    "cohen_kappa",
+    "nominal_alpha",
+    "MultiAgreement",
+    "PairAccumulator",
+    "PairAgreement",
+    "by_annotator",
+    "compare",
+    "spatial_agreement",
+]
+
+ItemRegions = Mapping[str, Sequence[Region]]
+_AREA = (Box, RotatedBox, Polygon, MultiPolygon, Mask)
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """One disagreement on an item. ``a``/``b`` index the item's objects of each side."""
+
+    item_id: str
+    kind: str
+    a: int | None
+    b: int | None
+    label_a: str | None
+    label_b: str | None
+    iou: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "kind": self.kind, "a": self.a, "b": self.b,
+                "label_a": self.label_a, "label_b": self.label_b, "iou": self.iou}
+
+
+@dataclass(frozen=True)
+class PairAgreement:
+    """Agreement of annotator ``annotators[1]`` with ``annotators[0]`` (all scores symmetric)."""
+
+    annotators: tuple[str, str]
+    items: int
+    n_a: int
+    n_b: int
+    matched: int
+    agreed: int
+    label_mismatch: int
+    missing: int
+    extra: int
+    low_overlap: int
+    mean_iou: float
+    f1: float
+    f1_class_agnostic: float
+    kappa: float
+    labels: list[str]
+    confusion: npt.NDArray[np.int64]
+    per_class: dict[str, dict[str, float]]
+    conflicts: list[Conflict] = field(repr=False)
+    skipped: int = 0
+
+    def to_dict(self, conflicts: bool = True) -> dict[str, Any]:
+        d: dict[str, Any] = {k: getattr(self, k) for k in (
+            "items", "n_a", "n_b", "matched", "agreed", "label_mismatch", "missing", "extra",
+            "low_overlap", "mean_iou", "f1", "f1_class_agnostic", "kappa", "labels", "per_class", "skipped")}
+        d["annotators"] = list(self.annotators)
+        d["confusion"] = self.confusion.tolist()
+        if conflicts:
+            d["conflicts"] = [c.to_dict() for c in self.conflicts]
+        return d
+
+
+def _family(r: Region) -> str | None:
+    if isinstance(r.geometry, _AREA):
+        return "area"
+    if isinstance(r.geometry, Keypoints):
+        return "keypoints"
+    return None
+
+
+def _nan_mean(x: npt.NDArray[np.float64]) -> float:
+    return float(x.mean()) if x.size else float("nan")
+
+
+class PairAccumulator:
+    """Streams items of two annotators; :meth:`compute` returns the :class:`PairAgreement`.
+
+    Each outcome is stored as one row: item, object index on each side (-1: none), labels,
+    IoU; every score is computed from these rows at the end.
+    """
+
+    def __init__(self, iou_threshold: float = 0.5, *, scheme: Scheme = "agnostic", low_overlap: float = 0.8,
+                 method: Method = "exact", sigmas: Mapping[str, Sequence[float]] | None = None,
+                 annotators: tuple[str, str] = ("a", "b")) -> None:
+        self.threshold = iou_threshold
+        self.scheme: Scheme = scheme
+        self.low_overlap = low_overlap
+        self.method: Method = method
+        self.sigmas = dict(sigmas or {})
+        self.annotators = annotators
+        self.items: list[str] = []
+        self.skipped = 0
+        self._rows: list[tuple[int, int, int, str | None, str | None, float]] = []
+
+    def update(self, item_id: str, a: Sequence[Region], b: Sequence[Region],
+               size: tuple[int, int] | None = None) -> None:
+        """Add one item: ``a`` and ``b`` are the two annotators' regions on it."""
+        k = len(self.items)
+        self.items.append(item_id)
+        fa = [_family(r) for r in a]
+        fb = [_family(r) for r in b]
+        self.skipped += fa.count(None) + fb.count(None)
+        for fam in ("area", "keypoints"):
+            ia = [i for i, f in enumerate(fa) if f == fam]
+            ib = [i for i, f in enumerate(fb) if f == fam]
+            if ia or ib:
+                self._match(k, [a[i] for i in ia], [b[i] for i in ib], np.asarray(ia), np.asarray(ib), size)
+
+    def _sigmas(self, regs: Sequence[Region]) -> Sequence[float] | None:
+        for r in regs:
+            s = self.sigmas.get(r.label)
+            if s is not None:
+                return s
+        return None
+
+    def _match(self, k: int, ra: Sequence[Region], rb: Sequence[Region], ia: npt.NDArray[Any],
+               ib: npt.NDArray[Any], size: tuple[int, int] | None) -> None:
+        la = [r.label for r in ra]
+        lb = [r.label for r in rb]
+        sig = self._sigmas([*ra, *rb]) if ra and isinstance(ra[0].geometry, Keypoints) else None
+        m = iou_matrix([r.geometry for r in ra], [r.geometry for r in rb], method=self.method, size=size, sigmas=sig)
+        mt = match(m, self.threshold, labels_a=la, labels_b=lb, scheme=self.scheme)
+        rows = self._rows
+        for i, j, v in zip(mt.a.tolist(), mt.b.tolist(), mt.iou.tolist(), strict=True):
+            rows.append((k, int(ia[i]), int(ib[j]), la[i], lb[j], v))
+        for i in mt.unmatched_a.tolist():
+            rows.append((k, int(ia[i]), -1, la[i], None, float("nan")))
+        for j in mt.unmatched_b.tolist():
+            rows.append((k, -1, int(ib[j]), None, lb[j], float("nan")))
+
+    def compute(self) -> PairAgreement:
+        rows = self._rows
+        la = [r[3] for r in rows]
+        lb = [r[4] for r in rows]
+        iou = np.asarray([r[5] for r in rows], dtype=np.float64)
+        labels = sorted({x for x in (*la, *lb) if x is not None})
+        index = {n: i for i, n in enumerate(labels)}
+        empty = len(labels)
+        ca = np.asarray([empty if x is None else index[x] for x in la], dtype=np.intp)
+        cb = np.asarray([empty if x is None else index[x] for x in lb], dtype=np.intp)
+        conf = np.zeros((empty + 1, empty + 1), dtype=np.int64)
+        np.add.at(conf, (ca, cb), 1)
+        is_m = (ca != empty) & (cb != empty)
+        n_a, n_b = int((ca != empty).sum()), int((cb != empty).sum())
+        matched, agreed = int(is_m.sum()), int(np.trace(conf[:empty, :empty]))
+        low = is_m & (iou < self.low_overlap)
+        denom = n_a + n_b
+        return PairAgreement(
+            annotators=self.annotators, items=len(self.items), n_a=n_a, n_b=n_b,
+            matched=matched, agreed=agreed, label_mismatch=matched - agreed,
+            missing=n_a - matched, extra=n_b - matched, low_overlap=int(low.sum()),
+            mean_iou=_nan_mean(iou[is_m]),
+            f1=2 * agreed / denom if denom else 1.0,
+            f1_class_agnostic=2 * matched / denom if denom else 1.0,
+            kappa=cohen_kappa(conf) if denom else 1.0,
+            labels=labels, confusion=conf, per_class=_per_class(conf, labels),
+            conflicts=self._conflicts(ca, cb, iou, empty, low), skipped=self.skipped,
+        )
+
+    def _conflicts(self, ca: npt.NDArray[np.intp], cb: npt.NDArray[np.intp], iou: npt.NDArray[np.float64],
+                   empty: int, low: npt.NDArray[np.bool_]) -> list[Conflict]:
+        out = []
+        for n, (k, i, j, x, y, v) in enumerate(self._rows):
+            item = self.items[k]
+            if ca[n] == empty:
+                out.append(Conflict(item, "extra", None, j, None, y, None))
+            elif cb[n] == empty:
+                out.append(Conflict(item, "missing", i, None, x, None, None))
+            else:
+                if ca[n] != cb[n]:
+                    out.append(Conflict(item, "label_mismatch", i, j, x, y, v))
+                if low[n]:
+                    out.append(Conflict(item, "low_overlap", i, j, x, y, v))
+        return out
+
+
+def _per_class(conf: npt.NDArray[np.int64], labels: list[str]) -> dict[str, dict[str, float]]:
+    """Per label: objects on each side, same-label matches, and label-aware F1."""
+    out: dict[str, dict[str, float]] = {}
+    for i, name in enumerate(labels):
+        na, nb, tp = int(conf[i].sum()), int(conf[:, i].sum()), int(conf[i, i])
+        out[name] = {"n_a": na, "n_b": nb, "agreed": tp, "f1": 2 * tp / (na + nb) if na + nb else 1.0}
+    return out
+
+
+def by_annotator(dataset: Dataset) -> dict[str, dict[str, list[Region]]]:
+    """``{annotator: {item_id: regions}}``; the annotator is ``provenance.author`` (else the
+    model name, else ``"unknown"``). An item present in an annotator's map was seen by them."""
+    out: dict[str, dict[str, list[Region]]] = {}
+    for ann in dataset.annotations:
+        p = ann.provenance
+        who = p.author or p.model or "unknown"
+        out.setdefault(who, {}).setdefault(ann.item_id, []).extend(ann.regions)
+    return out
+
+
+def _as_items(x: Dataset | ItemRegions) -> dict[str, Sequence[Region]]:
+    if isinstance(x, Dataset):
+        out: dict[str, list[Region]] = {k: [] for k in x.items}
+        for ann in x.annotations:
+            out[ann.item_id].extend(ann.regions)
+        return dict(out)
+    return dict(x)
+
+
+def _skeleton_sigmas(datasets: Iterable[Dataset | ItemRegions]) -> dict[str, Sequence[float]]:
+    out: dict[str, Sequence[float]] = {}
+    for d in datasets:
+        if isinstance(d, Dataset):
+            for c in d.schema.classes:
+                if c.skeleton is not None and c.skeleton.sigmas is not None:
+                    out.setdefault(c.name, c.skeleton.sigmas)
+    return out
+
+
+def _sizes(datasets: Iterable[Dataset | ItemRegions]) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for d in datasets:
+        if isinstance(d, Dataset):
+            for it in d.items.values():
+                if it.size is not None:
+                    out.setdefault(it.id, it.size)
+    return out
+
+
+def compare(a: Dataset | ItemRegions, b: Dataset | ItemRegions, *, iou_threshold: float = 0.5,
+            scheme: Scheme = "agnostic", low_overlap: float = 0.8, method: Method = "exact",
+            annotators: tuple[str, str] = ("a", "b")) -> PairAgreement:
+    """Compare two annotators on the items both have (a Dataset's items without annotations
+    count as seen and empty). Items that only one side has are ignored."""
+    ia, ib = _as_items(a), _as_items(b)
+    acc = PairAccumulator(iou_threshold, scheme=scheme, low_overlap=low_overlap, method=method,
+                          sigmas=_skeleton_sigmas((a, b)), annotators=annotators)
+    sizes = _sizes((a, b))
+    for item in ia:
+        if item in ib:
+            acc.update(item, ia[item], ib[item], sizes.get(item))
+    return acc.compute()
+
+
+@dataclass(frozen=True)
+class MultiAgreement:
+    """Agreement among several annotators: every pair, their means, and alpha over clusters."""
+
+    annotators: list[str]
+    pairs: list[PairAgreement]
+    mean: dict[str, float]
+    alpha: float
+    clusters: int
+
+    def to_dict(self, conflicts: bool = False) -> dict[str, Any]:
+        return {"annotators": self.annotators, "mean": self.mean, "alpha": self.alpha,
+                "clusters": self.clusters, "pairs": [p.to_dict(conflicts) for p in self.pairs]}
+
+
+_MEAN_KEYS = ("f1", "f1_class_agnostic", "mean_iou", "kappa")
+
+
+def spatial_agreement(data: Dataset | Mapping[str, ItemRegions], *, iou_threshold: float = 0.5,
+                      scheme: Scheme = "agnostic", low_overlap: float = 0.8,
+                      method: Method = "exact") -> MultiAgreement:
+    """Agreement of every annotator pair, and Krippendorff's alpha over object clusters.
+
+    ``data`` is a Dataset whose annotations carry ``provenance.author``, or
+    ``{annotator: {item_id: regions}}``.
+    """
+    per = by_annotator(data) if isinstance(data, Dataset) else {k: dict(v) for k, v in data.items()}
+    names = sorted(per)
+    if len(names) < 2:
+        raise QualityError(f"spatial agreement needs at least two annotators, found {names}; "
+                           "annotations name their annotator in provenance.author")
+    sigmas = _skeleton_sigmas([data] if isinstance(data, Dataset) else [])
+    sizes = _sizes([data] if isinstance(data, Dataset) else [])
+    pairs = []
+    for x in range(len(names)):
+        for y in range(x + 1, len(names)):
+            acc = PairAccumulator(iou_threshold, scheme=scheme, low_overlap=low_overlap, method=method,
+                                  sigmas=sigmas, annotators=(names[x], names[y]))
+            px, py = per[names[x]], per[names[y]]
+            for item in px:
+                if item in py:
+                    acc.update(item, px[item], py[item], sizes.get(item))
+            pairs.append(acc.compute())
+    mean = {k: float(np.nanmean([getattr(p, k) for p in pairs])) for k in _MEAN_KEYS}
+    alpha, n_clusters = _cluster_alpha(per, names, iou_threshold, method, sigmas, sizes)
+    return MultiAgreement(names, pairs, mean, alpha, n_clusters)
+
+
+def _cluster_alpha(per: Mapping[str, ItemRegions], names: list[str], threshold: float, method: Method,
+                   sigmas: Mapping[str, Sequence[float]], sizes: Mapping[str, tuple[int, int]]) -> tuple[float, int]:
+    """Reliability data (clusters x annotators of labels, empty, or missing) and its alpha."""
+    items = sorted({i for n in names for i in per[n]})
+    units: list[list[str | None]] = []  # per cluster, per annotator: label, "" (empty) or None (missing)
+    for item in items:
+        seen = [n for n in names if item in per[n]]
+        for fam in ("area", "keypoints"):
+            regs = [[r for r in per[n][item] if _family(r) == fam] for n in seen]
+            if not any(regs):
+                continue
+            sig = None
+            if fam == "keypoints":
+                sig = next((sigmas[r.label] for rs in regs for r in rs if r.label in sigmas), None)
+            ious = {(i, j): iou_matrix([r.geometry for r in regs[i]], [r.geometry for r in regs[j]],
+                                       method=method, size=sizes.get(item), sigmas=sig)
+                    for i in range(len(seen)) for j in range(i + 1, len(seen))}
+            for c in cluster([len(r) for r in regs], ious, threshold):
+                row: list[str | None] = [None] * len(names)
+                for k, n in enumerate(seen):
+                    row[names.index(n)] = regs[k][c[k]].label if k in c else ""
+                units.append(row)
+    return nominal_alpha(units), len(units)
+
+
+def cohen_kappa(confusion: npt.ArrayLike) -> float:
+    """Cohen's kappa of a square confusion matrix (rows: rater a, columns: rater b).
+
+    ``(p_o - p_e) / (1 - p_e)``; 1 when observed agreement is perfect (also when ``p_e = 1``),
+    NaN for an empty matrix or when ``p_e = 1`` without perfect agreement (impossible).
+    """
+    c = np.asarray(confusion, dtype=np.float64)
+    n = c.sum()
+    if n == 0:
+        return float("nan")
+    po = np.trace(c) / n
+    pe = float((c.sum(axis=1) * c.sum(axis=0)).sum() / n**2)
+    if po == 1.0:
+        return 1.0
+    return float((po - pe) / (1 - pe))
+
+
+def nominal_alpha(units: Sequence[Sequence[Any]]) -> float:
+    """Krippendorff's alpha (nominal) of reliability data: one row per unit, one value per
+    rater, None for a missing value. Units with fewer than two values are not pairable and are
+    dropped. 1 when observed disagreement is 0 (also when only one category occurs); NaN when
+    no unit is pairable."""
+    cats: dict[Any, int] = {}
+    for row in units:
+        for v in row:
+            if v is not None:
+                cats.setdefault(v, len(cats))
+    if not cats:
+        return float("nan")
+    counts = np.zeros((len(units), len(cats)))
+    for u, row in enumerate(units):
+        for v in row:
+            if v is not None:
+                counts[u, cats[v]] += 1
+    m = counts.sum(axis=1)
+    counts = counts[m >= 2]
+    m = m[m >= 2]
+    if not len(m):
+        return float("nan")
+    # coincidence matrix: o_ck = sum_u n_uc (n_uk - [c == k]) / (m_u - 1)
+    o = (counts / (m - 1)[:, None]).T @ counts - np.diag((counts / (m - 1)[:, None]).sum(axis=0))
+    nc = o.sum(axis=1)
+    n = nc.sum()
+    d_o = o.sum() - np.trace(o)
+    if d_o == 0:
+        return 1.0
+    d_e = (nc.sum() ** 2 - (nc**2).sum()) / (n - 1)
+    return float(1 - d_o / d_e)
