@@ -1,0 +1,271 @@
+"""The ratings table every agreement coefficient reads: integer category codes, units x raters.
+
+Accepted inputs (see :func:`rating_table`):
+
+- wide form: a list of lists, a 2-D numpy array (numeric with NaN, or object with None/NaN) or a
+  pandas DataFrame; rows are units, columns raters, a missing rating is None or NaN;
+- long form: records ``(unit, rater, label)`` (tuples or mappings with those keys) or a DataFrame with
+  columns ``unit``, ``rater``, ``label``;
+- a :class:`RatingTable` (returned unchanged) or :meth:`RatingTable.from_counts` for a units x
+  categories count table (Fleiss 1971 layout) when the raters are not known.
+
+Category order: the declared ``categories`` when given (ratings outside them are an error);
+otherwise the sorted distinct values when they sort (numbers, or strings), else first appearance.
+Units nobody rated and raters who rated nothing are dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from labelgate.core.errors import QualityError
+
+__all__ = ["RatingTable", "rating_table"]
+
+IntArray = npt.NDArray[np.int64]
+MISSING = -1
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    return bool(isinstance(value, str) and value == "")
+
+
+@dataclass(frozen=True, eq=False)
+class RatingTable:
+    """Category codes (``-1`` = missing) for units x raters, with the category list they index.
+
+    ``codes`` is None when the table was built from a count table (no rater identities).
+    """
+
+    counts: IntArray
+    categories: tuple[Any, ...]
+    codes: IntArray | None = None
+    units: tuple[Any, ...] | None = None
+    raters: tuple[Any, ...] | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_units(self) -> int:
+        return int(self.counts.shape[0])
+
+    @property
+    def n_raters(self) -> int | None:
+        return None if self.codes is None else int(self.codes.shape[1])
+
+    @property
+    def q(self) -> int:
+        return len(self.categories)
+
+    @property
+    def per_unit(self) -> IntArray:
+        """Number of ratings of each unit."""
+        if "per_unit" not in self._cache:
+            self._cache["per_unit"] = self.counts.sum(axis=1)
+        per_unit: IntArray = self._cache["per_unit"]
+        return per_unit
+
+    @classmethod
+    def from_codes(cls, codes: IntArray, categories: Sequence[Any], units: Sequence[Any] | None = None,
+                   raters: Sequence[Any] | None = None) -> RatingTable:
+        """Build from integer codes (``-1`` missing); drops empty units and raters."""
+        codes = np.asarray(codes, dtype=np.int64)
+        if codes.ndim != 2:
+            raise QualityError(f"ratings must be a 2-D units x raters table, got {codes.ndim} dimension(s)")
+        q = len(categories)
+        rated = codes >= 0
+        keep_units = rated.any(axis=1)
+        keep_raters = rated.any(axis=0)
+        if not keep_units.all() or not keep_raters.all():
+            codes = codes[keep_units][:, keep_raters]
+            units = None if units is None else tuple(u for u, k in zip(units, keep_units, strict=True) if k)
+            raters = None if raters is None else tuple(r for r, k in zip(raters, keep_raters, strict=True) if k)
+        counts = _count_matrix(codes, q)
+        return cls(counts=counts, categories=tuple(categories), codes=codes,
+                   units=None if units is None else tuple(units), raters=None if raters is None else tuple(raters))
+
+    @classmethod
+    def from_counts(cls, counts: npt.ArrayLike, categories: Sequence[Any] | None = None) -> RatingTable:
+        """Build from a units x categories table of how many raters chose each category."""
+        arr = np.asarray(counts)
+        if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.number):
+            raise QualityError("a count table must be a 2-D numeric units x categories array")
+        if (arr < 0).any() or (arr != np.round(arr)).any():
+            raise QualityError("a count table holds non-negative whole numbers of raters")
+        cats = tuple(range(arr.shape[1])) if categories is None else tuple(categories)
+        if len(cats) != arr.shape[1]:
+            raise QualityError(f"{len(cats)} categories declared for a count table with {arr.shape[1]} columns")
+        arr = arr.astype(np.int64)
+        return cls(counts=arr[arr.sum(axis=1) > 0], categories=cats)
+
+    def require_codes(self, metric: str) -> IntArray:
+        if self.codes is None:
+            raise QualityError(f"{metric} needs rater identities; a count table has none: pass units x raters ratings")
+        return self.codes
+
+    def subset(self, idx: npt.NDArray[np.intp]) -> RatingTable:
+        """The table restricted to (possibly repeated) unit indices, for the bootstrap."""
+        if self.codes is not None:
+            return RatingTable.from_codes(self.codes[idx], self.categories, raters=self.raters)
+        return RatingTable(counts=self.counts[idx], categories=self.categories)
+
+
+def _count_matrix(codes: IntArray, q: int) -> IntArray:
+    """units x categories counts, by one bincount over ``unit * q + code``."""
+    n, _ = codes.shape
+    if n == 0 or q == 0:
+        return np.zeros((n, q), dtype=np.int64)
+    flat = codes + (np.arange(n, dtype=np.int64) * q)[:, None]
+    flat = flat[codes >= 0]
+    return np.bincount(flat, minlength=n * q).reshape(n, q).astype(np.int64, copy=False)
+
+
+def _order(values: Iterable[Any]) -> list[Any]:
+    distinct = list(dict.fromkeys(values))
+    try:
+        return sorted(distinct)
+    except TypeError:
+        return distinct
+
+
+def _codes_numeric(arr: npt.NDArray[Any], categories: Sequence[Any] | None) -> tuple[IntArray, list[Any]]:
+    values = arr.astype(np.float64, copy=False)
+    present = ~np.isnan(values)
+    observed = values[present]
+    if categories is None:
+        lo = float(observed.min()) if observed.size else 0.0
+        hi = float(observed.max()) if observed.size else 0.0
+        whole = observed.size > 0 and hi - lo < 1 << 20 and bool((observed == np.floor(observed)).all())
+        if whole:  # small integer labels: a lookup table, O(n), no sort
+            seen = np.bincount((observed - lo).astype(np.int64), minlength=int(hi - lo) + 1) > 0
+            lut = np.cumsum(seen) - 1
+            cats_f = np.flatnonzero(seen) + lo
+            codes = np.full(values.shape, MISSING, dtype=np.int64)
+            codes[present] = lut[(observed - lo).astype(np.int64)]
+        else:
+            cats_f, inverse = np.unique(observed, return_inverse=True)
+            codes = np.full(values.shape, MISSING, dtype=np.int64)
+            codes[present] = inverse
+        as_int = np.issubdtype(arr.dtype, np.integer) or bool((cats_f == np.floor(cats_f)).all())
+        cats = [int(c) if as_int else float(c) for c in cats_f]
+        return codes, cats
+    cats = list(categories)
+    cat_values = np.asarray([float(c) for c in cats]) if all(isinstance(c, int | float | np.number) for c in cats) else None
+    if cat_values is None:
+        return _codes_objects(arr.astype(object), categories)
+    order = np.argsort(cat_values, kind="stable")
+    pos = np.searchsorted(cat_values[order], observed)
+    pos = np.clip(pos, 0, len(cats) - 1)
+    ok = cat_values[order][pos] == observed
+    if not ok.all():
+        bad = observed[~ok][0]
+        where = np.argwhere(present & (values == bad))[0]
+        raise QualityError(f"rating {bad!r} (unit row {where[0]}, rater column {where[1]}) is not among the declared "
+                           f"categories {cats!r}: declare it or fix the rating")
+    codes = np.full(values.shape, MISSING, dtype=np.int64)
+    codes[present] = order[pos]
+    return codes, cats
+
+
+def _codes_objects(arr: npt.NDArray[Any], categories: Sequence[Any] | None) -> tuple[IntArray, list[Any]]:
+    flat = arr.ravel().tolist()
+    missing = [_is_missing(v) for v in flat]
+    cats = _order(v for v, m in zip(flat, missing, strict=True) if not m) if categories is None else list(categories)
+    lut = {c: i for i, c in enumerate(cats)}
+    out = np.empty(len(flat), dtype=np.int64)
+    width = arr.shape[1] if arr.ndim == 2 else 1
+    for i, (v, m) in enumerate(zip(flat, missing, strict=True)):
+        if m:
+            out[i] = MISSING
+            continue
+        code = lut.get(v)
+        if code is None:
+            raise QualityError(f"rating {v!r} (unit row {i // width}, rater column {i % width}) is not among the "
+                               f"declared categories {cats!r}: declare it or fix the rating")
+        out[i] = code
+    return out.reshape(arr.shape), cats
+
+
+def _from_long(records: Sequence[Any], categories: Sequence[Any] | None) -> RatingTable:
+    units: dict[Hashable, int] = {}
+    raters: dict[Hashable, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    labels: list[Any] = []
+    seen: set[tuple[int, int]] = set()
+    for index, rec in enumerate(records):
+        if isinstance(rec, Mapping):
+            try:
+                unit, rater, label = rec["unit"], rec["rater"], rec["label"]
+            except KeyError as exc:
+                raise QualityError(f"record {index}: long-form records need keys unit, rater, label; missing {exc}") from None
+        else:
+            if len(rec) != 3:
+                raise QualityError(f"record {index}: expected (unit, rater, label), got {len(rec)} fields")
+            unit, rater, label = rec
+        u = units.setdefault(unit, len(units))
+        r = raters.setdefault(rater, len(raters))
+        if (u, r) in seen:
+            raise QualityError(f"record {index}: rater {rater!r} rated unit {unit!r} twice; keep one rating per pair")
+        seen.add((u, r))
+        rows.append(u)
+        cols.append(r)
+        labels.append(label)
+    grid = np.full((len(units), len(raters)), None, dtype=object)
+    grid[np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)] = labels if labels else None
+    codes, cats = _codes_objects(grid, categories)
+    return RatingTable.from_codes(codes, cats, units=list(units), raters=list(raters))
+
+
+def _looks_long(data: Sequence[Any]) -> bool:
+    first = data[0]
+    if isinstance(first, Mapping):
+        return True
+    return isinstance(first, tuple) and len(first) == 3 and all(isinstance(r, tuple) for r in data[:50])
+
+
+def rating_table(data: Any, categories: Sequence[Any] | None = None) -> RatingTable:
+    """Normalise any accepted input (see the module docstring) into a :class:`RatingTable`."""
+    if isinstance(data, RatingTable):
+        return data
+    if categories is not None and len(set(categories)) != len(list(categories)):
+        raise QualityError(f"declared categories repeat a value: {list(categories)!r}")
+    module = type(data).__module__
+    if module.startswith("pandas") and hasattr(data, "columns"):
+        cols = [str(c) for c in data.columns]
+        if {"unit", "rater", "label"} <= set(cols):
+            recs = list(zip(data["unit"].tolist(), data["rater"].tolist(), data["label"].tolist(), strict=True))
+            return _from_long(recs, categories)
+        arr = data.to_numpy()
+        raters = list(data.columns)
+        units: list[Any] | None = list(data.index)
+    elif isinstance(data, np.ndarray):
+        arr, raters, units = data, None, None
+    else:
+        seq = list(data)
+        if not seq:
+            raise QualityError("no ratings given")
+        if _looks_long(seq):
+            return _from_long(seq, categories)
+        arr = np.empty((len(seq), len(seq[0])), dtype=object)
+        for i, row in enumerate(seq):
+            if len(row) != arr.shape[1]:
+                raise QualityError(f"unit row {i} has {len(row)} ratings, row 0 has {arr.shape[1]}: pad with None")
+            arr[i, :] = list(row)
+        raters, units = None, None
+    if arr.ndim != 2:
+        raise QualityError(f"ratings must be a 2-D units x raters table, got shape {arr.shape}")
+    if arr.dtype.kind in "biuf":
+        codes, cats = _codes_numeric(arr, categories)
+    else:
+        codes, cats = _codes_objects(arr, categories)
+    return RatingTable.from_codes(codes, cats, units=units, raters=raters)
