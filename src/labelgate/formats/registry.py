@@ -39,7 +39,6 @@ class Codec(Protocol):
 BUILTIN: dict[str, str] = {
     "native": "labelgate.formats.native:CODEC",
     "cvat": "labelgate.formats.cvat:CODEC",
-    "yolo": "labelgate.formats.yolo:CODEC",
 }
 
 
