@@ -1,0 +1,290 @@
+"""Reading YOLO label files into one columnar :class:`RegionTable`.
+
+Lines are split with ``str.split`` and parsed in groups of equal length by numpy; every check
+(class id, count of values, finite coordinates, image size) is vectorised and, when it fails,
+traced back to the label file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from labelgate.core import (
+    Annotation,
+    Dataset,
+    GeometryKind,
+    InvariantError,
+    Item,
+    Keypoints,
+    LabelSchema,
+    Polygon,
+    RegionTable,
+    RotatedBox,
+    bounds,
+)
+from labelgate.core.errors import FormatError
+from labelgate.formats._io import read_text
+from labelgate.formats._media import ImageIndex, image_size
+from labelgate.formats.yolo._layout import LabelFile, Layout, find_layout, natural_key
+
+__all__ = ["read_yolo"]
+
+TASKS = ("detect", "segment", "pose", "obb")
+F64 = npt.NDArray[np.float64]
+
+
+class _Rows:
+    """Per-row bookkeeping: which item, file and line each parsed row came from."""
+
+    def __init__(self) -> None:
+        self.groups: dict[int, list[list[str]]] = {}
+        self.group_rows: dict[int, list[int]] = {}
+        self.item: list[int] = []
+        self.file: list[int] = []
+        self.line: list[int] = []
+
+    def add(self, parts: list[str], item: int, file: int, line: int) -> None:
+        n = len(parts)
+        self.groups.setdefault(n, []).append(parts)
+        self.group_rows.setdefault(n, []).append(len(self.item))
+        self.item.append(item)
+        self.file.append(file)
+        self.line.append(line)
+
+
+def read_yolo(path: Path, images: Path | None = None, task: str | None = None) -> Dataset:
+    layout = find_layout(path)
+    task = task or layout.task
+    if task is not None and task not in TASKS:
+        raise FormatError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}", path=path)
+    if task is None and layout.kpt_shape is not None:
+        task = "pose"
+    if task == "pose" and layout.kpt_shape is None:
+        raise FormatError("task 'pose' needs kpt_shape: [K, 2|3] in data.yaml", path=path)
+    files = _assign_ids(layout.files)
+    extra = ImageIndex(images) if images is not None else None
+    items: list[Item] = []
+    rows = _Rows()
+    sizes: list[tuple[int, int] | None] = []
+    for idx, (item_id, lf) in enumerate(files):
+        img, media = _find_image(lf, extra, layout)
+        size = image_size(img) if img is not None else None
+        sizes.append(size)
+        items.append(Item(
+            item_id,
+            media=media,
+            width=None if size is None else size[0],
+            height=None if size is None else size[1],
+            subset=lf.subset,
+        ))
+        if lf.path.is_file():
+            text = read_text(lf.path)
+            for ln, line in enumerate(text.splitlines(), 1):
+                parts = line.split()
+                if parts:
+                    rows.add(parts, idx, idx, ln)
+    table = _build_table(rows, layout, task, files, sizes)
+    anns = [Annotation.from_table(it.id, table, table.rows_of(i)) for i, it in enumerate(items)]
+    return Dataset(items, anns, LabelSchema.from_names(layout.names))
+
+
+def _assign_ids(files: list[LabelFile]) -> list[tuple[str, LabelFile]]:
+    count: dict[str, int] = {}
+    for lf in files:
+        count[lf.rel] = count.get(lf.rel, 0) + 1
+    out = []
+    for lf in files:
+        item_id = lf.rel if count[lf.rel] == 1 or lf.subset is None else f"{lf.subset}/{lf.rel}"
+        out.append((item_id, lf))
+    ids = [i for i, _ in out]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        paths = [str(lf.path) for i, lf in out if i == dup]
+        raise FormatError(f"two label files map to the item {dup!r}: {', '.join(paths)}", path=paths[0])
+    out.sort(key=lambda t: natural_key(t[0]))
+    return out
+
+
+def _find_image(lf: LabelFile, extra: ImageIndex | None, layout: Layout) -> tuple[Path | None, str | None]:
+    """The item's image and its media path (relative to the images folder it was found in)."""
+    if lf.image is not None and lf.image.is_file():
+        return lf.image, _relative(lf.image, (layout.media_root, layout.root))
+    if lf.images is not None:
+        found = lf.images.find(lf.rel)
+        if found is not None:
+            return found, _relative(found, (layout.media_root, layout.root))
+    if extra is not None:
+        for key in ((f"{lf.subset}/{lf.rel}", lf.rel) if lf.subset else (lf.rel,)):
+            found = extra.find(key)
+            if found is not None:
+                return found, _relative(found, (extra.root,))
+    return None, None
+
+
+def _relative(img: Path, roots: tuple[Path, ...]) -> str:
+    for root in roots:
+        try:
+            return img.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return img.as_posix()
+
+
+def _fail(rows: _Rows, files: list[tuple[str, LabelFile]], row: int, message: str) -> FormatError:
+    return FormatError(message, path=files[rows.file[row]][1].path, where=f"line {rows.line[row]}")
+
+
+def _parse_group(rows: _Rows, files: list[tuple[str, LabelFile]], n: int) -> F64:
+    tokens = rows.groups[n]
+    try:
+        arr = np.array(tokens, dtype=np.float64)
+    except ValueError:
+        for parts, r in zip(tokens, rows.group_rows[n], strict=True):
+            for p in parts:
+                try:
+                    float(p)
+                except ValueError:
+                    raise _fail(rows, files, r, f"{p!r} is not a number") from None
+        raise
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise _fail(rows, files, rows.group_rows[n][int(np.flatnonzero(bad)[0])], "a value is not a finite number")
+    return arr
+
+
+def _shape_of(n: int, task: str | None, kpt: tuple[int, int] | None) -> tuple[str, bool] | None:
+    """What a line of ``n`` values holds for ``task``: (kind, has_confidence), None if nothing."""
+    if task == "pose":
+        assert kpt is not None
+        base = 5 + kpt[0] * kpt[1]
+        return ("pose", n == base + 1) if n in (base, base + 1) else None
+    if task == "obb":
+        return ("obb", n == 10) if n in (9, 10) else None
+    if n in (5, 6):
+        return ("box", n == 6)
+    if n >= 7:
+        return ("polygon", n % 2 == 0)
+    return None
+
+
+def _expected(task: str | None, kpt: tuple[int, int] | None) -> str:
+    if task == "pose":
+        assert kpt is not None
+        return f"'class cx cy w h' and {kpt[0]} keypoints of {kpt[1]} values (then an optional confidence)"
+    if task == "obb":
+        return "'class x1 y1 x2 y2 x3 y3 x4 y4' (then an optional confidence)"
+    return "'class cx cy w h', or 'class x1 y1 x2 y2 x3 y3 ...' (a polygon), then an optional confidence"
+
+
+def _build_table(
+    rows: _Rows, layout: Layout, task: str | None, files: list[tuple[str, LabelFile]], sizes: list[tuple[int, int] | None]
+) -> RegionTable:
+    n_rows = len(rows.item)
+    n_items = len(files)
+    item = np.asarray(rows.item, dtype=np.int64)
+    wh = np.array([s if s is not None else (0, 0) for s in sizes], dtype=np.float64).reshape(n_items, 2)
+    missing = np.flatnonzero(wh[item, 0] == 0) if n_rows else np.array([], dtype=np.int64)
+    if missing.size:
+        r = int(missing[0])
+        raise _fail(rows, files, r, "no image found for this label file, so its normalised coordinates cannot be "
+                    "turned into pixels; pass --images DIR (the folder with the images)")
+    label = np.zeros(n_rows, dtype=np.int32)
+    kind = np.zeros(n_rows, dtype=np.uint8)
+    bbox = np.zeros((n_rows, 4), dtype=np.float64)
+    score = np.full(n_rows, np.nan)
+    geometry: list[Any] | None = None
+    n_classes = len(layout.names)
+    for n in sorted(rows.groups):
+        where = np.asarray(rows.group_rows[n], dtype=np.int64)
+        shape = _shape_of(n, task, layout.kpt_shape)
+        if shape is None:
+            raise _fail(rows, files, int(where[0]), f"{n} values on this line; expected {_expected(task, layout.kpt_shape)}")
+        arr = _parse_group(rows, files, n)
+        cls = arr[:, 0]
+        bad = (cls != np.floor(cls)) | (cls < 0) | (cls >= n_classes)
+        if bad.any():
+            r = int(where[np.flatnonzero(bad)[0]])
+            raise _fail(rows, files, r, f"class id {rows.groups[n][int(np.flatnonzero(bad)[0])][0]} is not one of 0..{n_classes - 1} "
+                        f"(the {n_classes} names in the dataset's class list)")
+        label[where] = cls.astype(np.int32)
+        what, conf = shape
+        if conf:
+            score[where] = arr[:, -1]
+            arr = arr[:, :-1]
+        size = wh[item[where]]
+        if what == "box":
+            _boxes(arr, size, where, bbox, rows, files)
+            continue
+        geometry = geometry if geometry is not None else [None] * n_rows
+        try:
+            geoms = _shapes(what, arr, size, layout.kpt_shape)
+        except InvariantError as e:
+            raise FormatError(str(e), path=files[rows.file[int(where[0])]][1].path) from None
+        kind[where] = _KIND[what]
+        for r, g in zip(where.tolist(), geoms, strict=True):
+            geometry[r] = g
+            b = bounds(g)
+            bbox[r] = b if b is not None else _NAN4
+    counts = np.bincount(item, minlength=n_items) if n_rows else np.zeros(n_items, dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    return RegionTable(
+        labels=layout.names,
+        label=label,
+        kind=kind,
+        bbox=bbox,
+        offsets=offsets,
+        score=score if np.isfinite(score).any() else None,
+        geometry=geometry,
+    )
+
+
+_NAN4 = (np.nan, np.nan, np.nan, np.nan)
+_KIND = {"polygon": GeometryKind.POLYGON, "obb": GeometryKind.ROTATED_BOX, "pose": GeometryKind.KEYPOINTS}
+
+
+def _boxes(arr: F64, size: F64, where: npt.NDArray[np.int64], bbox: F64, rows: _Rows, files: list[tuple[str, LabelFile]]) -> None:
+    neg = (arr[:, 3] < 0) | (arr[:, 4] < 0)
+    if neg.any():
+        raise _fail(rows, files, int(where[np.flatnonzero(neg)[0]]), "box width and height must not be negative")
+    w, h = size[:, 0], size[:, 1]
+    half_w, half_h = arr[:, 3] / 2, arr[:, 4] / 2
+    bbox[where, 0] = (arr[:, 1] - half_w) * w
+    bbox[where, 1] = (arr[:, 2] - half_h) * h
+    bbox[where, 2] = (arr[:, 1] + half_w) * w
+    bbox[where, 3] = (arr[:, 2] + half_h) * h
+
+
+def _points(arr: F64, size: F64) -> F64:
+    pts = arr.reshape(len(arr), -1, 2).copy()
+    pts *= size[:, None, :]
+    return pts
+
+
+def _shapes(what: str, arr: F64, size: F64, kpt: tuple[int, int] | None) -> list[Any]:
+    if what == "polygon":
+        return [Polygon(tuple(p)) for p in _points(arr[:, 1:], size).reshape(len(arr), -1).tolist()]
+    if what == "obb":
+        pts = _points(arr[:, 1:], size)
+        c = pts.mean(axis=1)
+        d01 = pts[:, 1] - pts[:, 0]
+        d12 = pts[:, 2] - pts[:, 1]
+        w = np.hypot(d01[:, 0], d01[:, 1])
+        h = np.hypot(d12[:, 0], d12[:, 1])
+        ang = np.degrees(np.arctan2(d01[:, 1], d01[:, 0]))
+        return [RotatedBox(*v) for v in np.column_stack([c, w, h, ang]).tolist()]
+    assert kpt is not None
+    k, d = kpt
+    raw = arr[:, 5:].reshape(len(arr), k, d)
+    xy = raw[:, :, :2] * size[:, None, :]
+    if d == 3:
+        vis = raw[:, :, 2]
+        if np.any((vis != 0) & (vis != 1) & (vis != 2)):
+            raise InvariantError("keypoint visibility must be 0, 1 or 2")
+        vis = vis.astype(np.int64)
+    else:
+        vis = np.where((raw[:, :, 0] != 0) | (raw[:, :, 1] != 0), 2, 0)
+    return [Keypoints(tuple(p), tuple(v)) for p, v in zip(xy.reshape(len(arr), -1).tolist(), vis.tolist(), strict=True)]

@@ -1,0 +1,269 @@
+"""Writing a dataset as an Ultralytics YOLO dataset: ``data.yaml`` and one label file per item.
+
+Rows come from the dataset's columnar table; coordinates are normalised with numpy and each
+group of equal-length lines is formatted with one ``%`` operation, so there is no Python work
+per coordinate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import yaml
+
+from labelgate.core import (
+    Box,
+    Dataset,
+    GeometryKind,
+    Item,
+    Keypoints,
+    Polygon,
+    Region,
+    RotatedBox,
+    bounds,
+    kind_of,
+)
+from labelgate.core.errors import FormatError
+from labelgate.formats._io import atomic_dir
+from labelgate.formats._media import ImageIndex, image_size
+from labelgate.formats.capabilities import Capabilities, restrict
+from labelgate.formats.report import ConversionReport
+
+__all__ = ["TASK_GEOMETRY", "capabilities_for", "write_yolo"]
+
+TASK_GEOMETRY = {
+    "detect": GeometryKind.BOX,
+    "segment": GeometryKind.POLYGON,
+    "pose": GeometryKind.KEYPOINTS,
+    "obb": GeometryKind.ROTATED_BOX,
+}
+F64 = npt.NDArray[np.float64]
+
+
+def capabilities_for(task: str) -> Capabilities:
+    """What one YOLO export holds: the task's geometry, a confidence, image size and split."""
+    if task not in TASK_GEOMETRY:
+        raise FormatError(f"unknown YOLO task {task!r}; expected one of {', '.join(TASK_GEOMETRY)}")
+    return Capabilities(
+        geometries=frozenset({TASK_GEOMETRY[task]}),
+        region_fields=frozenset({"score"}),
+        item_fields=frozenset({"size", "subset"}),
+        notes=f"task={task}; image sizes come from the images (pass --images when reading)",
+    )
+
+
+def _converter(task: str, report: ConversionReport) -> Callable[[Region, str], Region | None]:
+    def convert(r: Region, where: str) -> Region | None:
+        g = r.geometry
+        new: Any = None
+        if task == "detect":
+            b = bounds(g)
+            new = None if b is None else Box(*b)
+        elif task == "segment" and isinstance(g, (Box, RotatedBox)):
+            rb = RotatedBox(g.x1 + g.width / 2, g.y1 + g.height / 2, g.width, g.height) if isinstance(g, Box) else g
+            new = Polygon(tuple(v for c in rb.corners() for v in c))
+        elif task == "obb" and isinstance(g, Box):
+            new = RotatedBox(g.x1 + g.width / 2, g.y1 + g.height / 2, g.width, g.height, 0.0)
+        if new is None:
+            return None
+        report.drop(f"geometry.{kind_of(g).name.lower()}", where, f"converted to {TASK_GEOMETRY[task].name.lower()}")
+        return replace(r, geometry=new)
+
+    return convert
+
+
+def _sizes(items: list[Item], original: Dataset, images: Path | None, need: npt.NDArray[np.bool_]) -> F64:
+    index = ImageIndex(images) if images is not None else None
+    wh = np.zeros((len(items), 2), dtype=np.float64)
+    for i, it in enumerate(items):
+        if it.width is not None and it.height is not None:
+            wh[i] = (it.width, it.height)
+            continue
+        if not need[i]:
+            continue
+        found = None
+        if index is not None:
+            media = original.items[it.id].media
+            keys = [media.rsplit(".", 1)[0]] if media else []
+            keys += [f"{it.subset}/{it.id}", it.id] if it.subset else [it.id]
+            found = next((p for k in keys if (p := index.find(k)) is not None), None)
+        if found is None:
+            hint = f"no image for it under {images}" if images else "pass --images DIR so the sizes can be read from the images"
+            raise FormatError(f"item {it.id!r} has no width and height, needed to normalise its coordinates; {hint}",
+                              where=f"item {it.id!r}")
+        wh[i] = image_size(found)
+    return wh
+
+
+def _fmt(columns: str, n: int, precision: int) -> str:
+    """A ``%`` format for one line: ``d`` columns are integers, ``g`` columns floats."""
+    g = f"%.{precision}g"
+    return " ".join("%d" if c == "d" else g for c in columns) + "\n" if n else ""
+
+
+def _lines(values: F64, columns: str, precision: int) -> list[str]:
+    m = len(values)
+    if not m:
+        return []
+    text = (_fmt(columns, m, precision) * m) % tuple(values.ravel().tolist())
+    return text.split("\n")[:-1]
+
+
+def write_yolo(
+    dataset: Dataset,
+    path: Path,
+    *,
+    task: str = "detect",
+    images: Path | None = None,
+    convert: bool = False,
+    precision: int = 10,
+) -> ConversionReport:
+    caps = capabilities_for(task)
+    report = ConversionReport("yolo", str(path))
+    ds, _ = restrict(dataset, caps, report, _converter(task, report) if convert else None)
+    items = list(ds.items.values())
+    table = ds.table() if ds.annotations else None
+    n_rows = len(table) if table is not None else 0
+    counts = np.array([len(a) for a in ds.annotations], dtype=np.int64)
+    pos = {it.id: i for i, it in enumerate(items)}
+    ann_item = np.array([pos[a.item_id] for a in ds.annotations], dtype=np.int64)
+    row_item = np.repeat(ann_item, counts)
+    per_item = np.bincount(row_item, minlength=len(items)) if n_rows else np.zeros(len(items), dtype=np.int64)
+    wh = _sizes(items, dataset, images, per_item > 0)
+    lines: list[str] | npt.NDArray[Any] = []
+    kpt_k = _keypoint_count(dataset, table) if task == "pose" else 0
+    if table is not None and n_rows:
+        names = ds.schema.names
+        lut = np.array([names.index(n) for n in table.labels], dtype=np.float64)
+        cls = lut[table.label]
+        size = wh[row_item]
+        score = table.score if table.score is not None else np.full(n_rows, np.nan)
+        lines = _task_lines(task, table, cls, size, score, precision, kpt_k, report, row_item, items)
+    out_files = _layout(items, ds)
+    row_ends = np.cumsum(per_item)
+    with atomic_dir(path) as tmp:
+        made: set[Path] = set()
+        start = 0
+        for i, rel in enumerate(out_files):
+            end = int(row_ends[i])
+            p = tmp / rel
+            if p.parent not in made:
+                p.parent.mkdir(parents=True, exist_ok=True)
+                made.add(p.parent)
+            chunk = [x for x in lines[start:end] if x is not None]
+            with open(p, "wb") as fh:
+                if chunk:
+                    fh.write(("\n".join(chunk) + "\n").encode())
+            start = end
+        _write_yaml(tmp, ds, task, kpt_k, report)
+    report.items = len(items)
+    report.regions = n_rows - sum(loss.count for loss in report.losses.values() if loss.field == "geometry.keypoints.count")
+    report.files = len(items) + 1
+    return report
+
+
+def _keypoint_count(dataset: Dataset, table: Any) -> int:
+    """K of kpt_shape: the skeleton's point count, else the most common count (1 if none)."""
+    for c in dataset.schema.classes:
+        if c.skeleton is not None:
+            return len(c.skeleton.points)
+    geoms = table.geometry if table is not None and table.geometry is not None else []
+    lengths = [len(g) for g in geoms if isinstance(g, Keypoints)]
+    return max(set(lengths), key=lengths.count) if lengths else 1
+
+
+def _task_lines(
+    task: str, table: Any, cls: F64, size: F64, score: F64, precision: int, k: int,
+    report: ConversionReport, row_item: npt.NDArray[np.int64], items: list[Item],
+) -> npt.NDArray[Any]:
+    n = len(cls)
+    out = np.empty(n, dtype=object)
+    has = np.isfinite(score)
+    if task == "detect":
+        b = table.bbox
+        w, h = size[:, 0], size[:, 1]
+        vals = np.column_stack([cls, (b[:, 0] + b[:, 2]) / 2 / w, (b[:, 1] + b[:, 3]) / 2 / h,
+                                (b[:, 2] - b[:, 0]) / w, (b[:, 3] - b[:, 1]) / h, score])
+        groups = {5: np.arange(n)}
+        cols = {5: "dgggg"}
+    else:
+        geoms = table.geometry
+        groups_l: dict[int, list[int]] = {}
+        rowvals: list[list[float]] = []
+        for r in range(n):
+            g = geoms[r] if geoms is not None else None
+            v = _geometry_values(task, g, size[r], k)
+            if v is None:
+                report.drop("geometry.keypoints.count", items[int(row_item[r])].id, f"dropped: not {k} keypoints (kpt_shape)")
+                rowvals.append([])
+                continue
+            groups_l.setdefault(len(v), []).append(r)
+            rowvals.append(v)
+        groups = {m: np.asarray(rs) for m, rs in groups_l.items()}
+        cols = {m: ("d" + "g" * m) if task != "pose" else ("d" + "gggg" + "ggd" * k) for m in groups}
+        vals_by: dict[int, F64] = {m: np.column_stack([cls[rs], np.array([rowvals[r] for r in rs.tolist()], dtype=np.float64),
+                                                       score[rs]]) for m, rs in groups.items()}
+    for m, rs in groups.items():
+        block = vals[rs] if task == "detect" else vals_by[m]
+        for with_conf in (False, True):
+            sel = has[rs] == with_conf
+            if not sel.any():
+                continue
+            v = block[sel] if with_conf else block[sel][:, :-1]
+            out[rs[sel]] = _lines(v, cols[m] + ("g" if with_conf else ""), precision)
+    return out
+
+
+def _geometry_values(task: str, g: Any, size: F64, k: int) -> list[float] | None:
+    w, h = float(size[0]), float(size[1])
+    if task == "segment":
+        assert isinstance(g, Polygon)
+        pts = np.asarray(g.points, dtype=np.float64).reshape(-1, 2) / (w, h)
+        return pts.ravel().tolist()
+    if task == "obb":
+        assert isinstance(g, RotatedBox)
+        return (np.asarray(g.corners(), dtype=np.float64) / (w, h)).ravel().tolist()
+    assert isinstance(g, Keypoints)
+    if len(g) != k:
+        return None
+    b = bounds(g) or (0.0, 0.0, 0.0, 0.0)
+    box = [(b[0] + b[2]) / 2 / w, (b[1] + b[3]) / 2 / h, (b[2] - b[0]) / w, (b[3] - b[1]) / h]
+    pts = np.asarray(g.points, dtype=np.float64).reshape(-1, 2) / (w, h)
+    return box + np.column_stack([pts, np.asarray(g.visibility, dtype=np.float64)]).ravel().tolist()
+
+
+def _layout(items: list[Item], ds: Dataset) -> list[str]:
+    out = []
+    seen: dict[str, str] = {}
+    for it in items:
+        rel = f"labels/{it.subset}/{it.id}.txt" if it.subset else f"labels/{it.id}.txt"
+        if rel in seen:
+            raise FormatError(f"items {seen[rel]!r} and {it.id!r} would both be written to {rel}; rename one",
+                              where=f"item {it.id!r}")
+        seen[rel] = it.id
+        out.append(rel)
+    return out
+
+
+def _write_yaml(root: Path, ds: Dataset, task: str, k: int, report: ConversionReport) -> None:
+    subsets = list(dict.fromkeys(it.subset for it in ds.items.values() if it.subset))
+    cfg: dict[str, Any] = {}
+    if subsets:
+        for s in subsets:
+            cfg[s] = f"images/{s}"
+        if any(it.subset is None for it in ds.items.values()):
+            report.warnings.append("items without a subset are written to labels/ and belong to no split in data.yaml")
+    else:
+        cfg["train"] = "images"
+        cfg["val"] = "images"
+    cfg["names"] = dict(enumerate(ds.schema.names))
+    cfg["task"] = task
+    if task == "pose":
+        cfg["kpt_shape"] = [k, 3]
+    text = yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)
+    (root / "data.yaml").write_text(text, encoding="utf-8")

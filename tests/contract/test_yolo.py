@@ -1,0 +1,246 @@
+"""YOLO codec: round trips per task, the report, the Datumaro-written fixtures, and bad input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from labelgate import formats
+from labelgate.core import (
+    Annotation,
+    Box,
+    Dataset,
+    FormatError,
+    Item,
+    Keypoints,
+    LabelClass,
+    LabelSchema,
+    Mask,
+    Polygon,
+    Region,
+    RotatedBox,
+    Skeleton,
+    rle,
+)
+from labelgate.formats import restrict
+from labelgate.formats.yolo import capabilities_for
+from tests.strategies import assert_close, datasets
+
+CODEC = formats.get_codec("yolo")
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _images_for(ds: Dataset, root: Path) -> Path:
+    """Blank images of each item's size, where the reader can find them (``<subset>/<id>.png``)."""
+    for it in ds.items.values():
+        assert it.width is not None and it.height is not None
+        p = root / (it.subset or "") / f"{it.id}.png"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("L", (it.width, it.height)).save(p)
+    return root
+
+
+def _comparable(ds: Dataset) -> Dataset:
+    """Media paths are found by the reader, not written; rotated boxes compare by their corners
+    (the angle of a sub-pixel box is ill-conditioned in any corner-based format)."""
+    def geom(r: Region) -> Region:
+        if isinstance(r.geometry, RotatedBox):
+            return replace(r, geometry=Polygon(tuple(v for c in r.geometry.corners() for v in c)))
+        return r
+
+    items = [replace(it, media=None) for it in ds.items.values()]
+    anns = [Annotation(a.item_id, [geom(r) for r in a.regions], a.provenance, a.id) for a in ds.annotations]
+    return Dataset(items, anns, ds.schema)
+
+
+@pytest.mark.parametrize("task", ["detect", "segment", "pose", "obb"])
+@SETTINGS
+@given(data=st.data())
+def test_round_trip_within_1e6(tmp_path_factory: pytest.TempPathFactory, task: str, data: st.DataObject) -> None:
+    caps = capabilities_for(task)
+    ds = data.draw(datasets(caps))
+    tmp = tmp_path_factory.mktemp("yolo")
+    report = formats.write(ds, tmp / "out", "yolo", task=task)
+    assert report.lossless, report.summary()
+    back = formats.read(tmp / "out", "yolo", images=_images_for(ds, tmp / "images"))
+    expected = restrict(ds, caps)[0]
+    assert_close(_comparable(back), _comparable(expected), rel=1e-6, abs_=1e-6)
+
+
+def _rich_dataset() -> Dataset:
+    items = [Item("a", width=100, height=50, media="a.jpg", number=7, subset="train"), Item("b", width=10, height=10)]
+    regions = [
+        Region(Box(10, 10, 30, 20), "car", id=3, occluded=True, attributes={"color": "red"}, score=0.5, group=2, crowd=True),
+        Region(Polygon((0, 0, 10, 0, 10, 10)), "person", crowd=True),
+        Region(RotatedBox(50, 25, 10, 4, 30), "car", group=1),
+        Region(rle.encode([[0, 1], [1, 1]]), "car"),
+    ]
+    return Dataset(items, [Annotation("a", regions), Annotation("b", [])],
+                   LabelSchema((LabelClass("car", id=1, color="#ff0000"), LabelClass("person"))))
+
+
+def test_report_names_every_dropped_field(tmp_path: Path) -> None:
+    report = formats.write(_rich_dataset(), tmp_path / "y", "yolo")
+    assert report.dropped_fields == {
+        "region.id", "region.occluded", "region.attributes", "region.crowd", "region.group",
+        "geometry.polygon", "geometry.rotated_box", "geometry.mask",
+        "item.media", "item.number", "schema.id", "schema.color",
+    }
+    images = _images_for(restrict(_rich_dataset(), capabilities_for("detect"))[0], tmp_path / "im")
+    back = formats.read(tmp_path / "y", "yolo", images=images)
+    assert [len(a) for a in back.annotations] == [1, 0]
+
+
+def test_convert_uses_bounds_and_reports_it(tmp_path: Path) -> None:
+    report = formats.write(_rich_dataset(), tmp_path / "y", "yolo", convert=True)
+    converted = {loss.field for loss in report.losses.values() if loss.action.startswith("converted")}
+    assert converted == {"geometry.polygon", "geometry.rotated_box", "geometry.mask"}
+    lines = (tmp_path / "y/labels/train/a.txt").read_text().splitlines()
+    assert len(lines) == 4
+    assert lines[0] == "0 0.2 0.3 0.2 0.2 0.5"  # box with its confidence
+    assert lines[1] == "1 0.05 0.1 0.1 0.2"  # the polygon's bounds
+    assert lines[3] == "0 0.01 0.02 0.02 0.04"  # the mask's pixel bounds (0, 0, 2, 2)
+
+
+def test_empty_items_get_empty_files_and_data_yaml(tmp_path: Path) -> None:
+    formats.write(_rich_dataset(), tmp_path / "y", "yolo")
+    assert (tmp_path / "y/labels/b.txt").read_text() == ""
+    import yaml
+
+    cfg = yaml.safe_load((tmp_path / "y/data.yaml").read_text())
+    assert cfg["names"] == {0: "car", 1: "person"}
+    assert cfg["train"] == "images/train"
+
+
+def test_pose_writes_kpt_shape_and_drops_other_counts(tmp_path: Path) -> None:
+    schema = LabelSchema((LabelClass("p", skeleton=Skeleton(("a", "b"))),))
+    ds = Dataset([Item("x", width=10, height=20)], [Annotation("x", [
+        Region(Keypoints((1, 2, 3, 4), (2, 1)), "p"),
+        Region(Keypoints((1, 2, 3, 4, 5, 6), (2, 2, 2)), "p"),
+    ])], schema)
+    report = formats.write(ds, tmp_path / "p", "yolo", task="pose")
+    assert "geometry.keypoints.count" in report.dropped_fields
+    assert "kpt_shape:\n- 2\n- 3" in (tmp_path / "p/data.yaml").read_text()
+    line = (tmp_path / "p/labels/x.txt").read_text().split()
+    assert line == ["0", "0.2", "0.15", "0.2", "0.1", "0.1", "0.1", "2", "0.3", "0.2", "1"]
+
+
+def test_missing_size_when_writing_names_the_item(tmp_path: Path) -> None:
+    ds = Dataset([Item("nosize")], [Annotation("nosize", [Region(Box(0, 0, 1, 1), "a")])])
+    with pytest.raises(FormatError, match="'nosize'"):
+        formats.write(ds, tmp_path / "y", "yolo")
+    assert not (tmp_path / "y").exists()
+    (tmp_path / "im").mkdir()
+    Image.new("L", (4, 2)).save(tmp_path / "im/nosize.jpg")
+    formats.write(ds, tmp_path / "y", "yolo", images=tmp_path / "im")
+    assert (tmp_path / "y/labels/nosize.txt").read_text() == "0 0.125 0.25 0.25 0.5\n"
+
+
+# --- fixtures written by Datumaro's tools ---------------------------------------------------
+
+EXPECTED_BOXES = [("label_2", (0.133333, 0.3, 0.266667, 0.2)), ("label_4", (0.266667, 0.45, 0.133333, 0.3))]
+
+
+@pytest.mark.parametrize(("layout", "ids", "subsets"), [
+    ("labels", ["train/1", "val/1"], ["train", "val"]),
+    ("annotations", ["1"], [None]),
+    ("strict", ["1"], ["train"]),
+])
+def test_reads_datumaro_fixtures(interop: Path, layout: str, ids: list[str], subsets: list[str | None]) -> None:
+    root = interop / "yolo_dataset" / layout
+    assert formats.detect(root) == "yolo"
+    ds = formats.read(root)
+    assert ds.schema.names == [f"label_{i}" for i in range(10)]
+    assert list(ds.items) == ids
+    assert [it.subset for it in ds.items.values()] == subsets
+    for it in ds.items.values():
+        assert it.size == (15, 10)  # read from the JPEG header
+        assert it.media is not None and it.media.endswith("1.jpg")
+    for a in ds.annotations:
+        assert [r.label for r in a.regions] == [n for n, _ in EXPECTED_BOXES]
+        for r, (_, (cx, cy, w, h)) in zip(a.regions, EXPECTED_BOXES, strict=True):
+            assert isinstance(r.geometry, Box)
+            assert r.geometry.x1 == pytest.approx((cx - w / 2) * 15)
+            assert r.geometry.y1 == pytest.approx((cy - h / 2) * 10)
+            assert r.geometry.x2 == pytest.approx((cx + w / 2) * 15)
+            assert r.geometry.y2 == pytest.approx((cy + h / 2) * 10)
+
+
+def test_datumaro_fixture_rewritten_keeps_the_text(interop: Path, tmp_path: Path) -> None:
+    ds = formats.read(interop / "yolo_dataset/strict")
+    formats.write(ds, tmp_path / "y", "yolo", precision=6)
+    src = (interop / "yolo_dataset/strict/obj_train_data/1.txt").read_text().split()
+    ours = (tmp_path / "y/labels/train/1.txt").read_text().split()
+    assert [float(v) for v in ours] == pytest.approx([float(v) for v in src], abs=1e-6)
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+def _dataset_dir(tmp_path: Path, label: str, names: str = "names: [a, b]\n", image: bool = True) -> Path:
+    root = tmp_path / "ds"
+    (root / "labels/train").mkdir(parents=True)
+    (root / "images/train").mkdir(parents=True)
+    (root / "data.yaml").write_text(f"train: images/train\nval: images/train\n{names}")
+    (root / "labels/train/x.txt").write_text(label)
+    if image:
+        Image.new("L", (10, 10)).save(root / "images/train/x.png")
+    return root
+
+
+@pytest.mark.parametrize(("label", "image", "message", "line"), [
+    ("0 0.5 0.5 0.1 0.1\n2 0.5 0.5 0.1 0.1\n", True, "class id 2 is not one of 0..1", 2),
+    ("0 0.5 0.5 0.1 0.1\n-1 0.5 0.5 0.1 0.1\n", True, "class id -1", 2),
+    ("0.5 0.5 0.5 0.1 0.1\n", True, "class id 0.5", 1),
+    ("0 0.5 0.5 0.1 0.1\n0 0.5 x 0.1 0.1\n", True, "'x' is not a number", 2),
+    ("\n0 0.5 0.5 0.1\n", True, "4 values", 2),
+    ("0 0.5 0.5 -0.1 0.1\n", True, "negative", 1),
+    ("0 0.5 nan 0.1 0.1\n", True, "not a finite number", 1),
+    ("0 0.5 0.5 0.1 0.1\n", False, "no image found", 1),
+])
+def test_bad_labels_name_file_and_line(tmp_path: Path, label: str, image: bool, message: str, line: int) -> None:
+    root = _dataset_dir(tmp_path, label, image=image)
+    with pytest.raises(FormatError) as e:
+        formats.read(root, "yolo")
+    assert message in str(e.value)
+    assert str(root / "labels/train/x.txt") in str(e.value)
+    assert f"line {line}" in str(e.value)
+
+
+@pytest.mark.parametrize(("names", "message"), [
+    ("names: {0: a, 2: b}\n", "without gaps"),
+    ("names: 3\n", "list or a mapping"),
+    ("names: [a, b\n", "malformed YAML"),
+])
+def test_bad_data_yaml(tmp_path: Path, names: str, message: str) -> None:
+    root = _dataset_dir(tmp_path, "", names=names)
+    with pytest.raises(FormatError, match=message) as e:
+        formats.read(root, "yolo")
+    assert "data.yaml" in str(e.value)
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
+    ds = Dataset([Item("a", width=4, height=4), Item("b")],
+                 [Annotation("a", [Region(Box(0, 0, 1, 1), "x")]), Annotation("b", [Region(Box(0, 0, 1, 1), "x")])])
+    with pytest.raises(FormatError):
+        formats.write(ds, tmp_path / "out", "yolo")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_obb_and_polygon_lines_are_read_by_task(tmp_path: Path) -> None:
+    root = _dataset_dir(tmp_path, "1 0.1 0.1 0.3 0.1 0.3 0.2 0.1 0.2\n")
+    poly = formats.read(root, "yolo").annotations[0].regions[0].geometry
+    assert isinstance(poly, Polygon) and len(poly.points) == 8
+    obb = formats.read(root, "yolo", task="obb").annotations[0].regions[0].geometry
+    assert isinstance(obb, RotatedBox)
+    assert (obb.cx, obb.cy, obb.width, obb.height, obb.angle) == pytest.approx((2, 1.5, 2, 1, 0))
+
+
+def test_keeps_masks_out_without_convert(tmp_path: Path) -> None:
+    ds = Dataset([Item("a", width=2, height=2)], [Annotation("a", [Region(Mask(2, 2, (1, 3)), "m")])])
+    report = formats.write(ds, tmp_path / "y", "yolo", task="segment")
+    assert report.dropped_fields == {"geometry.mask"}
