@@ -39,6 +39,7 @@ class Codec(Protocol):
 BUILTIN: dict[str, str] = {
     "native": "labelgate.formats.native:CODEC",
     "cvat": "labelgate.formats.cvat:CODEC",
+    "yolo": "labelgate.formats.yolo:CODEC",
 }
 
 
