@@ -38,8 +38,10 @@ class Codec(Protocol):
 
 BUILTIN: dict[str, str] = {
     "native": "labelgate.formats.native:CODEC",
+    "coco": "labelgate.formats.coco:CODEC",
     "cvat": "labelgate.formats.cvat:CODEC",
     "yolo": "labelgate.formats.yolo:CODEC",
+    "voc": "labelgate.formats.voc:CODEC",
 }
 
 

@@ -1,0 +1,104 @@
+"""Pascal VOC: ``Annotations/*.xml``, ``ImageSets/Main/<subset>.txt``, ``JPEGImages``,
+``labelmap.txt`` (Datumaro's ``name:r,g,b:parts:actions``) and SegmentationClass /
+SegmentationObject PNGs.
+
+Coordinate convention: VOC's originals are 1-based pixel indices, but this codec keeps the
+canonical float values verbatim in both directions (``<xmin>1</xmin>`` is ``x1 = 1.0`` and back);
+it never shifts by one. Items without objects still get an annotation file. Polygons and
+rotated boxes become their bounding box (``polygons="box"``, default) or, with
+``polygons="mask"``, a rasterised mask in the segmentation PNGs; either way the report says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from labelgate.core import Box, Dataset, GeometryKind, Region, bounds
+from labelgate.core.errors import FormatError
+from labelgate.formats._io import atomic_dir
+from labelgate.formats._raster import RASTERISABLE, to_mask
+from labelgate.formats.capabilities import Capabilities, restrict
+from labelgate.formats.report import ConversionReport
+from labelgate.formats.voc._reader import read_voc
+from labelgate.formats.voc._writer import write_voc
+
+__all__ = ["CODEC", "VocCodec"]
+
+_ROOT = re.compile(rb"<annotation[\s>]")
+
+
+def _looks_like_voc(xml: Path) -> bool:
+    try:
+        with xml.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return _ROOT.search(head) is not None
+
+
+class VocCodec:
+    name = "voc"
+    description = "Pascal VOC XML (boxes, pose/truncated/difficult/occluded, parts, actions, segmentation PNGs)"
+    capabilities = Capabilities(
+        geometries=frozenset({GeometryKind.BOX, GeometryKind.MASK}),
+        region_fields=frozenset({"attributes", "occluded", "group"}),
+        item_fields=frozenset({"media", "size", "subset"}),
+        schema_fields=frozenset({"colors", "parents", "attributes"}),
+        notes=(
+            "coordinates verbatim (no 1-based shift); truncated/difficult False reads as absent; "
+            "text attributes only (others written as text); items come back in natural id order; "
+            "one object per pixel in segmentation PNGs; polygons become boxes (or masks with polygons='mask')"
+        ),
+    )
+
+    def detect(self, path: Path) -> float:
+        if path.is_dir():
+            ann = path / "Annotations"
+            if not ann.is_dir():
+                return 0.0
+            first = next(ann.rglob("*.xml"), None)
+            return 0.9 if first is not None and _looks_like_voc(first) else 0.0
+        if path.is_file() and path.suffix.lower() == ".xml":
+            return 0.7 if _looks_like_voc(path) else 0.0
+        return 0.0
+
+    def read(self, path: Path, **options: Any) -> Dataset:
+        if options:
+            raise FormatError(f"unknown read option(s) for voc: {', '.join(sorted(options))}")
+        if not path.exists():
+            raise FormatError("no such file or directory", path=path)
+        return read_voc(path)
+
+    def write(self, dataset: Dataset, path: Path, **options: Any) -> ConversionReport:
+        polygons = options.pop("polygons", "box")
+        images = options.pop("images", None)
+        if options:
+            raise FormatError(f"unknown write option(s) for voc: {', '.join(sorted(options))}")
+        if polygons not in ("box", "mask"):
+            raise FormatError(f"polygons={polygons!r}: expected 'box' or 'mask'")
+        report = ConversionReport(self.name)
+
+        def convert(r: Region, where: str) -> Region | None:
+            kind = type(r.geometry).__name__.lower()
+            if not isinstance(r.geometry, RASTERISABLE):
+                return None
+            item = dataset.items.get(where)
+            if polygons == "mask" and item is not None and item.width is not None and item.height is not None:
+                report.drop(f"geometry.{kind}", where, "rasterised to a mask")
+                return replace(r, geometry=to_mask(r.geometry, item.width, item.height))
+            b = bounds(r.geometry)
+            assert b is not None
+            report.drop(f"geometry.{kind}", where, "converted to its bounding box")
+            return replace(r, geometry=Box(*b))
+
+        restricted, report = restrict(dataset, self.capabilities, report, convert=convert)
+        with atomic_dir(path) as tmp:
+            write_voc(restricted, tmp, report, None if images is None else Path(images))
+        report.path = str(path)
+        return report
+
+
+CODEC = VocCodec()

@@ -1,0 +1,176 @@
+"""Read a Pascal VOC directory (or one annotation XML) into a table-backed :class:`Dataset`.
+
+Items are the union of ``Annotations/**/*.xml`` and the ids listed in ``ImageSets/Main/<subset>.txt``,
+in natural order of their ids. An object whose SegmentationObject instance has exactly the
+object's box as bounds and the object's class reads as one Mask region; otherwise the object is
+a Box and the instance a Mask in the same group (real VOC boxes are drawn by hand).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labelgate.core import Annotation, Dataset, GeometryKind, Item, LabelClass, LabelSchema, Mask, RegionTable, bounds
+from labelgate.formats._io import read_text
+from labelgate.formats._palette import natural_key
+from labelgate.formats.voc._labelmap import BACKGROUND, Labelmap, parse_labelmap
+from labelgate.formats.voc._objects import DEFAULT_SUBSET, ParsedFile, VocObject, parse_annotation_file
+from labelgate.formats.voc._segmentation import find_png, read_segmentation
+
+__all__ = ["read_voc"]
+
+_IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".JPG", ".JPEG", ".PNG")
+
+
+class _Rows:
+    """Columns of the region table under construction."""
+
+    def __init__(self) -> None:
+        self.labels: dict[str, int] = {}
+        self.label: list[int] = []
+        self.kind: list[int] = []
+        self.bbox: list[tuple[float, float, float, float]] = []
+        self.geometry: list[Any] = []
+        self.extra: list[dict[str, Any] | None] = []
+        self.offsets = [0]
+
+    def add(self, label: str, box: tuple[float, float, float, float], mask: Mask | None, extra: dict[str, Any]) -> None:
+        self.label.append(self.labels.setdefault(label, len(self.labels)))
+        self.kind.append(GeometryKind.BOX if mask is None else GeometryKind.MASK)
+        self.bbox.append(box)
+        self.geometry.append(mask)
+        kept = {k: v for k, v in extra.items() if not (v is None or v is False or (k == "attributes" and not v))}
+        self.extra.append(kept or None)
+
+    def table(self) -> RegionTable:
+        n = len(self.label)
+        return RegionTable(
+            labels=list(self.labels),
+            label=np.asarray(self.label, dtype=np.int32),
+            kind=np.asarray(self.kind, dtype=np.uint8),
+            bbox=np.asarray(self.bbox, dtype=np.float64).reshape(n, 4),
+            offsets=np.asarray(self.offsets),
+            geometry=self.geometry,
+            extra=self.extra,
+        )
+
+
+def _subset_lists(root: Path, class_names: set[str]) -> dict[str, list[str]]:
+    main = root / "ImageSets" / "Main"
+    if not main.is_dir():
+        return {}
+    files = sorted(main.glob("*.txt"), key=lambda p: (p.stem == "trainval", p.stem))
+    stems = {p.stem for p in files}
+    out: dict[str, list[str]] = {}
+    for p in files:
+        rows = [ln.split() for ln in read_text(p).splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        named_as_class = any(p.stem == f"{c}_{s}" for c in class_names for s in stems)
+        if named_as_class or any(len(r) == 2 and r[1] in ("-1", "0", "1") for r in rows):
+            continue  # a per-class presence list, not a subset
+        out[p.stem] = [r[0] for r in rows]
+    return out
+
+
+def _media_of(root: Path, item_id: str) -> tuple[str | None, tuple[int, int] | None]:
+    from PIL import Image, UnidentifiedImageError
+
+    for ext in _IMAGE_EXTS:
+        p = root / "JPEGImages" / f"{item_id}{ext}"
+        if p.is_file():
+            try:
+                with Image.open(p) as im:
+                    return p.name if "/" not in item_id else f"{item_id}{ext}", im.size
+            except (OSError, UnidentifiedImageError):
+                return f"{item_id}{ext}", None
+    return None, None
+
+
+def _fresh_groups(objects: list[VocObject]) -> int:
+    used = [o.group for o in objects if o.group is not None]
+    return max(used, default=0) + 1
+
+
+def _add_item(rows: _Rows, parsed: ParsedFile, instances: dict[int, tuple[str, Mask]], semantic: list[tuple[str, Mask]]) -> None:
+    next_group = _fresh_groups(parsed.objects)
+    for k, obj in enumerate(parsed.objects, 1):
+        inst = instances.pop(k, None)
+        group = obj.group
+        single = inst is not None and inst[0] == obj.label and bounds(inst[1]) == obj.box
+        if group is None and (obj.parts or (inst is not None and not single)):
+            group, next_group = next_group, next_group + 1
+        base = {"attributes": obj.attributes, "occluded": obj.occluded, "group": group}
+        if single:
+            assert inst is not None
+            rows.add(obj.label, obj.box, inst[1], base)
+        else:
+            rows.add(obj.label, obj.box, None, base)
+        for pname, pbox in obj.parts:
+            rows.add(pname, pbox, None, {"group": group})
+        if inst is not None and not single:
+            rows.add(inst[0], bounds(inst[1]) or (0.0, 0.0, 0.0, 0.0), inst[1], {"group": group})
+    for _, (name, m) in sorted(instances.items()):
+        rows.add(name, bounds(m) or (0.0, 0.0, 0.0, 0.0), m, {})
+    for name, m in semantic:
+        rows.add(name, bounds(m) or (0.0, 0.0, 0.0, 0.0), m, {})
+    rows.offsets.append(len(rows.label))
+
+
+def read_voc(path: Path) -> Dataset:
+    """Read a VOC directory, or a single annotation XML file."""
+    if path.is_file():
+        root = path.parent
+        files = {path.stem: path}
+        labelmap_path = None
+    else:
+        root = path
+        ann = root / "Annotations"
+        files = {p.relative_to(ann).with_suffix("").as_posix(): p for p in ann.rglob("*.xml")} if ann.is_dir() else {}
+        labelmap_path = root / "labelmap.txt"
+    labelmap = parse_labelmap(labelmap_path) if labelmap_path is not None and labelmap_path.is_file() else None
+    parsed = {i: parse_annotation_file(p) for i, p in files.items()}
+    seen = {o.label for pf in parsed.values() for o in pf.objects}
+    known = set(labelmap.names) if labelmap is not None else seen | set(Labelmap.default().names)
+    subsets = _subset_lists(root, known) if path.is_dir() else {}
+    subset_of: dict[str, str] = {}
+    for name, ids in subsets.items():
+        for i in ids:
+            subset_of.setdefault(i, name)
+    subset_of = {i: s for i, s in subset_of.items() if s != DEFAULT_SUBSET}
+    listed = {i for ids in subsets.values() for i in ids}
+    ids = sorted(set(parsed) | listed, key=natural_key)
+    segmap = labelmap if labelmap is not None else Labelmap.default()
+    rows = _Rows()
+    items: list[Item] = []
+    for item_id in ids:
+        pf = parsed.get(item_id)
+        if pf is None:
+            media, size = _media_of(root, item_id)
+            pf = ParsedFile(media, size, [])
+        cls_png = find_png(root / "SegmentationClass", item_id) if path.is_dir() else None
+        obj_png = find_png(root / "SegmentationObject", item_id) if path.is_dir() else None
+        instances, semantic = read_segmentation(cls_png, obj_png, segmap, pf.size)
+        size = pf.size
+        items.append(Item(
+            item_id,
+            media=pf.filename,
+            width=None if size is None else size[0],
+            height=None if size is None else size[1],
+            subset=subset_of.get(item_id),
+        ))
+        _add_item(rows, pf, instances, semantic)
+    table = rows.table()
+    annotations = [Annotation.from_table(it.id, table, table.rows_of(i)) for i, it in enumerate(items)]
+    parent_of = {pname: o.label for pf in parsed.values() for o in pf.objects for pname, _ in o.parts}
+    return Dataset(items, annotations, _schema(labelmap, table.labels, parent_of))
+
+
+def _schema(labelmap: Labelmap | None, used: list[str], parent_of: dict[str, str]) -> LabelSchema:
+    if labelmap is None:
+        return LabelSchema(tuple(LabelClass(n, parent=parent_of.get(n)) for n in used))
+    classes = labelmap.schema.classes
+    if classes and classes[0].name == BACKGROUND and BACKGROUND not in used and not classes[0].attributes:
+        classes = classes[1:]  # line 0 is VOC's "no object" index, not a class anyone labelled
+    return LabelSchema(classes).with_classes(used)

@@ -1,0 +1,284 @@
+"""Pascal VOC codec: exact round trips, the report, Datumaro's fixtures, and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from PIL import Image
+
+from labelgate import formats
+from labelgate.core import (
+    Annotation,
+    AttributeSpec,
+    AttributeType,
+    Box,
+    Dataset,
+    FormatError,
+    GeometryKind,
+    Item,
+    Keypoints,
+    LabelClass,
+    LabelSchema,
+    Mask,
+    Polygon,
+    Provenance,
+    Region,
+    Source,
+    rle,
+)
+from labelgate.formats import restrict
+from tests.strategies import datasets
+
+CODEC = formats.get_codec("voc")
+CAPS = CODEC.capabilities
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def without_overlapping_masks(ds: Dataset) -> Dataset:
+    """VOC's PNGs hold one object per pixel: keep only masks that overlap no earlier mask."""
+    anns = []
+    for a in ds.annotations:
+        taken: np.ndarray | None = None
+        kept = []
+        for r in a.regions:
+            if isinstance(r.geometry, Mask):
+                m = rle.decode(r.geometry).astype(bool)
+                if taken is not None and (taken & m).any():
+                    continue
+                taken = m if taken is None else taken | m
+            kept.append(r)
+        anns.append(Annotation(a.item_id, kept, a.provenance, a.id))
+    return Dataset(ds.items.values(), anns, ds.schema, ds.tracks, ds.metadata)
+
+
+@SETTINGS
+@given(ds=datasets(CAPS, kinds=[GeometryKind.BOX, GeometryKind.MASK]))
+def test_round_trip_is_exact(tmp_path_factory: pytest.TempPathFactory, ds: Dataset) -> None:
+    ds = without_overlapping_masks(ds)
+    out = tmp_path_factory.mktemp("voc")
+    report = formats.write(ds, out, "voc")
+    expected, _ = restrict(ds, CAPS)
+    assert formats.read(out, "voc") == expected
+    assert report.lossless, report.summary()
+    assert report.items == len(ds.items)
+
+
+def _rich_dataset() -> Dataset:
+    schema = LabelSchema((
+        LabelClass("person", color="#c08080", attributes=(AttributeSpec("jumping", AttributeType.CHECKBOX),)),
+        LabelClass("head", parent="person"),
+        LabelClass("car", color="#808080"),
+    ))
+    m = np.zeros((10, 20), np.uint8)
+    m[2:5, 3:9] = 1
+    regions = [
+        Region(Box(1, 2, 3.5, 4.25), "person", group=7, occluded=True,
+               attributes={"pose": "Left", "truncated": True, "difficult": True, "jumping": True, "note": "a <b> & c"}),
+        Region(Box(1.5, 2, 2.5, 3), "head", group=7),
+        Region(Box(0, 0, 20, 10), "car", attributes={"difficult": True}),
+        Region(rle.encode(m), "car", attributes={"pose": "Frontal"}),
+    ]
+    items = [
+        Item("b1", media="b1.jpg", width=20, height=10, subset="train"),
+        Item("a10", media="a10.jpg", width=20, height=10, subset="val"),
+        Item("empty", media="empty.png", width=4, height=4),
+    ]
+    items.sort(key=lambda it: it.id)
+    anns = [Annotation("a10", []), Annotation("b1", regions), Annotation("empty", [])]
+    return Dataset(items, anns, schema)
+
+
+def test_voc_fields_round_trip(tmp_path: Path) -> None:
+    ds = _rich_dataset()
+    report = formats.write(ds, tmp_path / "out", "voc")
+    assert report.lossless, report.summary()
+    back = formats.read(tmp_path / "out")
+    assert back == ds
+    xml = (tmp_path / "out" / "Annotations" / "b1.xml").read_text()
+    # coordinates verbatim, no 1-based shift
+    assert "<xmin>1</xmin>" in xml and "<xmax>3.5</xmax>" in xml and "<ymax>4.25</ymax>" in xml
+    assert "<part>" in xml and "<jumping>1</jumping>" in xml and "a &lt;b&gt; &amp; c" in xml
+    # an item without objects still gets its annotation file
+    assert (tmp_path / "out" / "Annotations" / "empty.xml").is_file()
+    assert "person:192,128,128:head:jumping" in (tmp_path / "out" / "labelmap.txt").read_text()
+
+
+def test_report_names_dropped_fields(tmp_path: Path) -> None:
+    m = np.zeros((8, 8), np.uint8)
+    m[1:4, 1:4] = 1
+    m2 = np.zeros((8, 8), np.uint8)
+    m2[2:6, 2:6] = 1
+    regions = [
+        Region(Box(0, 0, 1, 1), "a", id=5, score=0.5, z_order=2, track_id=1, crowd=True),
+        Region(Polygon((0, 0, 4, 0, 4, 4)), "a"),
+        Region(Keypoints((1, 1), (2,)), "a"),
+        Region(Box(0, 0, 2, 2), "a", attributes={"difficult": False, "n": 3}),
+        Region(rle.encode(m), "a"),
+        Region(rle.encode(m2), "a"),
+    ]
+    ds = Dataset(
+        [Item("i", media="i.jpg", width=8, height=8, number=4, metadata={"k": 1})],
+        [Annotation("i", regions, Provenance(Source.MODEL, model="m"))],
+        LabelSchema((LabelClass("a", id=3, color="red"),)),
+        metadata={"x": 1},
+    )
+    report = formats.write(ds, tmp_path / "out", "voc")
+    expected = {
+        "region.id", "region.score", "region.z_order", "region.track_id", "region.crowd", "geometry.polygon",
+        "geometry.keypoints", "region.attributes", "geometry.mask", "item.number", "item.metadata",
+        "annotation.provenance", "schema.id", "schema.color", "dataset.metadata",
+    }
+    assert expected <= report.dropped_fields, report.summary()
+    back = formats.read(tmp_path / "out")
+    regs = back.annotations[0].regions
+    assert regs[1].geometry == Box(0, 0, 4, 4)  # the polygon's bounding box
+    assert regs[2].attributes == {"n": "3"}  # keypoints dropped; int written as text
+
+
+def test_polygons_can_become_masks(tmp_path: Path) -> None:
+    ds = Dataset([Item("i", width=10, height=10)], [Annotation("i", [Region(Polygon((1, 1, 8, 1, 8, 8, 1, 8)), "a")])])
+    report = formats.write(ds, tmp_path / "o", "voc", polygons="mask")
+    assert "rasterised to a mask" in report.summary()
+    (r,) = formats.read(tmp_path / "o").annotations[0].regions
+    assert isinstance(r.geometry, Mask) and r.geometry.area == 64
+
+
+# --- Datumaro's fixtures -------------------------------------------------------------------
+
+def test_reads_datumaro_voc1(interop: Path) -> None:
+    ds = formats.read(interop / "voc_dataset" / "voc_dataset1")
+    assert list(ds.items) == ["2007_000001", "2007_000002"]
+    one, two = ds.items.values()
+    assert (one.subset, one.width, one.height, one.media) == ("train", 20, 10, "2007_000001.jpg")
+    assert (two.subset, two.width, two.height) == ("test", 20, 10)  # listed only, size from the JPEG
+    cat, mask, person, head = ds.annotations[0].regions
+    assert (cat.label, cat.geometry) == ("cat", Box(1, 2, 3, 4))  # verbatim, no shift
+    assert cat.attributes == {"pose": "Unspecified", "truncated": True}
+    assert person.geometry == Box(4, 5, 6, 7) and person.attributes["phoning"] is True
+    assert person.attributes["jumping"] is False and len(person.attributes) == 11
+    assert (head.label, head.geometry, head.group) == ("head", Box(5.5, 6, 7.5, 8), person.group)
+    assert ds.schema.get("head").parent == "person"
+    # instance 1 of SegmentationObject, class bicycle from SegmentationClass (RGB PNGs)
+    assert mask.label == "bicycle" and mask.group == cat.group
+    assert isinstance(mask.geometry, Mask) and mask.geometry.area == 200
+    assert len(ds.annotations[1].regions) == 0
+
+
+def test_reads_datumaro_voc2_and_3(interop: Path) -> None:
+    ds = formats.read(interop / "voc_dataset" / "voc_dataset2")
+    assert list(ds.items) == ["@", "a", "b", "c", "d"]
+    assert {it.subset for it in ds.items.values()} == {"trainval"}
+    assert ds.schema.names[0] == "background" and len(ds.schema) == 22
+    assert ds.schema.get("aeroplane").color == "#800000"
+    boxes = {a.item_id: [(r.label, r.geometry, r.occluded) for r in a.regions] for a in ds.annotations}
+    assert boxes == {
+        "@": [],
+        "a": [("background", Box(1, 2, 4, 6), True)],
+        "b": [("aeroplane", Box(2, 2, 7, 6), True)],
+        "c": [("bicycle", Box(3, 1, 11, 6), False)],
+        "d": [("bird", Box(4, 4, 8, 8), False)],
+    }
+    ds3 = formats.read(interop / "voc_dataset" / "voc_dataset3")
+    assert list(ds3.items) == ["2007_000001"] and ds3.items["2007_000001"].subset == "train"
+    assert [r.geometry for r in ds3.annotations[0].regions] == [Box(1, 2, 3, 4)]
+
+
+def test_fixture_round_trips_through_our_writer(interop: Path, tmp_path: Path) -> None:
+    ds = formats.read(interop / "voc_dataset" / "voc_dataset1")
+    report = formats.write(ds, tmp_path / "o", "voc")
+    assert report.lossless, report.summary()
+    assert formats.read(tmp_path / "o") == ds
+
+
+def test_detects_directory_and_single_file(interop: Path, tmp_path: Path) -> None:
+    root = interop / "voc_dataset" / "voc_dataset1"
+    assert formats.detect(root) == "voc"
+    assert formats.detect(root / "Annotations" / "2007_000001.xml") == "voc"
+    ds = formats.read(root / "Annotations" / "2007_000001.xml", "voc")
+    assert list(ds.items) == ["2007_000001"] and len(ds.annotations[0].regions) == 3
+    (tmp_path / "x.xml").write_text("<annotations><image/></annotations>")
+    assert CODEC.detect(tmp_path / "x.xml") == 0.0
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+def _voc_dir(tmp_path: Path, xml: str) -> Path:
+    (tmp_path / "Annotations").mkdir(parents=True)
+    (tmp_path / "Annotations" / "x.xml").write_text(xml)
+    return tmp_path
+
+
+OBJ = "<object><name>a</name><bndbox><xmin>{}</xmin><ymin>1</ymin><xmax>4</xmax><ymax>4</ymax></bndbox></object>"
+
+
+@pytest.mark.parametrize(
+    ("xml", "message", "where"),
+    [
+        ("<annotation>\n<object><name>a</name>\n</annotation>", "malformed XML", "line 3, column"),
+        ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+         "<annotation><filename>&lol2;</filename></annotation>", "unsafe XML", None),
+        ("<annotation><size><depth>3</depth></size></annotation>", "<size> needs <width> and <height>", "<size>"),
+        (f"<annotation>{OBJ.format('one')}</annotation>", "'one' is not a number", "<object> #1 (a) <bndbox>/<xmin>"),
+        (f"<annotation>{OBJ.format('nan')}</annotation>", "not finite", "<xmin>"),
+        (f"<annotation>{OBJ.format('9')}</annotation>", "inverted", "<object> #1"),
+        ("<annotation><object><bndbox/></object></annotation>", "no <name>", "<object> #1"),
+        ("<annotation><object><name>a</name><truncated>maybe</truncated><bndbox><xmin>1</xmin><ymin>1</ymin>"
+         "<xmax>2</xmax><ymax>2</ymax></bndbox></object></annotation>", "not a flag", "<object> #1 (a) <truncated>"),
+        ("<annotation><object><name>a</name></object></annotation>", "no <bndbox>", "<object> #1 (a)"),
+        ("<annotations/>", "expected <annotation>", None),
+    ],
+)
+def test_bad_xml_names_file_and_place(tmp_path: Path, xml: str, message: str, where: str | None) -> None:
+    root = _voc_dir(tmp_path, xml)
+    with pytest.raises(FormatError) as e:
+        formats.read(root, "voc")
+    assert str(root / "Annotations" / "x.xml") in str(e.value)
+    assert message in str(e.value)
+    if where:
+        assert where in str(e.value)
+
+
+def test_unknown_palette_colour_is_refused(tmp_path: Path) -> None:
+    root = _voc_dir(tmp_path, "<annotation><size><width>4</width><height>3</height></size></annotation>")
+    (root / "SegmentationClass").mkdir()
+    rgb = np.zeros((3, 4, 3), np.uint8)
+    rgb[1, 2] = (1, 2, 3)
+    Image.fromarray(rgb).save(root / "SegmentationClass" / "x.png")
+    with pytest.raises(FormatError) as e:
+        formats.read(root, "voc")
+    assert "x.png" in str(e.value) and "(1, 2, 3)" in str(e.value) and "x=2, y=1" in str(e.value)
+
+
+def test_png_size_must_match_the_annotation(tmp_path: Path) -> None:
+    root = _voc_dir(tmp_path, "<annotation><size><width>5</width><height>3</height></size></annotation>")
+    (root / "SegmentationClass").mkdir()
+    Image.fromarray(np.zeros((3, 4), np.uint8)).save(root / "SegmentationClass" / "x.png")
+    with pytest.raises(FormatError, match="4x3 but the annotation's <size> is 5x3"):
+        formats.read(root, "voc")
+
+
+def test_labelmap_errors_name_the_line(tmp_path: Path) -> None:
+    root = _voc_dir(tmp_path, "<annotation/>")
+    (root / "labelmap.txt").write_text("# comment\nbackground:0,0,0::\ncar:1,2::\n")
+    with pytest.raises(FormatError, match=r"labelmap.txt: line 3: colour '1,2'"):
+        formats.read(root, "voc")
+
+
+def test_no_partial_output_when_a_write_fails(tmp_path: Path) -> None:
+    items = [Item(f"i{k}", width=4, height=4) for k in range(5)]
+    anns = [Annotation(f"i{k}", [Region(Box(0, 0, 1, 1), "ok" if k < 4 else "bad\x01name")]) for k in range(5)]
+    out = tmp_path / "out"
+    with pytest.raises(FormatError, match=r"XML 1\.0 cannot hold"):
+        formats.write(Dataset(items, anns), out, "voc")
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unsafe_item_ids_are_refused(tmp_path: Path) -> None:
+    ds = Dataset([Item("../escape")], [Annotation("../escape", [])])
+    with pytest.raises(FormatError, match="relative file path"):
+        formats.write(ds, tmp_path / "out", "voc")
+    assert list(tmp_path.iterdir()) == []
