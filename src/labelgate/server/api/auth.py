@@ -1,0 +1,58 @@
+"""``/auth``: login with a password (session cookie), logout, who am I, personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from labelgate.server.api.deps import CurrentUser, RuntimeDep, client_address
+from labelgate.server.schemas.common import Model
+from labelgate.server.schemas.users import LoginIn, TokenIn, TokenInfo, TokenOut, UserOut
+from labelgate.server.services import auth
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class Ok(Model):
+    ok: bool = True
+
+
+@router.post("/login", response_model=UserOut)
+def login(body: LoginIn, response: Response, rt: RuntimeDep,
+          client: Annotated[str, Depends(client_address)]) -> UserOut:
+    user, token = auth.login(rt, body.username, body.password, client)
+    response.set_cookie(rt.settings.session_cookie, token, max_age=int(rt.settings.session_days * 86400),
+                        httponly=True, samesite="lax", secure=rt.settings.secure_cookies, path="/")
+    return UserOut.model_validate(user)
+
+
+@router.post("/logout", response_model=Ok)
+def logout(request: Request, response: Response, rt: RuntimeDep) -> Ok:
+    token = request.cookies.get(rt.settings.session_cookie)
+    if token:
+        auth.logout(rt, token)
+    response.delete_cookie(rt.settings.session_cookie, path="/")
+    return Ok()
+
+
+@router.get("/me", response_model=UserOut)
+def me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)
+
+
+@router.post("/tokens", response_model=TokenOut, status_code=201)
+def create_token(body: TokenIn, user: CurrentUser, rt: RuntimeDep) -> TokenOut:
+    info, secret = auth.create_token(rt, user, body.name)
+    return TokenOut(**info, token=secret)  # type: ignore[arg-type]
+
+
+@router.get("/tokens", response_model=list[TokenInfo])
+def list_tokens(user: CurrentUser, rt: RuntimeDep) -> list[TokenInfo]:
+    return [TokenInfo(**t) for t in auth.list_tokens(rt, user)]  # type: ignore[arg-type]
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: int, user: CurrentUser, rt: RuntimeDep) -> Response:
+    auth.revoke_token(rt, user, token_id)
+    return Response(status_code=204)

@@ -1,0 +1,70 @@
+"""Request dependencies: the runtime, the caller, and the version a write is based on."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from labelgate.core.errors import InvariantError
+from labelgate.server.domain import User
+from labelgate.server.errors import AuthenticationRequired
+from labelgate.server.services import auth
+from labelgate.server.services.runtime import Runtime
+
+__all__ = ["CurrentUser", "RuntimeDep", "client_address", "etag", "expected_version"]
+
+
+def get_runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def current_user(request: Request, rt: RuntimeDep) -> User:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() not in ("token", "bearer") or not credential.strip():
+            raise AuthenticationRequired("Authorization header must be 'Token <your API token>'")
+        user = auth.authenticate_token(rt, credential.strip())
+        if user is None:
+            raise AuthenticationRequired("the API token is unknown or revoked")
+        return user
+    cookie = request.cookies.get(rt.settings.session_cookie)
+    if cookie:
+        user = auth.authenticate_session(rt, cookie)
+        if user is not None:
+            return user
+        raise AuthenticationRequired("your session has expired; log in again")
+    raise AuthenticationRequired("log in (POST /api/v1/auth/login) or send 'Authorization: Token <token>'")
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None, body_version: int | None) -> int:
+    """The version a write is based on: the If-Match header (an ETag we sent) or the body's version."""
+    if if_match:
+        raw = if_match.strip()
+        raw = raw.removeprefix("W/").strip('"')
+        try:
+            v = int(raw)
+        except ValueError:
+            raise InvariantError(f"If-Match {if_match!r} is not an ETag this server sent (e.g. '\"3\"')") from None
+        if body_version is not None and body_version != v:
+            raise InvariantError(f"If-Match says version {v} but the body says {body_version}")
+        return v
+    if body_version is None:
+        raise InvariantError("send the version you edited: an If-Match header with the ETag, or 'version' in the body")
+    return body_version

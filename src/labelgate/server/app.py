@@ -1,0 +1,45 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from labelgate import __version__
+from labelgate.server.api import annotations as annotations_api
+from labelgate.server.api import auth, exports, imports, jobs, meta, projects, tasks, users
+from labelgate.server.api.errors import install
+from labelgate.server.schemas.common import ErrorBody
+from labelgate.server.services.runtime import Runtime
+from labelgate.server.settings import Settings
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """A ready application. Pass ``runtime`` to share one (tests, the demo); otherwise one is
+    opened from ``settings`` (migrating the database) and closed on shutdown."""
+    owned = runtime is None
+    rt = runtime if runtime is not None else Runtime.open(settings or Settings.from_env())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            rt.close()
+
+    app = FastAPI(
+        title="Labelgate", version=__version__, lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+        responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 403: {"model": ErrorBody},
+                   404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    )
+    app.state.runtime = rt
+    install(app)
+    for module in (meta, auth, users, projects, tasks, annotations_api, imports, exports, jobs):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

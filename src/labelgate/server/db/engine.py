@@ -1,0 +1,90 @@
+"""The database handle: one engine per server, SQLite (WAL) or PostgreSQL (psycopg)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from labelgate.core.errors import InvariantError
+from labelgate.server.settings import Settings
+
+__all__ = ["Database", "utcnow"]
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Database:
+    """Owns the engine. ``write()`` opens a transaction that takes the write lock up front on
+    SQLite (``BEGIN IMMEDIATE``), so concurrent writers queue instead of failing; ``read()`` a
+    plain one."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        url = sa.make_url(settings.url)
+        self.dialect = url.get_backend_name()
+        if self.dialect == "sqlite":
+            if url.database and url.database != ":memory:":
+                from pathlib import Path
+
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            _sqlite_setup(self.engine)
+        elif self.dialect == "postgresql":
+            connect_args: dict[str, Any] = {}
+            if settings.database_schema:
+                if not _SCHEMA_NAME.match(settings.database_schema):
+                    raise InvariantError(f"LABELGATE_DATABASE_SCHEMA {settings.database_schema!r} is not a plain identifier")
+                connect_args["options"] = f"-csearch_path={settings.database_schema}"
+            self.engine = sa.create_engine(url, pool_size=10, max_overflow=40, connect_args=connect_args)
+        else:
+            raise InvariantError(f"unsupported database {self.dialect!r}: use sqlite or postgresql+psycopg")
+
+    def create_schema(self) -> None:
+        """Create the PostgreSQL schema named in the settings, if any and if missing."""
+        name = self.settings.database_schema
+        if self.dialect == "postgresql" and name:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(labelgate_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("labelgate_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

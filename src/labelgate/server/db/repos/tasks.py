@@ -1,0 +1,183 @@
+"""Tasks (one item each), annotations on them, and the append-only event log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from labelgate.server.db.engine import utcnow
+from labelgate.server.db.repos._rows import fields
+from labelgate.server.db.tables import annotations as annotations_t
+from labelgate.server.db.tables import events, tasks
+from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Task
+
+__all__ = [
+    "add_event", "annotation", "annotations_of", "annotations_of_project", "count_tasks", "existing_keys",
+    "insert_annotations", "insert_tasks", "list_events", "list_tasks", "lock_task", "next_task_candidates",
+    "task", "task_ids_by_key", "update_annotation", "user_draft_task",
+]
+
+_TASK_COLS = ("id", "project_id", "key", "item", "n_submitted", "completed", "created_at")
+_ANN_COLS = ("id", "project_id", "task_id", "author_id", "author_name", "source", "model", "model_version",
+             "status", "regions", "version", "lead_time", "created_at", "updated_at", "submitted_at")
+_FINISHED = (AnnotationStatus.SUBMITTED.value, AnnotationStatus.ACCEPTED.value, AnnotationStatus.REJECTED.value)
+
+
+def _task(row: Any) -> Task:
+    return Task(**fields(row, *_TASK_COLS))
+
+
+def _ann(row: Any) -> AnnotationRecord:
+    d = fields(row, *_ANN_COLS)
+    d["status"] = AnnotationStatus(d["status"])
+    return AnnotationRecord(**d)
+
+
+def insert_tasks(conn: Connection, project_id: int, items: Sequence[tuple[str, dict[str, Any]]],
+                 import_id: int | None = None) -> dict[str, int]:
+    """Insert ``(key, item dict)`` rows; returns key -> task id."""
+    if not items:
+        return {}
+    now = utcnow()
+    rows = [{"project_id": project_id, "key": k, "item": it, "n_submitted": 0, "completed": False,
+             "import_id": import_id, "created_at": now} for k, it in items]
+    out: dict[str, int] = {}
+    for start in range(0, len(rows), 5000):
+        res = conn.execute(tasks.insert().returning(tasks.c.id, tasks.c.key, sort_by_parameter_order=True),
+                           rows[start:start + 5000])
+        out.update({r.key: r.id for r in res})
+    return out
+
+
+def existing_keys(conn: Connection, project_id: int, keys: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    ks = list(keys)
+    for start in range(0, len(ks), 900):
+        q = sa.select(tasks.c.key, tasks.c.id).where(tasks.c.project_id == project_id,
+                                                     tasks.c.key.in_(ks[start:start + 900]))
+        out.update({r.key: r.id for r in conn.execute(q)})
+    return out
+
+
+def task_ids_by_key(conn: Connection, project_id: int) -> dict[str, int]:
+    return {r.key: r.id for r in conn.execute(sa.select(tasks.c.key, tasks.c.id).where(tasks.c.project_id == project_id))}
+
+
+def task(conn: Connection, task_id: int) -> Task | None:
+    row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
+    return None if row is None else _task(row)
+
+
+def list_tasks(conn: Connection, project_id: int, offset: int, limit: int) -> list[Task]:
+    q = sa.select(tasks).where(tasks.c.project_id == project_id).order_by(tasks.c.id).offset(offset).limit(limit)
+    return [_task(r) for r in conn.execute(q)]
+
+
+def count_tasks(conn: Connection, project_id: int) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(tasks).where(tasks.c.project_id == project_id)).scalar_one())
+
+
+def user_draft_task(conn: Connection, project_id: int, user_id: int) -> Task | None:
+    """The first task on which ``user_id`` has an unfinished draft."""
+    q = (sa.select(tasks).join(annotations_t, annotations_t.c.task_id == tasks.c.id)
+         .where(annotations_t.c.project_id == project_id, annotations_t.c.author_id == user_id,
+                annotations_t.c.status == AnnotationStatus.DRAFT.value)
+         .order_by(tasks.c.id).limit(1))
+    row = conn.execute(q).first()
+    return None if row is None else _task(row)
+
+
+def next_task_candidates(conn: Connection, project_id: int, user_id: int, now: datetime, limit: int = 8) -> list[int]:
+    """Open tasks ``user_id`` has not touched, not reserved by someone else, oldest first."""
+    mine = sa.select(annotations_t.c.id).where(annotations_t.c.task_id == tasks.c.id, annotations_t.c.author_id == user_id)
+    q = (sa.select(tasks.c.id)
+         .where(tasks.c.project_id == project_id, tasks.c.completed.is_(False), ~sa.exists(mine),
+                sa.or_(tasks.c.lock_user_id.is_(None), tasks.c.lock_user_id == user_id, tasks.c.lock_expires_at < now))
+         .order_by(tasks.c.id).limit(limit))
+    return [r.id for r in conn.execute(q)]
+
+
+def lock_task(conn: Connection, task_id: int, user_id: int, now: datetime, until: datetime) -> bool:
+    """Reserve a task for ``user_id`` unless someone else holds a live reservation (atomic)."""
+    res = conn.execute(tasks.update().where(
+        tasks.c.id == task_id,
+        sa.or_(tasks.c.lock_user_id.is_(None), tasks.c.lock_user_id == user_id, tasks.c.lock_expires_at < now),
+    ).values(lock_user_id=user_id, lock_expires_at=until))
+    return res.rowcount == 1
+
+
+def count_finished(conn: Connection, task_id: int) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(annotations_t).where(
+        annotations_t.c.task_id == task_id, annotations_t.c.source == "human",
+        annotations_t.c.status.in_(_FINISHED))).scalar_one())
+
+
+def set_task_progress(conn: Connection, task_id: int, n_submitted: int, completed: bool) -> None:
+    conn.execute(tasks.update().where(tasks.c.id == task_id).values(
+        n_submitted=n_submitted, completed=completed, lock_user_id=None, lock_expires_at=None))
+
+
+def insert_annotations(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    if not rows:
+        return []
+    now = utcnow()
+    full = [{"author_id": None, "author_name": None, "model": None, "model_version": None, "lead_time": None,
+             "import_id": None, "submitted_at": None, "version": 1, "created_at": now, "updated_at": now, **r}
+            for r in rows]
+    ids: list[int] = []
+    for start in range(0, len(full), 5000):
+        res = conn.execute(annotations_t.insert().returning(annotations_t.c.id, sort_by_parameter_order=True),
+                           full[start:start + 5000])
+        ids.extend(r.id for r in res)
+    return ids
+
+
+def annotation(conn: Connection, annotation_id: int) -> AnnotationRecord | None:
+    row = conn.execute(sa.select(annotations_t).where(annotations_t.c.id == annotation_id)).first()
+    return None if row is None else _ann(row)
+
+
+def annotations_of(conn: Connection, task_id: int) -> list[AnnotationRecord]:
+    q = sa.select(annotations_t).where(annotations_t.c.task_id == task_id).order_by(annotations_t.c.id)
+    return [_ann(r) for r in conn.execute(q)]
+
+
+def annotations_of_project(conn: Connection, project_id: int, statuses: Sequence[str] | None,
+                           sources: Sequence[str] | None) -> list[AnnotationRecord]:
+    q = sa.select(annotations_t).where(annotations_t.c.project_id == project_id)
+    if statuses is not None:
+        q = q.where(annotations_t.c.status.in_(statuses))
+    if sources is not None:
+        q = q.where(annotations_t.c.source.in_(sources))
+    return [_ann(r) for r in conn.execute(q.order_by(annotations_t.c.task_id, annotations_t.c.id))]
+
+
+def update_annotation(conn: Connection, annotation_id: int, expected_version: int, **values: Any) -> bool:
+    """Compare-and-set: applies only if the stored version is ``expected_version``."""
+    res = conn.execute(annotations_t.update().where(
+        annotations_t.c.id == annotation_id, annotations_t.c.version == expected_version,
+    ).values(**values, version=expected_version + 1, updated_at=utcnow()))
+    return res.rowcount == 1
+
+
+def add_event(conn: Connection, project_id: int, task_id: int | None, kind: str, actor_id: int | None,
+              data: dict[str, Any] | None = None, annotation_id: int | None = None) -> None:
+    conn.execute(events.insert().values(project_id=project_id, task_id=task_id, annotation_id=annotation_id,
+                                        actor_id=actor_id, kind=kind, data=data or {}, created_at=utcnow()))
+
+
+def add_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        now = utcnow()
+        conn.execute(events.insert(), [{"annotation_id": None, "actor_id": None, "data": {}, "created_at": now, **r}
+                                       for r in rows])
+
+
+def list_events(conn: Connection, task_id: int) -> list[Event]:
+    q = sa.select(events).where(events.c.task_id == task_id).order_by(events.c.id)
+    return [Event(**fields(r, "id", "project_id", "task_id", "annotation_id", "actor_id", "kind", "data", "created_at"))
+            for r in conn.execute(q)]

@@ -1,0 +1,1 @@
+"""The API contract: pydantic request and response bodies, separate from tables and services."""

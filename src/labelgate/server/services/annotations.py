@@ -1,0 +1,228 @@
+"""Tasks and annotations: next task, drafts, submit, optimistic updates, skip, review, history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from labelgate.core import Source
+from labelgate.core.errors import ConflictError, InvariantError, NotFoundError, PermissionDenied
+from labelgate.server.db import utcnow
+from labelgate.server.db.repos import tasks as repo
+from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Project, Role, Task, User
+from labelgate.server.services.access import project_for
+from labelgate.server.services.projects import parse_schema
+from labelgate.server.services.regions import parse_regions
+from labelgate.server.services.runtime import Runtime
+
+__all__ = [
+    "create_annotation", "get_annotation", "get_task", "list_tasks", "next_task", "review_annotation", "skip_task",
+    "task_events", "update_annotation", "visible",
+]
+
+_FINISHED = {AnnotationStatus.SUBMITTED, AnnotationStatus.ACCEPTED, AnnotationStatus.REJECTED}
+
+
+def visible(project: Project, user: User, ann: AnnotationRecord) -> bool:
+    """Reviewers and above see everything; annotators see their own work, model predictions, and
+    (unless the project is blind) other people's finished annotations."""
+    assert project.role is not None
+    if project.role.rank >= Role.REVIEWER.rank or ann.author_id == user.id:
+        return True
+    if ann.source == Source.MODEL.value:
+        return True
+    return not project.blind and ann.status in _FINISHED and ann.source == Source.HUMAN.value
+
+
+def _task_in(conn: Connection, task_id: int, user: User, minimum: Role = Role.ANNOTATOR) -> tuple[Task, Project]:
+    task = repo.task(conn, task_id)
+    if task is None:
+        raise NotFoundError(f"task {task_id} does not exist or you are not a member of its project")
+    try:
+        project = project_for(conn, task.project_id, user, minimum)
+    except NotFoundError:
+        raise NotFoundError(f"task {task_id} does not exist or you are not a member of its project") from None
+    return task, project
+
+
+def _ann_in(conn: Connection, annotation_id: int, user: User) -> tuple[AnnotationRecord, Project]:
+    ann = repo.annotation(conn, annotation_id)
+    missing = NotFoundError(f"annotation {annotation_id} does not exist or you may not see it")
+    if ann is None:
+        raise missing
+    try:
+        project = project_for(conn, ann.project_id, user)
+    except NotFoundError:
+        raise missing from None
+    if not visible(project, user, ann):
+        raise missing
+    return ann, project
+
+
+def list_tasks(rt: Runtime, actor: User, project_id: int, offset: int = 0, limit: int = 100) -> tuple[list[Task], int]:
+    if offset < 0 or not 1 <= limit <= 1000:
+        raise InvariantError("offset must be >= 0 and limit between 1 and 1000")
+    with rt.db.read() as conn:
+        project_for(conn, project_id, actor)
+        return repo.list_tasks(conn, project_id, offset, limit), repo.count_tasks(conn, project_id)
+
+
+def get_task(rt: Runtime, actor: User, task_id: int) -> tuple[Task, list[AnnotationRecord]]:
+    with rt.db.read() as conn:
+        task, project = _task_in(conn, task_id, actor)
+        anns = [a for a in repo.annotations_of(conn, task_id) if visible(project, actor, a)]
+    return task, anns
+
+
+def next_task(rt: Runtime, actor: User, project_id: int) -> Task | None:
+    """The caller's unfinished draft if any, else the oldest open task nobody else holds,
+    reserved for the caller for ``task_lock_s`` seconds."""
+    with rt.db.write() as conn:
+        project_for(conn, project_id, actor)
+        draft = repo.user_draft_task(conn, project_id, actor.id)
+        if draft is not None:
+            return draft
+        now = utcnow()
+        until = now + timedelta(seconds=rt.settings.task_lock_s)
+        for tid in repo.next_task_candidates(conn, project_id, actor.id, now):
+            if repo.lock_task(conn, tid, actor.id, now, until):
+                return repo.task(conn, tid)
+    return None
+
+
+def get_annotation(rt: Runtime, actor: User, annotation_id: int) -> AnnotationRecord:
+    with rt.db.read() as conn:
+        return _ann_in(conn, annotation_id, actor)[0]
+
+
+def _lead_time(value: float | None) -> float | None:
+    if value is not None and not (value >= 0 and value < 1e9):
+        raise InvariantError(f"lead_time must be a number of seconds >= 0, got {value!r}")
+    return value
+
+
+def _after_submit(conn: Connection, task: Task, project: Project, actor: User) -> None:
+    n = repo.count_finished(conn, task.id)
+    done = n >= project.overlap
+    repo.set_task_progress(conn, task.id, n, done)
+    if done and not task.completed:
+        repo.add_event(conn, project.id, task.id, "task.completed", actor.id, {"submitted": n})
+
+
+def create_annotation(rt: Runtime, actor: User, task_id: int, regions: Any, submit: bool = False,
+                      lead_time: float | None = None) -> AnnotationRecord:
+    """The caller's annotation on a task (one per person per task), as a draft or submitted."""
+    lead_time = _lead_time(lead_time)
+    with rt.db.write() as conn:
+        task, project = _task_in(conn, task_id, actor)
+        canonical = parse_regions(parse_schema(project), regions)
+        existing = [a for a in repo.annotations_of(conn, task_id) if a.author_id == actor.id]
+        if existing:
+            raise ConflictError(f"you already have annotation {existing[0].id} on task {task_id} "
+                                f"(version {existing[0].version}); update it instead")
+        now = utcnow()
+        status = AnnotationStatus.SUBMITTED if submit else AnnotationStatus.DRAFT
+        (aid,) = repo.insert_annotations(conn, [{
+            "project_id": project.id, "task_id": task_id, "author_id": actor.id, "author_name": actor.username,
+            "source": Source.HUMAN.value, "status": status.value, "regions": canonical, "lead_time": lead_time,
+            "submitted_at": now if submit else None}])
+        repo.add_event(conn, project.id, task_id, "annotation.created", actor.id,
+                       {"status": status.value, "regions": len(canonical)}, aid)
+        if submit:
+            repo.add_event(conn, project.id, task_id, "annotation.submitted", actor.id, {"version": 1}, aid)
+            _after_submit(conn, task, project, actor)
+        out = repo.annotation(conn, aid)
+    assert out is not None
+    return out
+
+
+def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_version: int, regions: Any = None,
+                      submit: bool = False, lead_time: float | None = None) -> AnnotationRecord:
+    """Save (draft) or submit new regions, only if ``expected_version`` is still current (else 409)."""
+    lead_time = _lead_time(lead_time)
+    with rt.db.write() as conn:
+        ann, project = _ann_in(conn, annotation_id, actor)
+        if ann.author_id != actor.id:
+            raise PermissionDenied(f"annotation {annotation_id} belongs to someone else; reviewers use review")
+        if ann.status is AnnotationStatus.SKIPPED and not submit and regions is None:
+            raise InvariantError("nothing to change")
+        values: dict[str, Any] = {}
+        if regions is not None:
+            values["regions"] = parse_regions(parse_schema(project), regions)
+        if lead_time is not None:
+            values["lead_time"] = lead_time
+        now = utcnow()
+        if submit:
+            values["status"] = AnnotationStatus.SUBMITTED.value
+            values["submitted_at"] = now
+            if lead_time is None and ann.lead_time is None:
+                values["lead_time"] = (now - ann.created_at).total_seconds()
+        elif ann.status is AnnotationStatus.SKIPPED:
+            values["status"] = AnnotationStatus.DRAFT.value
+        if not repo.update_annotation(conn, annotation_id, expected_version, **values):
+            current = repo.annotation(conn, annotation_id)
+            have = None if current is None else current.version
+            raise ConflictError(f"annotation {annotation_id} is at version {have}, not {expected_version}: "
+                                "someone saved it after you loaded it; reload and reapply your change")
+        kind = "annotation.submitted" if submit else "annotation.saved"
+        repo.add_event(conn, project.id, ann.task_id, kind, actor.id, {"version": expected_version + 1}, annotation_id)
+        if submit:
+            task = repo.task(conn, ann.task_id)
+            assert task is not None
+            _after_submit(conn, task, project, actor)
+        out = repo.annotation(conn, annotation_id)
+    assert out is not None
+    return out
+
+
+def skip_task(rt: Runtime, actor: User, task_id: int, reason: str = "") -> AnnotationRecord:
+    """Record that the caller skipped a task; next-task will not offer it to them again."""
+    with rt.db.write() as conn:
+        task, project = _task_in(conn, task_id, actor)
+        mine = [a for a in repo.annotations_of(conn, task_id) if a.author_id == actor.id]
+        if mine and mine[0].status is not AnnotationStatus.DRAFT:
+            raise ConflictError(f"task {task_id}: your annotation {mine[0].id} is already {mine[0].status.value}")
+        if mine:
+            aid = mine[0].id
+            if not repo.update_annotation(conn, aid, mine[0].version, status=AnnotationStatus.SKIPPED.value):
+                raise ConflictError(f"annotation {aid} changed while skipping; reload")
+        else:
+            (aid,) = repo.insert_annotations(conn, [{
+                "project_id": project.id, "task_id": task_id, "author_id": actor.id, "author_name": actor.username,
+                "source": Source.HUMAN.value, "status": AnnotationStatus.SKIPPED.value, "regions": []}])
+        repo.set_task_progress(conn, task_id, task.n_submitted, task.completed)
+        repo.add_event(conn, project.id, task_id, "task.skipped", actor.id, {"reason": reason[:1000]}, aid)
+        out = repo.annotation(conn, aid)
+    assert out is not None
+    return out
+
+
+def review_annotation(rt: Runtime, actor: User, annotation_id: int, expected_version: int, accept: bool,
+                      comment: str = "") -> AnnotationRecord:
+    with rt.db.write() as conn:
+        ann, project = _ann_in(conn, annotation_id, actor)
+        assert project.role is not None
+        if project.role.rank < Role.REVIEWER.rank:
+            raise PermissionDenied(f"reviewing needs the reviewer role in project {project.id}")
+        if ann.status not in _FINISHED:
+            raise ConflictError(f"annotation {annotation_id} is {ann.status.value}; only submitted work is reviewed")
+        status = AnnotationStatus.ACCEPTED if accept else AnnotationStatus.REJECTED
+        if not repo.update_annotation(conn, annotation_id, expected_version, status=status.value):
+            raise ConflictError(f"annotation {annotation_id} is no longer at version {expected_version}; reload")
+        repo.add_event(conn, project.id, ann.task_id, "annotation.reviewed", actor.id,
+                       {"accepted": accept, "comment": comment[:10000], "version": expected_version + 1}, annotation_id)
+        out = repo.annotation(conn, annotation_id)
+    assert out is not None
+    return out
+
+
+def task_events(rt: Runtime, actor: User, task_id: int) -> list[Event]:
+    with rt.db.read() as conn:
+        _, project = _task_in(conn, task_id, actor)
+        evs = repo.list_events(conn, task_id)
+    assert project.role is not None
+    if project.role.rank >= Role.REVIEWER.rank:
+        return evs
+    return [e for e in evs if e.actor_id == actor.id or e.actor_id is None]

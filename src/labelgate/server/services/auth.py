@@ -1,0 +1,116 @@
+"""Users, passwords (argon2), login sessions and personal API tokens (stored as SHA-256 hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from labelgate.core.errors import ConflictError, InvariantError, NotFoundError, PermissionDenied
+from labelgate.server.db import utcnow
+from labelgate.server.db.repos import users as repo
+from labelgate.server.domain import User
+from labelgate.server.errors import AuthenticationRequired
+from labelgate.server.services.runtime import Runtime
+
+__all__ = [
+    "TOKEN_PREFIX", "authenticate_session", "authenticate_token", "create_token", "create_user", "list_tokens",
+    "list_users", "login", "logout", "revoke_token",
+]
+
+TOKEN_PREFIX = "lgt_"
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,150}$")
+MIN_PASSWORD = 8
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_user(rt: Runtime, actor: User | None, username: str, password: str | None, superuser: bool = False) -> User:
+    """Create a user. ``actor`` None means a local administrator (the CLI); otherwise a superuser."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied("only a superuser can create users")
+    if not _USERNAME.match(username):
+        raise InvariantError(f"username {username!r}: use 1-150 letters, digits and _ . @ -")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise InvariantError(f"password for {username!r} is too short: use at least {MIN_PASSWORD} characters")
+    hashed = None if password is None else rt.hasher.hash(password)
+    with rt.db.write() as conn:
+        if repo.get_by_name(conn, username) is not None:
+            raise ConflictError(f"user {username!r} already exists")
+        return repo.create(conn, username, hashed, superuser)
+
+
+def list_users(rt: Runtime, actor: User) -> list[User]:
+    if not actor.is_superuser:
+        raise PermissionDenied("only a superuser can list users")
+    with rt.db.read() as conn:
+        return repo.list_all(conn)
+
+
+def login(rt: Runtime, username: str, password: str, client: str) -> tuple[User, str]:
+    """Check the password; returns the user and a new session token (to put in a cookie)."""
+    keys = (f"user:{username}", f"client:{client}")
+    rt.login_limiter.check(*keys)
+    with rt.db.read() as conn:
+        found = repo.password_hash(conn, username)
+    ok = False
+    if found is not None and found[1] is not None:
+        try:
+            ok = rt.hasher.verify(found[1], password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        rt.hasher.hash(password)  # same work whether or not the user exists
+    if not ok or found is None:
+        rt.login_limiter.fail(*keys)
+        raise AuthenticationRequired("wrong username or password")
+    rt.login_limiter.reset(keys[0])
+    token = secrets.token_urlsafe(32)
+    with rt.db.write() as conn:
+        repo.add_session(conn, _digest(token), found[0], utcnow() + timedelta(days=rt.settings.session_days))
+        user = repo.get(conn, found[0])
+    assert user is not None
+    return user, token
+
+
+def logout(rt: Runtime, token: str) -> None:
+    with rt.db.write() as conn:
+        repo.delete_session(conn, _digest(token))
+
+
+def authenticate_session(rt: Runtime, token: str) -> User | None:
+    with rt.db.read() as conn:
+        return repo.user_by_session(conn, _digest(token), utcnow())
+
+
+def authenticate_token(rt: Runtime, token: str) -> User | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    with rt.db.read() as conn:
+        return repo.user_by_token(conn, _digest(token))
+
+
+def create_token(rt: Runtime, actor: User, name: str) -> tuple[dict[str, object], str]:
+    """A new personal API token; the secret is returned only here and stored hashed."""
+    if not name or len(name) > 200:
+        raise InvariantError("token name must be 1-200 characters")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with rt.db.write() as conn:
+        info = repo.add_token(conn, actor.id, name, _digest(secret), secret[:12])
+    return info, secret
+
+
+def list_tokens(rt: Runtime, actor: User) -> list[dict[str, object]]:
+    with rt.db.read() as conn:
+        return repo.list_tokens(conn, actor.id)
+
+
+def revoke_token(rt: Runtime, actor: User, token_id: int) -> None:
+    with rt.db.write() as conn:
+        if not repo.revoke_token(conn, actor.id, token_id):
+            raise NotFoundError(f"you have no API token with id {token_id}")

@@ -1,0 +1,166 @@
+"""Exports: immutable, versioned snapshots of a project in any format, built by a background job.
+
+Each snapshot's files live in storage under ``exports/<project>/<version>/``; its manifest lists
+every file with size and SHA-256, and the content hash is the SHA-256 of the manifest's file list,
+so two snapshots with the same hash hold the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from labelgate import formats
+from labelgate.core import Annotation, Dataset, Provenance, Source
+from labelgate.core.errors import InvariantError, NotFoundError
+from labelgate.formats.native import item_from_dict, region_from_dict, schema_from_dict
+from labelgate.server.db import utcnow
+from labelgate.server.db.repos import jobs as repo
+from labelgate.server.db.repos import projects as projects_repo
+from labelgate.server.db.repos import tasks as tasks_repo
+from labelgate.server.domain import AnnotationRecord, AnnotationStatus, ExportFilter, ExportRecord, Job, JobStatus, Role, User
+from labelgate.server.services import jobs
+from labelgate.server.services.access import project_for
+from labelgate.server.services.runtime import Runtime
+
+__all__ = ["build_export", "export_files", "get_export", "list_exports", "start_export"]
+
+_HUMAN_DONE = (AnnotationStatus.SUBMITTED.value, AnnotationStatus.ACCEPTED.value, AnnotationStatus.REJECTED.value)
+
+
+def start_export(rt: Runtime, actor: User, project_id: int, fmt: str, flt: ExportFilter = ExportFilter.ALL
+                 ) -> tuple[ExportRecord, Job]:
+    """Record a new snapshot version and queue the job that builds it."""
+    if fmt not in formats.names():
+        raise InvariantError(f"unknown export format {fmt!r}; known formats: {', '.join(formats.names())}")
+    flt = ExportFilter(flt)
+    with rt.db.write() as conn:
+        project_for(conn, project_id, actor, Role.MANAGER)
+        job_id = jobs.new_job(conn, "export", project_id, actor)
+        record = repo.create_export(conn, project_id, fmt, flt, job_id, actor.id)
+        job = repo.get_job(conn, job_id)
+    assert job is not None
+    jobs.enqueue(rt, job_id, "export", export_id=record.id)  # after commit, never before
+    return record, job
+
+
+def _select(records: list[AnnotationRecord], flt: ExportFilter) -> list[AnnotationRecord]:
+    human = [a for a in records if a.source != Source.MODEL.value and a.status.value in _HUMAN_DONE]
+    if flt is ExportFilter.ACCEPTED:
+        return [a for a in human if a.status is AnnotationStatus.ACCEPTED]
+    if flt is ExportFilter.SUBMITTED:
+        return [a for a in human if a.source == Source.HUMAN.value]
+    if flt is ExportFilter.LATEST:
+        latest: dict[int, AnnotationRecord] = {}
+        for a in human:
+            if a.source != Source.HUMAN.value:
+                continue
+            key = a.submitted_at or a.updated_at
+            cur = latest.get(a.task_id)
+            if cur is None or key >= (cur.submitted_at or cur.updated_at):
+                latest[a.task_id] = a
+        return sorted(latest.values(), key=lambda a: (a.task_id, a.id))
+    models = [a for a in records if a.source == Source.MODEL.value and a.status.value in _HUMAN_DONE]
+    return sorted(human + models, key=lambda a: (a.task_id, a.id))
+
+
+def _dataset(rt: Runtime, project_id: int, flt: ExportFilter) -> Dataset:
+    with rt.db.read() as conn:
+        project = projects_repo.get(conn, project_id)
+        if project is None:
+            raise NotFoundError(f"project {project_id} was deleted")
+        keys = {tid: key for key, tid in tasks_repo.task_ids_by_key(conn, project_id).items()}
+        tasks = tasks_repo.list_tasks(conn, project_id, 0, len(keys) + 1)
+        records = tasks_repo.annotations_of_project(conn, project_id, None, None)
+    items = [item_from_dict(t.item) for t in tasks]
+    anns = []
+    for a in _select(records, flt):
+        prov = Provenance(Source(a.source), a.author_name, a.model, a.model_version,
+                          a.submitted_at or a.created_at, a.lead_time)
+        anns.append(Annotation(keys[a.task_id], [region_from_dict(r) for r in a.regions], prov, str(a.id)))
+    return Dataset(items, anns, schema_from_dict(project.label_schema),
+                   metadata={"project": project.name, "filter": flt.value})
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_export(rt: Runtime, job_id: str, export_id: int) -> dict[str, Any]:
+    """The job: build the dataset, write it, store every file, record manifest and hash."""
+    with rt.db.read() as conn:
+        record = repo.export(conn, export_id)
+    if record is None:
+        raise NotFoundError(f"export {export_id} does not exist")
+    with rt.db.write() as conn:
+        repo.update_export(conn, export_id, status=JobStatus.RUNNING)
+    try:
+        ds = _dataset(rt, record.project_id, record.filter)
+        jobs.progress(rt, job_id, 0, len(ds.items))
+        rt.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="export-", dir=rt.settings.data_dir) as tmp:
+            out = Path(tmp) / "snapshot"
+            report = formats.write(ds, out, record.format)
+            jobs.progress(rt, job_id, len(ds.items))
+            files: list[dict[str, Any]] = []
+            root = out if out.is_dir() else out.parent
+            for p in sorted(q for q in root.rglob("*") if q.is_file()):
+                rel = p.relative_to(root).as_posix()
+                files.append({"path": rel, "size": p.stat().st_size, "sha256": _sha256(p)})
+            content_hash = hashlib.sha256("".join(f"{f['path']}\0{f['sha256']}\n" for f in files).encode()).hexdigest()
+            prefix = f"exports/{record.project_id}/{record.version}"
+            for f in files:
+                with (root / f["path"]).open("rb") as fh:
+                    rt.storage.put(f"{prefix}/{f['path']}", fh)
+            shutil.rmtree(root, ignore_errors=True)
+    except BaseException:
+        with rt.db.write() as conn:
+            repo.update_export(conn, export_id, status=JobStatus.FAILED, finished_at=utcnow())
+        raise
+    manifest = {
+        "project_id": record.project_id, "version": record.version, "format": record.format,
+        "filter": record.filter.value, "items": len(ds.items), "annotations": len(ds.annotations),
+        "regions": ds.region_count, "files": files, "content_hash": content_hash,
+        "created_at": utcnow().isoformat(),
+    }
+    with rt.db.write() as conn:
+        repo.update_export(conn, export_id, status=JobStatus.SUCCEEDED, manifest=manifest, content_hash=content_hash,
+                           report=report.to_dict(), finished_at=utcnow())
+    return {"export_id": export_id, "version": record.version, "content_hash": content_hash}
+
+
+def get_export(rt: Runtime, actor: User, export_id: int) -> ExportRecord:
+    with rt.db.read() as conn:
+        record = repo.export(conn, export_id)
+        missing = NotFoundError(f"export {export_id} does not exist or you may not see it")
+        if record is None:
+            raise missing
+        try:
+            project_for(conn, record.project_id, actor, Role.MANAGER)
+        except NotFoundError:
+            raise missing from None
+        return record
+
+
+def list_exports(rt: Runtime, actor: User, project_id: int) -> list[ExportRecord]:
+    with rt.db.read() as conn:
+        project_for(conn, project_id, actor, Role.MANAGER)
+        return repo.list_exports(conn, project_id)
+
+
+def export_files(rt: Runtime, actor: User, export_id: int) -> tuple[ExportRecord, list[tuple[str, str]]]:
+    """The snapshot and its files as ``(path in snapshot, storage key)``; 409 until it is ready."""
+    from labelgate.core.errors import ConflictError
+
+    record = get_export(rt, actor, export_id)
+    if record.status is not JobStatus.SUCCEEDED or record.manifest is None:
+        raise ConflictError(f"export {export_id} is {record.status.value}, not ready; poll its job {record.job_id}")
+    prefix = f"exports/{record.project_id}/{record.version}"
+    return record, [(f["path"], f"{prefix}/{f['path']}") for f in record.manifest["files"]]

@@ -1,0 +1,161 @@
+"""Import an annotation file in any registered format: new tasks, plus its annotations as
+existing human work or as model predictions. One transaction: a crash leaves all or nothing, and
+the same file imported again is recognised by its content hash and not duplicated."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from labelgate import formats
+from labelgate.core import Dataset, LabelSchema, Source
+from labelgate.core.errors import InvariantError
+from labelgate.formats.native import item_to_dict, region_to_dict, schema_from_dict, schema_to_dict
+from labelgate.server.db.repos import jobs as jobs_repo
+from labelgate.server.db.repos import projects as projects_repo
+from labelgate.server.db.repos import tasks as tasks_repo
+from labelgate.server.domain import AnnotationStatus, ImportRecord, Role, Task, User
+from labelgate.server.services.access import project_for
+from labelgate.server.services.regions import check_labels
+from labelgate.server.services.runtime import Runtime
+
+__all__ = ["ImportKind", "create_tasks", "file_hash", "import_dataset", "import_file", "list_imports"]
+
+
+class ImportKind(str, Enum):
+    ANNOTATIONS = "annotations"  # keep each annotation's own provenance (human, model, gold)
+    PREDICTIONS = "predictions"  # every annotation becomes a model prediction
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _schema_for(project_schema: dict[str, Any], ds: Dataset) -> tuple[LabelSchema, dict[str, Any] | None]:
+    """The schema to check against, and a new schema to store when the project had none."""
+    schema = schema_from_dict(project_schema)
+    if len(schema) == 0:
+        adopted = ds.schema.with_classes(ds.labels_used())
+        return adopted, schema_to_dict(adopted)
+    return schema, None
+
+
+def import_file(rt: Runtime, actor: User, project_id: int, path: Path, filename: str, fmt: str | None = None,
+                kind: ImportKind = ImportKind.ANNOTATIONS, model: str | None = None,
+                model_version: str | None = None) -> ImportRecord:
+    """Read ``path`` (format detected unless ``fmt``) and import it; see :func:`import_dataset`."""
+    with rt.db.read() as conn:
+        project_for(conn, project_id, actor, Role.MANAGER)
+        digest = file_hash(path)
+        found = jobs_repo.find_import(conn, project_id, digest, ImportKind(kind).value)
+    if found is not None:
+        return ImportRecord(**{**found.__dict__, "reused": True})
+    name = fmt or formats.detect(path)
+    ds = formats.read(path, name)
+    return import_dataset(rt, actor, project_id, ds, name, filename, digest, kind, model, model_version)
+
+
+def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: str, filename: str,
+                   digest: str, kind: ImportKind = ImportKind.ANNOTATIONS, model: str | None = None,
+                   model_version: str | None = None) -> ImportRecord:
+    kind = ImportKind(kind)
+    if kind is ImportKind.PREDICTIONS and not model:
+        raise InvariantError("importing predictions needs the model's name (model=...)")
+    with rt.db.write() as conn:
+        project = project_for(conn, project_id, actor, Role.MANAGER)
+        found = jobs_repo.find_import(conn, project_id, digest, kind.value)
+        if found is not None:
+            return ImportRecord(**{**found.__dict__, "reused": True})
+        schema, adopted = _schema_for(project.label_schema, ds)
+        rows = _annotation_rows(ds, schema, kind, model, model_version)
+        import_id = jobs_repo.create_import(
+            conn, project_id=project_id, format=fmt, filename=filename[:500], content_hash=digest, kind=kind.value,
+            model=model, model_version=model_version, n_tasks=0, n_annotations=0, created_by=actor.id)
+        if adopted is not None:
+            projects_repo.update(conn, project_id, label_schema=adopted)
+        keys = list(ds.items)
+        existing = tasks_repo.existing_keys(conn, project_id, keys)
+        new = [(k, item_to_dict(ds.items[k])) for k in keys if k not in existing]
+        ids = {**existing, **tasks_repo.insert_tasks(conn, project_id, new, import_id)}
+        for r in rows:
+            r.update(project_id=project_id, task_id=ids[r.pop("item")], import_id=import_id)
+        tasks_repo.insert_annotations(conn, rows)
+        finished = Counter(r["task_id"] for r in rows if r["source"] == Source.HUMAN.value)
+        for task_id in finished:
+            total = tasks_repo.count_finished(conn, task_id)
+            tasks_repo.set_task_progress(conn, task_id, total, total >= project.overlap)
+        per_task = Counter(r["task_id"] for r in rows)
+        tasks_repo.add_events(conn, [
+            {"project_id": project_id, "task_id": ids[k], "kind": "task.imported", "actor_id": actor.id,
+             "data": {"import": import_id, "new": k not in existing, "annotations": per_task.get(ids[k], 0)}}
+            for k in keys])
+        jobs_repo.set_import_counts(conn, import_id, len(new), len(rows))
+        found = jobs_repo.find_import(conn, project_id, digest, kind.value)
+    assert found is not None
+    return found
+
+
+def _annotation_rows(ds: Dataset, schema: LabelSchema, kind: ImportKind, model: str | None,
+                     model_version: str | None) -> list[dict[str, Any]]:
+    """Checked rows for the annotations table; raises on the first label not in the schema."""
+    rows = []
+    for i, a in enumerate(ds.annotations):
+        regions = []
+        for j, r in enumerate(a.regions):
+            check_labels(schema, r, f"annotation {a.id or i} on item {a.item_id!r}, region {j}")
+            regions.append(region_to_dict(r))
+        p = a.provenance
+        if kind is ImportKind.PREDICTIONS:
+            source, m, mv, author = Source.MODEL.value, model, model_version, None
+        else:
+            source, m, mv, author = p.source.value, p.model, p.model_version, p.author
+        created = p.created_at
+        rows.append({
+            "item": a.item_id, "source": source, "model": m, "model_version": mv, "author_name": author,
+            "status": AnnotationStatus.SUBMITTED.value, "regions": regions, "lead_time": p.lead_time,
+            "submitted_at": created,
+        })
+    return rows
+
+
+def list_imports(rt: Runtime, actor: User, project_id: int) -> list[ImportRecord]:
+    with rt.db.read() as conn:
+        project_for(conn, project_id, actor, Role.MANAGER)
+        return jobs_repo.list_imports(conn, project_id)
+
+
+def create_tasks(rt: Runtime, actor: User, project_id: int, items: list[dict[str, Any]]) -> list[Task]:
+    """New tasks from native item objects; an id already in the project is a conflict."""
+    from labelgate.core.errors import ConflictError
+    from labelgate.formats.native import item_from_dict
+
+    parsed = []
+    for i, d in enumerate(items):
+        try:
+            parsed.append(item_from_dict(d))
+        except KeyError as e:
+            raise InvariantError(f"items[{i}]: missing key {e}") from None
+        except (TypeError, ValueError) as e:
+            raise InvariantError(f"items[{i}]: {e}") from None
+    keys = [it.id for it in parsed]
+    if len(set(keys)) != len(keys):
+        dup = next(k for k, n in Counter(keys).items() if n > 1)
+        raise InvariantError(f"item id {dup!r} appears twice in the request")
+    with rt.db.write() as conn:
+        project_for(conn, project_id, actor, Role.MANAGER)
+        clash = tasks_repo.existing_keys(conn, project_id, keys)
+        if clash:
+            k = next(iter(clash))
+            raise ConflictError(f"project {project_id} already has a task for item {k!r} (task {clash[k]})")
+        ids = tasks_repo.insert_tasks(conn, project_id, [(it.id, item_to_dict(it)) for it in parsed])
+        tasks_repo.add_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
+                                      "actor_id": actor.id} for k in keys])
+        out = [tasks_repo.task(conn, ids[k]) for k in keys]
+    return [t for t in out if t is not None]

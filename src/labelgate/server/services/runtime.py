@@ -1,0 +1,46 @@
+"""Everything a service needs, built once from the settings: database, job queue, storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+
+from labelgate.jobs import InProcessQueue, JobQueue
+from labelgate.server.db import Database, upgrade
+from labelgate.server.services.ratelimit import RateLimiter
+from labelgate.server.settings import Settings
+from labelgate.storage import LocalStorage, MediaStorage
+
+__all__ = ["Runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    storage: MediaStorage
+    queue: JobQueue
+    hasher: PasswordHasher
+    login_limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.login_limiter = RateLimiter(self.settings.login_attempts, self.settings.login_window_s)
+
+    @classmethod
+    def open(cls, settings: Settings, migrate: bool = True) -> Runtime:
+        """Connect, migrate (unless told not to) and start the job queue."""
+        db = Database(settings)
+        if migrate:
+            upgrade(db)
+        storage = LocalStorage(settings.storage_dir)
+        hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
+                                parallelism=1)
+        queue = InProcessQueue(workers=settings.job_workers)
+        rt = cls(settings, db, storage, queue, hasher)
+        queue.resources["runtime"] = rt
+        return rt
+
+    def close(self) -> None:
+        self.queue.close()
+        self.db.dispose()

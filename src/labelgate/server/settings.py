@@ -1,0 +1,53 @@
+"""The one settings class: every value can be set with a ``LABELGATE_`` environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Server configuration. ``LABELGATE_DATA_DIR=/srv/lg`` sets ``data_dir`` and so on."""
+
+    model_config = SettingsConfigDict(env_prefix="LABELGATE_", extra="ignore")
+
+    data_dir: Path = Field(Path("labelgate-data"), description="SQLite database, media and exports live here.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; default SQLite in data_dir."
+    )
+    database_schema: str | None = Field(None, description="PostgreSQL schema (search_path) to use.")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    session_cookie: str = "labelgate_session"
+    session_days: float = Field(14.0, gt=0)
+    secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set when serving over HTTPS).")
+    max_upload_bytes: int = Field(512 * 1024 * 1024, gt=0, description="Largest accepted upload.")
+    login_attempts: int = Field(10, ge=1, description="Failed logins allowed per user and client per window.")
+    login_window_s: float = Field(300.0, gt=0)
+    job_workers: int = Field(2, ge=1)
+    argon2_time_cost: int = Field(3, ge=1)
+    argon2_memory_kib: int = Field(65536, ge=8)
+    task_lock_s: float = Field(600.0, gt=0, description="How long next-task reserves a task for its annotator.")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Settings from the environment alone (``LABELGATE_*``)."""
+        return cls()  # type: ignore[call-arg]  # pydantic-settings fills fields from the environment
+
+    @property
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'labelgate.db').resolve()}"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "storage"
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "uploads"

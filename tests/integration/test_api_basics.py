@@ -1,0 +1,101 @@
+"""Health, OpenAPI, error bodies, login with cookie, API tokens, rate limiting, user admin."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi.testclient import TestClient
+
+from labelgate.server import create_app
+from tests.integration.conftest import World
+
+
+def _is_error(resp, status: int, code: str) -> dict:
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "detail"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def test_health_and_openapi(app_client: TestClient) -> None:
+    h = app_client.get("/api/v1/health").json()
+    assert h["status"] == "ok" and h["database"] in ("sqlite", "postgresql")
+    doc = app_client.get("/api/v1/openapi.json").json()
+    assert doc["info"]["title"] == "Labelgate"
+    for path in ("/api/v1/projects", "/api/v1/annotations/{annotation_id}", "/api/v1/jobs/{job_id}",
+                 "/api/v1/projects/{project_id}/exports", "/api/v1/auth/login"):
+        assert path in doc["paths"], path
+
+
+def test_error_bodies_are_uniform(app_client: TestClient, world: World) -> None:
+    _is_error(app_client.get("/api/v1/projects"), 401, "unauthenticated")
+    _is_error(app_client.get("/api/v1/projects", headers={"Authorization": "Token lgt_nope"}), 401, "unauthenticated")
+    _is_error(app_client.get("/api/v1/nowhere"), 404, "not_found")
+    h = world["superuser"].headers
+    _is_error(app_client.get("/api/v1/projects/999999", headers=h), 404, "not_found")
+    err = _is_error(app_client.post("/api/v1/projects", headers=h, json={"name": 5}), 422, "validation_error")
+    assert err["detail"][0]["loc"] == ["body", "name"]
+    _is_error(app_client.post("/api/v1/projects", headers=h, json={"name": "x", "label_schema": {"classes": [{}]}}),
+              422, "invalid")
+
+
+def test_login_sets_http_only_cookie_and_logout_ends_it(runtime, world: World) -> None:
+    name = world["annotator"].name
+    with TestClient(create_app(runtime=runtime)) as c:
+        r = c.post("/api/v1/auth/login", json={"username": name, "password": "password-" + name})
+        assert r.status_code == 200, r.text
+        cookie = r.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+        assert c.get("/api/v1/auth/me").json()["username"] == name
+        assert c.post("/api/v1/auth/logout").status_code == 200
+        _is_error(c.get("/api/v1/auth/me"), 401, "unauthenticated")
+
+
+def test_wrong_password_and_rate_limit(runtime, world: World) -> None:
+    name = world["reviewer"].name
+    with TestClient(create_app(runtime=runtime)) as c:
+        limit = runtime.settings.login_attempts
+        for _ in range(limit):
+            _is_error(c.post("/api/v1/auth/login", json={"username": name, "password": "wrong-password"}),
+                      401, "unauthenticated")
+        r = c.post("/api/v1/auth/login", json={"username": name, "password": "password-" + name})
+        _is_error(r, 429, "rate_limited")
+        assert int(r.headers["Retry-After"]) >= 1
+    runtime.login_limiter.reset(f"user:{name}", "client:testclient")
+
+
+def test_api_tokens_are_shown_once_stored_hashed_and_revocable(app_client: TestClient, world: World) -> None:
+    h = world["manager"].headers
+    r = app_client.post("/api/v1/auth/tokens", headers=h, json={"name": "ci"})
+    assert r.status_code == 201
+    tok = r.json()
+    assert tok["token"].startswith("lgt_")
+    listed = app_client.get("/api/v1/auth/tokens", headers=h).json()
+    assert all("token" not in t for t in listed)
+    assert any(t["id"] == tok["id"] for t in listed)
+    mine = {"Authorization": f"Token {tok['token']}"}
+    assert app_client.get("/api/v1/auth/me", headers=mine).status_code == 200
+    assert app_client.delete(f"/api/v1/auth/tokens/{tok['id']}", headers=h).status_code == 204
+    _is_error(app_client.get("/api/v1/auth/me", headers=mine), 401, "unauthenticated")
+    import sqlalchemy as sa
+
+    from labelgate.server.db.tables import api_tokens
+
+    with world.rt.db.read() as conn:
+        stored = conn.execute(sa.select(api_tokens.c.token_hash).where(api_tokens.c.id == tok["id"])).scalar_one()
+    assert tok["token"] not in stored and len(stored) == 64
+
+
+def test_only_superusers_create_users(app_client: TestClient, world: World) -> None:
+    name = f"new_{uuid.uuid4().hex[:6]}"
+    body = {"username": name, "password": "long-enough-pw"}
+    _is_error(app_client.post("/api/v1/users", headers=world["admin"].headers, json=body), 403, "forbidden")
+    r = app_client.post("/api/v1/users", headers=world["superuser"].headers, json=body)
+    assert r.status_code == 201 and r.json()["username"] == name
+    _is_error(app_client.post("/api/v1/users", headers=world["superuser"].headers, json=body), 409, "conflict")
+    short = {"username": name + "x", "password": "short"}
+    assert "at least 8" in _is_error(app_client.post("/api/v1/users", headers=world["superuser"].headers, json=short),
+                                     422, "invalid")["message"]

@@ -1,0 +1,58 @@
+"""The login limiter and the one error-to-status table."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from labelgate.core.errors import (
+    ConflictError,
+    FormatError,
+    InvariantError,
+    LabelgateError,
+    NotFoundError,
+    PermissionDenied,
+)
+from labelgate.server.errors import AuthenticationRequired, PayloadTooLarge, RateLimited, status_of
+from labelgate.server.services.ratelimit import RateLimiter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_limiter_blocks_after_limit_and_recovers_after_window() -> None:
+    clock = Clock()
+    lim = RateLimiter(3, 60, clock)
+    for _ in range(3):
+        lim.check("u")
+        lim.fail("u")
+    with pytest.raises(RateLimited) as e:
+        lim.check("u")
+    assert 0 < e.value.retry_after <= 60
+    lim.check("other")
+    clock.t = 60.5
+    lim.check("u")
+    lim.fail("u")
+    lim.reset("u")
+    lim.check("u")
+
+
+@pytest.mark.parametrize(("exc", "status", "code"), [
+    (AuthenticationRequired("x"), 401, "unauthenticated"),
+    (PermissionDenied("x"), 403, "forbidden"),
+    (NotFoundError("x"), 404, "not_found"),
+    (ConflictError("x"), 409, "conflict"),
+    (PayloadTooLarge("x"), 413, "payload_too_large"),
+    (RateLimited("x", 1), 429, "rate_limited"),
+    (FormatError("x", path="a.json"), 422, "format_error"),
+    (InvariantError("x"), 422, "invalid"),
+    (LabelgateError("x"), 400, "bad_request"),
+])
+def test_status_mapping(exc: LabelgateError, status: int, code: str) -> None:
+    assert status_of(exc) == (status, code)
