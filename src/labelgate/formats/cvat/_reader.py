@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -40,13 +41,19 @@ def frame_item_id(frame: int) -> str:
 
 
 def item_ids(entries: list[tuple[str, str | None]]) -> list[str]:
-    """Item ids for ``(image name, subset)`` pairs: the name without its extension, prefixed
-    by the subset where one name appears in several subsets (as in CVAT project exports)."""
-    stems = [str(PurePosixPath(name).with_suffix("")) if PurePosixPath(name).suffix else name for name, _ in entries]
-    seen: dict[str, int] = {}
-    for s in stems:
-        seen[s] = seen.get(s, 0) + 1
-    return [f"{sub}/{s}" if seen[s] > 1 and sub is not None else s for s, (_, sub) in zip(stems, entries, strict=True)]
+    """Item ids for ``(image name, subset)`` pairs: the file name without directories and
+    extension; where that is ambiguous, the name's path without extension; where that still
+    is, prefixed by the subset (as in CVAT project exports, one name in several subsets)."""
+
+    def stem(p: PurePosixPath) -> str:
+        return str(p.with_suffix("")) if p.suffix and p.stem else str(p)
+
+    paths = [PurePosixPath(name) for name, _ in entries]
+    ids = [stem(PurePosixPath(p.name)) for p in paths]
+    for key in (lambda i: stem(paths[i]), lambda i: f"{entries[i][1]}/{stem(paths[i])}" if entries[i][1] else stem(paths[i])):
+        counts = Counter(ids)
+        ids = [key(i) if counts[x] > 1 else x for i, x in enumerate(ids)]
+    return ids
 
 
 def annotation_files(path: Path) -> list[tuple[Path, str | None]]:

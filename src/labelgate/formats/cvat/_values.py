@@ -30,9 +30,10 @@ _EXACT_PREC = 1200  # enough digits for the exact decimal expansion of any doubl
 
 def num(v: float) -> str:
     """Shortest text that reads back as the same float ("4" for 4.0)."""
+    v = float(v)
     if v.is_integer() and abs(v) < 1e15:
         return str(int(v))
-    return repr(float(v))
+    return repr(v)
 
 
 def points_text(flat: tuple[float, ...]) -> str:
@@ -46,7 +47,10 @@ def parse_points(text: str) -> tuple[float, ...]:
         xy = pair.split(",")
         if len(xy) != 2:
             raise ValueError(f"point {pair!r} is not 'x,y'")
-        x, y = float(xy[0]), float(xy[1])
+        try:
+            x, y = float(xy[0]), float(xy[1])
+        except ValueError:
+            raise ValueError(f"point {pair!r}: coordinate is not a number") from None
         if not (math.isfinite(x) and math.isfinite(y)):
             raise ValueError(f"point {pair!r} is not finite")
         out += [x, y]
@@ -61,14 +65,21 @@ def _centre(lo: str, hi: str) -> tuple[float, float]:
 
 
 def _side(c: float, size: float) -> tuple[str, str]:
+    """Ends ``lo, hi`` of one axis, as the shortest decimals whose exact midpoint and distance
+    round to ``c`` and ``size`` (what :func:`_centre` computes): usually 17-19 digits."""
     lo, hi = num(c - size / 2), num(c + size / 2)
     if _centre(lo, hi) == (c, size):
         return lo, hi
-    # The short forms lose a bit: write the exact decimal expansions instead (always exact).
     with localcontext() as ctx:
         ctx.prec = _EXACT_PREC
-        dc, dh = Decimal(c), Decimal(size) / 2
-        return format(dc - dh, "f"), format(dc + dh, "f")
+        exact_lo, exact_hi = Decimal(c) - Decimal(size) / 2, Decimal(c) + Decimal(size) / 2
+        for digits in range(16, 40):
+            ctx.prec = digits
+            lo, hi = format(+exact_lo, "f"), format(+exact_hi, "f")
+            ctx.prec = _EXACT_PREC
+            if _centre(lo, hi) == (c, size):
+                return lo, hi
+        return format(exact_lo, "f"), format(exact_hi, "f")  # exact, always reads back
 
 
 def box_text(rb: RotatedBox) -> tuple[str, str, str, str]:

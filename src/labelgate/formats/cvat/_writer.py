@@ -233,12 +233,9 @@ class _Writer:
     def track(self, root: ET.Element, t: Track, size: tuple[int, int] | None) -> None:
         attrs = {"id": str(t.id), "label": t.label}
         prov = t.provenance
-        if prov == Provenance(Source.MODEL):
-            attrs["source"] = "auto"
-        else:
-            attrs["source"] = "manual"
-            if prov != Provenance():
-                self.report.drop("track.provenance", f"track {t.id}", "kept only whether a person or a model made it")
+        attrs["source"] = "auto" if prov.source is Source.MODEL else "manual"
+        if prov != Provenance(Source.MODEL if prov.source is Source.MODEL else Source.HUMAN):
+            self.report.drop("track.provenance", f"track {t.id}", "kept only whether a person or a model made it")
         if t.group is not None:
             attrs["group_id"] = str(t.group)
         el = _sub(root, "track")
