@@ -39,6 +39,7 @@ from labelgate.quality.matching import Scheme, cluster, match
 
 __all__ = [
     "Conflict",
+    "bootstrap_f1",
     "cohen_kappa",
     "nominal_alpha",
     "MultiAgreement",
@@ -93,6 +94,14 @@ class PairAgreement:
     per_class: dict[str, dict[str, float]]
     conflicts: list[Conflict] = field(repr=False)
     skipped: int = 0
+    item_counts: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int64), repr=False)
+    """Per item: objects of a, objects of b, matches, same-label matches (for intervals)."""
+
+    def f1_interval(self, level: float = 0.95, *, class_agnostic: bool = False, n_boot: int = 2000,
+                    seed: int = 0) -> tuple[float, float]:
+        """Percentile bootstrap interval of the F1 score, resampling items (objects on one
+        item are not independent, items are)."""
+        return bootstrap_f1(self.item_counts, level, class_agnostic=class_agnostic, n_boot=n_boot, seed=seed)
 
     def to_dict(self, conflicts: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {k: getattr(self, k) for k in (
@@ -200,7 +209,17 @@ class PairAccumulator:
             kappa=cohen_kappa(conf) if denom else 1.0,
             labels=labels, confusion=conf, per_class=_per_class(conf, labels),
             conflicts=self._conflicts(ca, cb, iou, empty, low), skipped=self.skipped,
+            item_counts=self._item_counts(ca, cb, empty),
         )
+
+    def _item_counts(self, ca: npt.NDArray[np.intp], cb: npt.NDArray[np.intp], empty: int) -> npt.NDArray[np.int64]:
+        k = np.asarray([r[0] for r in self._rows], dtype=np.intp)
+        out = np.zeros((len(self.items), 4), dtype=np.int64)
+        np.add.at(out[:, 0], k, ca != empty)
+        np.add.at(out[:, 1], k, cb != empty)
+        np.add.at(out[:, 2], k, (ca != empty) & (cb != empty))
+        np.add.at(out[:, 3], k, (ca != empty) & (ca == cb))
+        return out
 
     def _conflicts(self, ca: npt.NDArray[np.intp], cb: npt.NDArray[np.intp], iou: npt.NDArray[np.float64],
                    empty: int, low: npt.NDArray[np.bool_]) -> list[Conflict]:
@@ -354,6 +373,22 @@ def _cluster_alpha(per: Mapping[str, ItemRegions], names: list[str], threshold: 
                     row[names.index(n)] = regs[k][c[k]].label if k in c else ""
                 units.append(row)
     return nominal_alpha(units), len(units)
+
+
+def bootstrap_f1(item_counts: npt.ArrayLike, level: float = 0.95, *, class_agnostic: bool = False,
+                 n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``2 * agreements / (|a| + |b|)`` over items; rows of
+    ``item_counts`` are ``(n_a, n_b, matches, same-label matches)``. NaNs when there are no items."""
+    c = np.asarray(item_counts, dtype=np.float64).reshape(-1, 4)
+    if not len(c):
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(c), (n_boot, len(c)))
+    agree = c[:, 2 if class_agnostic else 3][idx].sum(axis=1)
+    total = (c[:, 0] + c[:, 1])[idx].sum(axis=1)
+    f1 = np.where(total > 0, 2 * agree / np.where(total > 0, total, 1), 1.0)
+    lo, hi = np.quantile(f1, [(1 - level) / 2, (1 + level) / 2])
+    return (float(lo), float(hi))
 
 
 def cohen_kappa(confusion: npt.ArrayLike) -> float:
