@@ -41,6 +41,7 @@ BUILTIN: dict[str, str] = {
     "coco": "labelgate.formats.coco:CODEC",
     "cvat": "labelgate.formats.cvat:CODEC",
     "yolo": "labelgate.formats.yolo:CODEC",
+    "tfrecord": "labelgate.formats.tfrecord:CODEC",
     "voc": "labelgate.formats.voc:CODEC",
 }
 
