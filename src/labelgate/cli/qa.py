@@ -8,5 +8,4 @@ import typer
 qa_app = typer.Typer(name="qa", help="Quality: agreement, comparison, gold, consensus, evaluation, reports.",
                      no_args_is_help=True)
 
-from labelgate.cli import qa_agreement  # noqa: E402,F401
-from labelgate.cli import qa_spatial  # noqa: E402,F401
+from labelgate.cli import qa_agreement, qa_spatial  # noqa: E402,F401

@@ -320,21 +320,25 @@ class MultiAgreement:
 _MEAN_KEYS = ("f1", "f1_class_agnostic", "mean_iou", "kappa")
 
 
-def spatial_agreement(data: Dataset | Mapping[str, ItemRegions], *, iou_threshold: float = 0.5,
+def spatial_agreement(data: Dataset | Mapping[str, Dataset | ItemRegions], *, iou_threshold: float = 0.5,
                       scheme: Scheme = "agnostic", low_overlap: float = 0.8,
                       method: Method = "exact") -> MultiAgreement:
     """Agreement of every annotator pair, and Krippendorff's alpha over object clusters.
 
     ``data`` is a Dataset whose annotations carry ``provenance.author``, or
-    ``{annotator: {item_id: regions}}``.
+    ``{annotator: Dataset or {item_id: regions}}`` (one dataset per annotator).
     """
-    per = by_annotator(data) if isinstance(data, Dataset) else {k: dict(v) for k, v in data.items()}
+    sources: list[Dataset | ItemRegions] = [data] if isinstance(data, Dataset) else list(data.values())
+    if isinstance(data, Dataset):
+        per: dict[str, ItemRegions] = dict(by_annotator(data))
+    else:
+        per = {k: _as_items(v) for k, v in data.items()}
     names = sorted(per)
     if len(names) < 2:
         raise QualityError(f"spatial agreement needs at least two annotators, found {names}; "
                            "annotations name their annotator in provenance.author")
-    sigmas = _skeleton_sigmas([data] if isinstance(data, Dataset) else [])
-    sizes = _sizes([data] if isinstance(data, Dataset) else [])
+    sigmas = _skeleton_sigmas(sources)
+    sizes = _sizes(sources)
     pairs = []
     for x in range(len(names)):
         for y in range(x + 1, len(names)):
