@@ -1,0 +1,95 @@
+"""``labelgate qa compare | evaluate | report`` end to end through typer."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from labelgate import formats
+from labelgate.cli import app
+from labelgate.core import Annotation, Box, Dataset, Item, LabelSchema, Provenance, Region
+from labelgate.quality.evaluation import COCO_STATS
+
+runner = CliRunner()
+ITEMS = [Item("i", width=100, height=100), Item("j", width=100, height=100)]
+SCHEMA = LabelSchema.from_names(["cat", "dog"])
+
+
+def _write(path: Path, anns: list[Annotation]) -> Path:
+    formats.write(Dataset(ITEMS, anns, SCHEMA), path, "native")
+    return path
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    a = _write(tmp_path / "ann.json", [
+        Annotation("i", [Region(Box(0, 0, 10, 10), "cat"), Region(Box(20, 20, 30, 30), "dog")]),
+        Annotation("j", [Region(Box(0, 0, 10, 10), "cat")]),
+    ])
+    b = _write(tmp_path / "bob.json", [
+        Annotation("i", [Region(Box(1, 0, 10, 10), "cat", score=0.9), Region(Box(20, 20, 30, 31), "cat", score=0.4)]),
+    ])
+    return a, b
+
+
+def test_compare_json_keys_and_values(pair: tuple[Path, Path]) -> None:
+    r = runner.invoke(app, ["qa", "compare", str(pair[0]), str(pair[1]), "--iou", "0.5", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert list(d)[:8] == ["f1", "f1_class_agnostic", "mean_iou", "kappa", "matched", "missing", "extra", "label_mismatch"]
+    assert (d["matched"], d["missing"], d["extra"], d["label_mismatch"]) == (2, 1, 0, 1)
+    assert d["f1"] == pytest.approx(2 / 5) and d["f1_class_agnostic"] == pytest.approx(4 / 5)
+    assert d["annotators"] == ["ann", "bob"] and len(d["conflicts"]) == 2
+    strict = json.loads(runner.invoke(app, ["qa", "compare", str(pair[0]), str(pair[1]), "--iou", "0.905", "--json"]).stdout)
+    assert strict["matched"] == 1
+
+
+def test_compare_table_and_errors(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    r = runner.invoke(app, ["qa", "compare", str(pair[0]), str(pair[1])])
+    assert r.exit_code == 0 and "f1_class_agnostic" in r.stdout
+    r = runner.invoke(app, ["qa", "compare", str(pair[0]), str(tmp_path / "missing.json")])
+    assert r.exit_code == 1 and "no such file" in r.output
+    r = runner.invoke(app, ["qa", "compare", str(pair[0]), str(pair[1]), "--iou", "2", "--json"])
+    assert r.exit_code == 1 and "threshold" in r.output
+
+
+def test_evaluate_json_has_the_twelve_numbers(pair: tuple[Path, Path]) -> None:
+    r = runner.invoke(app, ["qa", "evaluate", str(pair[0]), str(pair[1]), "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert list(d)[:12] == list(COCO_STATS)
+    assert 0 < d["AP50"] < 1 and set(d["per_class"]) == {"cat", "dog"}
+    r = runner.invoke(app, ["qa", "evaluate", str(pair[0]), str(pair[1]), "--engine", "pycocotools", "--json"])
+    assert json.loads(r.stdout)["AP"] == pytest.approx(d["AP"], abs=1e-12)
+    r = runner.invoke(app, ["qa", "evaluate", str(pair[0]), str(pair[1])])
+    assert r.exit_code == 0 and "AR100" in r.stdout
+
+
+def test_report_from_files_and_from_one_file_with_authors(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    out, js = tmp_path / "r.html", tmp_path / "r.json"
+    r = runner.invoke(app, ["qa", "report", str(pair[0]), str(pair[1]), "--gt", str(pair[0]), "--pred", str(pair[1]),
+                            "--html", str(out), "--json-file", str(js)])
+    assert r.exit_code == 0, r.output
+    page = out.read_text(encoding="utf-8")
+    assert len(re.findall(r"data:image/png;base64,", page)) == 5
+    d = json.loads(js.read_text(encoding="utf-8"))
+    assert d["agreement"]["annotators"] == ["ann", "bob"] and "AP" in d["evaluation"]["stats"]
+    both = _write(tmp_path / "both.json", [
+        Annotation("i", [Region(Box(0, 0, 10, 10), "cat")], Provenance(author="x")),
+        Annotation("i", [Region(Box(0, 0, 10, 10), "cat")], Provenance(author="y")),
+        Annotation("i", [Region(Box(0, 0, 10, 10), "dog")], Provenance(author="z")),
+    ])
+    r = runner.invoke(app, ["qa", "report", str(both), "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["agreement"]["annotators"] == ["x", "y", "z"] and d["agreement"]["clusters"] == 1
+
+
+def test_report_usage_errors(pair: tuple[Path, Path]) -> None:
+    assert "nothing to write" in runner.invoke(app, ["qa", "report", str(pair[0])]).output
+    assert "--gt and --pred" in runner.invoke(app, ["qa", "report", str(pair[0]), "--gt", str(pair[0]), "--json"]).output
+    assert "give annotation files" in runner.invoke(app, ["qa", "report", "--json"]).output
