@@ -26,6 +26,7 @@ from labelgate.core import (
     Polygon,
     Provenance,
     Region,
+    RegionTable,
     Source,
     rle,
 )
@@ -282,3 +283,27 @@ def test_unsafe_item_ids_are_refused(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="relative file path"):
         formats.write(ds, tmp_path / "out", "voc")
     assert list(tmp_path.iterdir()) == []
+
+
+def _table_backed(ds: Dataset) -> Dataset:
+    table = RegionTable.from_regions([a.regions for a in ds.annotations])
+    anns = [Annotation.from_table(a.item_id, table, table.rows_of(i), a.provenance, a.id) for i, a in enumerate(ds.annotations)]
+    return Dataset(ds.items.values(), anns, ds.schema, ds.tracks, ds.metadata)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@SETTINGS
+@given(ds=datasets(formats.get_codec("native").capabilities, kinds=[
+    GeometryKind.BOX, GeometryKind.MASK, GeometryKind.POLYGON, GeometryKind.ROTATED_BOX, GeometryKind.KEYPOINTS,
+]))
+def test_columnar_path_writes_what_the_general_path_writes(tmp_path_factory: pytest.TempPathFactory, ds: Dataset) -> None:
+    slow_dir, fast_dir = tmp_path_factory.mktemp("slow"), tmp_path_factory.mktemp("fast")
+    slow = formats.write(ds, slow_dir, "voc")
+    fast = formats.write(_table_backed(ds), fast_dir, "voc")
+    assert _files(fast_dir) == _files(slow_dir)
+    counts = lambda r: {k: v.count for k, v in r.losses.items()}  # noqa: E731
+    assert counts(fast) == counts(slow)
+    assert (fast.items, fast.regions, fast.files) == (slow.items, slow.regions, slow.files)

@@ -16,14 +16,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from labelgate.core import Box, Dataset, GeometryKind, Region, bounds
+from labelgate.core import Box, Dataset, GeometryKind, Region, bounds, kind_of
 from labelgate.core.errors import FormatError
 from labelgate.formats._io import atomic_dir
 from labelgate.formats._raster import RASTERISABLE, to_mask
 from labelgate.formats.capabilities import Capabilities, restrict
 from labelgate.formats.report import ConversionReport
+from labelgate.formats.voc._fast import fast_restrict
 from labelgate.formats.voc._reader import read_voc
-from labelgate.formats.voc._writer import write_voc
+from labelgate.formats.voc._writer import restricted_rows, write_voc
 
 __all__ = ["CODEC", "VocCodec"]
 
@@ -82,7 +83,7 @@ class VocCodec:
         report = ConversionReport(self.name)
 
         def convert(r: Region, where: str) -> Region | None:
-            kind = type(r.geometry).__name__.lower()
+            kind = kind_of(r.geometry).name.lower()
             if not isinstance(r.geometry, RASTERISABLE):
                 return None
             item = dataset.items.get(where)
@@ -94,9 +95,14 @@ class VocCodec:
             report.drop(f"geometry.{kind}", where, "converted to its bounding box")
             return replace(r, geometry=Box(*b))
 
-        restricted, report = restrict(dataset, self.capabilities, report, convert=convert)
+        fast = fast_restrict(dataset, self.capabilities, report) if polygons == "box" else None
+        if fast is not None:
+            items, rows, schema = fast
+        else:
+            restricted, report = restrict(dataset, self.capabilities, report, convert=convert)
+            items, rows, schema = list(restricted.items.values()), restricted_rows(restricted), restricted.schema
         with atomic_dir(path) as tmp:
-            write_voc(restricted, tmp, report, None if images is None else Path(images))
+            write_voc(items, rows, schema, tmp, report, None if images is None else Path(images))
         report.path = str(path)
         return report
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from labelgate.core import Box, Dataset, Item, Mask, Region, bounds
+import numpy as np
+import numpy.typing as npt
+
+from labelgate.core import Box, Dataset, Item, LabelSchema, Mask, Region, bounds
 from labelgate.core.errors import FormatError
 from labelgate.formats._palette import voc_colormap, write_label_png
 from labelgate.formats.report import ConversionReport
@@ -22,7 +25,7 @@ from labelgate.formats.voc._labelmap import Labelmap, format_labelmap
 from labelgate.formats.voc._objects import DEFAULT_SUBSET
 from labelgate.formats.voc._segmentation import VOID, render_segmentation
 
-__all__ = ["write_voc"]
+__all__ = ["Row", "format_numbers", "restricted_rows", "rows_of", "write_voc"]
 
 _TAG = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff]")
@@ -31,7 +34,16 @@ _MAX_INSTANCES = VOID - 1
 
 def _num(v: float) -> str:
     v = float(v)
-    return str(int(v)) if v.is_integer() else repr(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
+def format_numbers(values: npt.NDArray[np.float64]) -> npt.NDArray[np.str_]:
+    """:func:`_num` for a whole array at once (numpy's shortest round-trip float repr)."""
+    text = values.astype(str)
+    whole = (np.floor(values) == values) & (np.abs(values) < 1e15)
+    if whole.any():
+        text[whole] = values[whole].astype(np.int64).astype(str)
+    return text
 
 
 def _esc(text: str, where: str) -> str:
@@ -40,10 +52,10 @@ def _esc(text: str, where: str) -> str:
     return escape(text)
 
 
-def _box_xml(b: tuple[float, float, float, float], indent: str) -> str:
+def _box_xml(b: tuple[str, str, str, str], indent: str) -> str:
     return (
-        f"{indent}<bndbox>\n{indent}  <xmin>{_num(b[0])}</xmin>\n{indent}  <ymin>{_num(b[1])}</ymin>\n"
-        f"{indent}  <xmax>{_num(b[2])}</xmax>\n{indent}  <ymax>{_num(b[3])}</ymax>\n{indent}</bndbox>\n"
+        f"{indent}<bndbox>\n{indent}  <xmin>{b[0]}</xmin>\n{indent}  <ymin>{b[1]}</ymin>\n"
+        f"{indent}  <xmax>{b[2]}</xmax>\n{indent}  <ymax>{b[3]}</ymax>\n{indent}</bndbox>\n"
     )
 
 
@@ -76,21 +88,44 @@ def _attributes_xml(attrs: Mapping[str, Any], report: ConversionReport, where: s
     return std, act, blk
 
 
-def _is_part(r: Region, parent: Region, schema_parent: Mapping[str, str | None]) -> bool:
+Row = tuple[str, "tuple[str, str, str, str] | None", "Mask | None", "Mapping[str, Any] | None"]
+"""One region to write: label, formatted box corners (None for a mask), mask, extra fields
+(``attributes``, ``occluded``, ``group``) or None when all are defaults."""
+
+_NO_EXTRA: Mapping[str, Any] = {}
+
+
+def rows_of(regions: tuple[Region, ...]) -> list[Row]:
+    """Rows of restricted regions (boxes and masks only)."""
+    out: list[Row] = []
+    for r in regions:
+        g = r.geometry
+        extra = {"attributes": r.attributes, "occluded": r.occluded, "group": r.group}
+        if isinstance(g, Mask):
+            out.append((r.label, None, g, extra))
+        else:
+            assert isinstance(g, Box)
+            out.append((r.label, (_num(g.x1), _num(g.y1), _num(g.x2), _num(g.y2)), None, extra))
+    return out
+
+
+def _is_part(row: Row, parent_label: str, parent_group: int | None, schema_parent: Mapping[str, str | None]) -> bool:
+    extra = row[3] or _NO_EXTRA
     return (
-        isinstance(r.geometry, Box)
-        and parent.group is not None
-        and r.group == parent.group
-        and schema_parent.get(r.label) == parent.label
-        and not r.attributes
-        and not r.occluded
+        row[1] is not None
+        and parent_group is not None
+        and extra.get("group") == parent_group
+        and schema_parent.get(row[0]) == parent_label
+        and not extra.get("attributes")
+        and not extra.get("occluded")
     )
 
 
 def _item_xml(
     item: Item,
-    regions: tuple[Region, ...],
+    rows: list[Row],
     schema_parent: Mapping[str, str | None],
+    names: dict[str, str],
     report: ConversionReport,
 ) -> tuple[str, list[tuple[int, str, Mask]]]:
     """The annotation file of one item and the masks to paint (instance id, label, mask)."""
@@ -102,41 +137,48 @@ def _item_xml(
         head.append(f"  <size>\n    <width>{item.width}</width>\n    <height>{item.height}</height>\n    <depth>3</depth>\n  </size>\n")
     body: list[str] = []
     masks: list[tuple[int, str, Mask]] = []
-    i, n, k = 0, len(regions), 0
+    i, n, k = 0, len(rows), 0
     while i < n:
-        r = regions[i]
+        label, coords, mask, extra = rows[i]
         i += 1
-        g = r.geometry
-        if isinstance(g, Mask):
-            b = bounds(g)
+        if mask is not None:
+            b = bounds(mask)
             if b is None:
                 report.drop("geometry.mask", where, "dropped (empty mask)")
                 continue
             if k + 1 > _MAX_INSTANCES:
                 report.drop("geometry.mask", where, f"dropped (SegmentationObject holds {_MAX_INSTANCES} objects)")
                 continue
-            if item.width is not None and (g.width, g.height) != (item.width, item.height):
+            if item.width is not None and (mask.width, mask.height) != (item.width, item.height):
                 report.drop("geometry.mask", where, "dropped (mask size differs from the image size)")
                 continue
-            masks.append((k + 1, r.label, g))
-        else:
-            assert isinstance(g, Box)
-            b = (g.x1, g.y1, g.x2, g.y2)
+            masks.append((k + 1, label, mask))
+            coords = (_num(b[0]), _num(b[1]), _num(b[2]), _num(b[3]))
+        assert coords is not None
         k += 1
-        parts = []
-        while i < n and _is_part(regions[i], r, schema_parent):
-            p = regions[i].geometry
-            assert isinstance(p, Box)
-            parts.append(
-                f"    <part>\n      <name>{_esc(regions[i].label, where)}</name>\n"
-                f"{_box_xml((p.x1, p.y1, p.x2, p.y2), '      ')}    </part>\n"
+        name = names.get(label)
+        if name is None:
+            name = names[label] = _esc(label, where)
+        if extra is None:
+            body.append(
+                f"  <object>\n    <name>{name}</name>\n    <truncated>0</truncated>\n    <difficult>0</difficult>\n"
+                f"    <occluded>0</occluded>\n    <bndbox>\n      <xmin>{coords[0]}</xmin>\n      <ymin>{coords[1]}</ymin>\n"
+                f"      <xmax>{coords[2]}</xmax>\n      <ymax>{coords[3]}</ymax>\n    </bndbox>\n  </object>\n"
             )
+            continue
+        group = extra.get("group")
+        parts = []
+        while i < n and _is_part(rows[i], label, group, schema_parent):
+            p = rows[i]
+            assert p[1] is not None
+            pname = names.get(p[0]) or _esc(p[0], where)
+            parts.append(f"    <part>\n      <name>{pname}</name>\n{_box_xml(p[1], '      ')}    </part>\n")
             i += 1
-        std, act, blk = _attributes_xml(r.attributes, report, where)
-        group = f"    <group>{r.group}</group>\n" if r.group is not None else ""
+        std, act, blk = _attributes_xml(extra.get("attributes") or _NO_EXTRA, report, where)
+        grp = f"    <group>{group}</group>\n" if group is not None else ""
         body.append(
-            f"  <object>\n    <name>{_esc(r.label, where)}</name>\n{std}    <occluded>{int(r.occluded)}</occluded>\n"
-            f"{group}{_box_xml(b, '    ')}{''.join(parts)}{act}{blk}  </object>\n"
+            f"  <object>\n    <name>{name}</name>\n{std}    <occluded>{int(bool(extra.get('occluded')))}</occluded>\n"
+            f"{grp}{_box_xml(coords, '    ')}{''.join(parts)}{act}{blk}  </object>\n"
         )
     head.append(f"  <segmented>{1 if masks else 0}</segmented>\n")
     return "".join(head) + "".join(body) + "</annotation>\n", masks
@@ -149,26 +191,40 @@ def _safe_rel(name: str, what: str) -> str:
     return name
 
 
-def write_voc(ds: Dataset, out: Path, report: ConversionReport, images: Path | None = None) -> None:
-    """Write ``ds`` (already restricted to VOC's capabilities) into the empty directory ``out``."""
-    text, labelmap = format_labelmap(ds.schema, report)
+def restricted_rows(ds: Dataset) -> Iterator[list[Row]]:
+    """Rows per item of a dataset that :func:`restrict` produced (one annotation per item)."""
+    by_item = {a.item_id: a for a in ds.annotations}
+    for item_id in ds.items:
+        a = by_item.get(item_id)
+        yield [] if a is None else rows_of(a.regions)
+
+
+def write_voc(
+    items: Iterable[Item],
+    rows: Iterable[list[Row]],
+    schema: LabelSchema,
+    out: Path,
+    report: ConversionReport,
+    images: Path | None = None,
+) -> None:
+    """Write items with their rows (already restricted to VOC's capabilities) into ``out``."""
+    text, labelmap = format_labelmap(schema, report)
     (out / "labelmap.txt").write_text(text, encoding="utf-8")
     index = {name: i for i, name in enumerate(labelmap.names)}
-    schema_parent = {c.name: c.parent for c in ds.schema.classes}
-    by_item: dict[str, tuple[Region, ...]] = {}
-    for a in ds.annotations:
-        by_item[a.item_id] = by_item.get(a.item_id, ()) + a.regions
+    schema_parent = {c.name: c.parent for c in schema.classes}
+    names: dict[str, str] = {}
     ann_dir = out / "Annotations"
     ann_dir.mkdir()
     subsets: dict[str, list[str]] = {}
     segmented: dict[str, list[str]] = {}
     files = 1
     regions = 0
-    for item in ds.items.values():
+    n_items = 0
+    for item, regs in zip(items, rows, strict=True):
         _safe_rel(item.id, "item id")
-        regs = by_item.get(item.id, ())
+        n_items += 1
         regions += len(regs)
-        xml, masks = _item_xml(item, regs, schema_parent, report)
+        xml, masks = _item_xml(item, regs, schema_parent, names, report)
         target = ann_dir / f"{item.id}.xml"
         if "/" in item.id:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -190,7 +246,7 @@ def write_voc(ds: Dataset, out: Path, report: ConversionReport, images: Path | N
         for name, ids in lists.items():
             (d / f"{name}.txt").write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
             files += 1
-    report.items, report.regions, report.files = len(ds.items), regions, files
+    report.items, report.regions, report.files = n_items, regions, files
 
 
 def _write_masks(
