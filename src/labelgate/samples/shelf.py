@@ -70,7 +70,8 @@ def _noisy(truth: Dataset, rng: np.random.Generator, jitter: float, p_miss: floa
             b = r.geometry
             assert isinstance(b, Box)
             d = rng.normal(0, jitter, 4)
-            x1, y1 = max(0.0, b.x1 + d[0]), max(0.0, b.y1 + d[1])
+            # clamped into the image (a corner pushed past the edge used to invert the box)
+            x1, y1 = min(float(w), max(0.0, b.x1 + d[0])), min(float(h), max(0.0, b.y1 + d[1]))
             x2, y2 = min(float(w), max(x1 + 1, b.x2 + d[2])), min(float(h), max(y1 + 1, b.y2 + d[3]))
             label = r.label
             if rng.random() < p_confuse:

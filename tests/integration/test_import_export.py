@@ -1,0 +1,141 @@
+"""Import annotation files (any registered format) and export versioned snapshots as jobs."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import orjson
+from fastapi.testclient import TestClient
+
+from labelgate import formats
+from labelgate.formats.native import dataset_to_dict
+from labelgate.samples.shelf import shelf_dataset
+from tests.integration.conftest import World
+
+
+def _native_bytes(n: int = 4, seed: int = 0) -> bytes:
+    return orjson.dumps(dataset_to_dict(shelf_dataset(n, seed=seed)), option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _upload(c: TestClient, w: World, data: bytes, name: str = "shelf.json", **form: str):
+    form.setdefault("format", "native")
+    return c.post(f"/api/v1/projects/{w.project_id}/imports", headers=w["manager"].headers,
+                  files={"file": (name, data, "application/json")}, data=form)
+
+
+def _wait_job(c: TestClient, headers: dict, job_id: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = c.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def test_import_creates_tasks_and_annotations_once(app_client: TestClient, world: World) -> None:
+    c = app_client
+    data = _native_bytes()
+    r = _upload(c, world, data)
+    assert r.status_code == 201, r.text
+    imp = r.json()
+    assert imp["format"] == "native" and imp["n_tasks"] == 4 and imp["n_annotations"] == 16 and not imp["reused"]
+    again = _upload(c, world, data, format="").json()  # format detected from the content
+    assert again["reused"] and again["id"] == imp["id"]
+    page = c.get(f"/api/v1/projects/{world.project_id}/tasks", headers=world["manager"].headers).json()
+    assert page["total"] == 4
+    task = c.get(f"/api/v1/tasks/{page['tasks'][0]['id']}", headers=world["manager"].headers).json()
+    sources = sorted(a["source"] for a in task["annotations"])
+    assert sources == ["gold", "human", "human", "model"]
+    model = next(a for a in task["annotations"] if a["source"] == "model")
+    assert model["model"] == "shelf-detector" and model["model_version"] == "0.1"
+    assert task["completed"]  # two imported human annotations >= overlap 1
+
+
+def test_import_as_predictions_needs_a_model_and_records_it(app_client: TestClient, world: World) -> None:
+    c = app_client
+    data = _native_bytes(2, seed=3)
+    r = _upload(c, world, data, kind="predictions")
+    assert r.status_code == 422 and "model" in r.json()["error"]["message"]
+    r = _upload(c, world, data, kind="predictions", model="yolo", model_version="8.1")
+    assert r.status_code == 201 and r.json()["n_annotations"] == 8
+    t = c.get(f"/api/v1/projects/{world.project_id}/tasks", headers=world["manager"].headers).json()["tasks"][0]
+    anns = c.get(f"/api/v1/tasks/{t['id']}", headers=world["manager"].headers).json()["annotations"]
+    assert {(a["source"], a["model"], a["model_version"]) for a in anns} == {("model", "yolo", "8.1")}
+
+
+def test_bad_files_are_refused_and_nothing_is_stored(app_client: TestClient, world: World, runtime) -> None:
+    c = app_client
+    bad_label = dataset_to_dict(shelf_dataset(2, seed=5))
+    bad_label["annotations"][1]["regions"][0]["label"] = "Unicorn"
+    cases = [
+        (b'{"labelgate": 1, "items": [', "shelf.json", "format_error"),
+        (orjson.dumps(bad_label, option=orjson.OPT_SERIALIZE_NUMPY), "shelf.json", "invalid"),
+        (b"just some text", "notes.txt", "format_error"),
+    ]
+    for data, name, code in cases:
+        r = _upload(c, world, data, name)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"] == code
+    r = _upload(c, world, orjson.dumps(bad_label, option=orjson.OPT_SERIALIZE_NUMPY))
+    assert "'Unicorn' is not in the project's label schema" in r.json()["error"]["message"]
+    old = runtime.settings.max_upload_bytes
+    try:
+        runtime.settings.max_upload_bytes = 1000
+        r = _upload(c, world, b"{" + b" " * 2000 + b"}")
+        assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+    finally:
+        runtime.settings.max_upload_bytes = old
+    assert c.get(f"/api/v1/projects/{world.project_id}/tasks", headers=world["manager"].headers).json()["total"] == 0
+    assert c.get(f"/api/v1/projects/{world.project_id}/imports", headers=world["manager"].headers).json() == []
+    assert list(runtime.settings.upload_dir.iterdir()) == []
+
+
+def test_export_snapshot_is_versioned_hashed_and_downloadable(app_client: TestClient, world: World) -> None:
+    c, m = app_client, world["manager"].headers
+    assert _upload(c, world, _native_bytes(3, seed=7)).status_code == 201
+    r = c.post(f"/api/v1/projects/{world.project_id}/exports", headers=m, json={"format": "native", "filter": "all"})
+    assert r.status_code == 202, r.text
+    started = r.json()
+    job = _wait_job(c, m, started["job"]["id"])
+    assert job["status"] == "succeeded", job
+    assert job["done"] == job["total"] == 3
+    exp = c.get(f"/api/v1/exports/{started['export']['id']}", headers=m).json()
+    assert exp["version"] == 1 and exp["status"] == "succeeded" and len(exp["content_hash"]) == 64
+    files = exp["manifest"]["files"]
+    assert [f["path"] for f in files] == ["dataset.json"]
+    raw = c.get(f"/api/v1/exports/{exp['id']}/files/dataset.json", headers=m).content
+    import hashlib
+
+    assert hashlib.sha256(raw).hexdigest() == files[0]["sha256"]
+    back = formats.get_codec("native")
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "d.json"
+        p.write_bytes(raw)
+        ds = back.read(p)
+    assert len(ds.items) == 3 and len(ds.annotations) == 12
+    z = zipfile.ZipFile(io.BytesIO(c.get(f"/api/v1/exports/{exp['id']}/download", headers=m).content))
+    assert sorted(z.namelist()) == ["dataset.json", "manifest.json"]
+    # a second snapshot of unchanged data: new version, same content hash; "submitted" holds fewer
+    again = c.post(f"/api/v1/projects/{world.project_id}/exports", headers=m, json={"format": "native"}).json()
+    _wait_job(c, m, again["job"]["id"])
+    second = c.get(f"/api/v1/exports/{again['export']['id']}", headers=m).json()
+    assert second["version"] == 2
+    sub = c.post(f"/api/v1/projects/{world.project_id}/exports", headers=m,
+                 json={"format": "native", "filter": "submitted"}).json()
+    _wait_job(c, m, sub["job"]["id"])
+    third = c.get(f"/api/v1/exports/{sub['export']['id']}", headers=m).json()
+    assert third["manifest"]["annotations"] == 6  # anna and ben on 3 images; no gold, no model
+    versions = [e["version"] for e in c.get(f"/api/v1/projects/{world.project_id}/exports", headers=m).json()]
+    assert versions == [1, 2, 3]
+
+
+def test_unknown_export_format_and_unready_download(app_client: TestClient, world: World) -> None:
+    c, m = app_client, world["manager"].headers
+    r = c.post(f"/api/v1/projects/{world.project_id}/exports", headers=m, json={"format": "nope"})
+    assert r.status_code == 422 and "known formats" in r.json()["error"]["message"]
