@@ -40,6 +40,7 @@ BUILTIN: dict[str, str] = {
     "native": "labelgate.formats.native:CODEC",
     "coco": "labelgate.formats.coco:CODEC",
     "cvat": "labelgate.formats.cvat:CODEC",
+    "label_studio": "labelgate.formats.label_studio:CODEC",
     "yolo": "labelgate.formats.yolo:CODEC",
     "tfrecord": "labelgate.formats.tfrecord:CODEC",
     "voc": "labelgate.formats.voc:CODEC",
