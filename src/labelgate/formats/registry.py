@@ -44,6 +44,9 @@ BUILTIN: dict[str, str] = {
     "yolo": "labelgate.formats.yolo:CODEC",
     "tfrecord": "labelgate.formats.tfrecord:CODEC",
     "voc": "labelgate.formats.voc:CODEC",
+    "png_masks": "labelgate.formats.png_masks:CODEC",
+    "conll": "labelgate.formats.conll:CODEC",
+    "spans_jsonl": "labelgate.formats.spans_jsonl:CODEC",
 }
 
 

@@ -1,0 +1,192 @@
+"""CoNLL-2003 style token files: one token per line with whitespace-separated columns (token,
+POS, chunk, NER tag; or token and tag), blank lines between sentences, ``-DOCSTART-`` lines
+between documents.
+
+Reading yields one text :class:`Item` per document whose text is the tokens joined by single
+spaces, one line per sentence; entities become :class:`TextSpan` regions in character offsets
+(code points) of that text, labelled with the entity type. Middle columns are kept in the item's
+metadata (``pos``, ``chunk``, ``column4``...: one list of values per sentence) so they are
+written back unchanged. Documents are keyed ``doc0``, ``doc1``... by position.
+
+Options: ``scheme`` (iob1, iob2/bio, ioe1, ioe2, iobes, bilou; reading infers it from the tag
+prefixes when not given), ``strict`` (reading: malformed tag sequences are an error listing
+document, sentence, token and line; writing: spans that tags cannot hold are an error), and for
+reading ``findings``, a list that receives every malformed tag sequence even when not strict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labelgate.core import (
+    Annotation,
+    Dataset,
+    GeometryKind,
+    Item,
+    ItemKind,
+    LabelSchema,
+    Region,
+    TextSpan,
+)
+from labelgate.core.errors import FormatError
+from labelgate.formats import tagging
+from labelgate.formats._conll_write import DOCSTART, column_names, sentences_of, write_conll
+from labelgate.formats._io import read_text
+from labelgate.formats.capabilities import Capabilities
+from labelgate.formats.report import ConversionReport
+from labelgate.formats.tagging import Finding, Scheme
+
+__all__ = ["CODEC", "DOCSTART", "ConllCodec", "column_names", "sentences_of"]
+
+MAX_LISTED = 10
+_SUFFIXES = {".conll", ".conll03", ".conll2003", ".iob", ".iob1", ".iob2", ".bio", ".ioe", ".iobes", ".bioes",
+             ".bilou", ".ner", ".txt", ".tsv"}
+_TAG = re.compile(r"^(O|[BIESLU]-\S+)$")
+
+
+@dataclass
+class _Sentence:
+    line: int
+    tokens: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    middle: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class _Doc:
+    sentences: list[_Sentence] = field(default_factory=list)
+
+
+def _parse(text: str, path: Path) -> tuple[list[_Doc], int]:
+    docs: list[_Doc] = []
+    ncols, first_line = 0, 0
+    sent: _Sentence | None = None
+    for lineno, line in enumerate(text.split("\n"), 1):
+        fields = line.split()
+        if not fields:
+            sent = None
+            continue
+        if fields[0] == DOCSTART:
+            docs.append(_Doc())
+            sent = None
+            continue
+        if not ncols:
+            ncols, first_line = len(fields), lineno
+            if ncols < 2:
+                raise FormatError(
+                    f"a token line needs at least 2 columns (token and tag), found {ncols}: {line.strip()!r}",
+                    path=path, where=f"line {lineno}",
+                )
+        elif len(fields) != ncols:
+            raise FormatError(
+                f"expected {ncols} columns (as on line {first_line}), found {len(fields)}: {line.strip()!r}",
+                path=path, where=f"line {lineno}",
+            )
+        if not docs:
+            docs.append(_Doc())
+        if sent is None:
+            sent = _Sentence(lineno, middle=[[] for _ in range(ncols - 2)])
+            docs[-1].sentences.append(sent)
+        sent.tokens.append(fields[0])
+        sent.tags.append(fields[-1])
+        for k in range(ncols - 2):
+            sent.middle[k].append(fields[k + 1])
+    return docs, ncols
+
+
+def _resolve_scheme(scheme: Scheme | str | None, docs: list[_Doc]) -> Scheme:
+    if scheme is not None:
+        return Scheme.parse(scheme)
+    prefixes = {t[0] for d in docs for s in d.sentences for t in s.tags if t and t != "O"}
+    return tagging.infer_scheme(prefixes)
+
+
+def _fail(findings: list[Finding], scheme: Scheme, path: Path) -> FormatError:
+    listed = "; ".join(str(f) for f in findings[:MAX_LISTED])
+    more = f"; and {len(findings) - MAX_LISTED} more" if len(findings) > MAX_LISTED else ""
+    first = findings[0]
+    return FormatError(
+        f"{len(findings)} malformed tag sequence(s) for scheme {scheme.name}: {listed}{more}. "
+        "Fix the tags, pass the scheme the file uses (scheme=...), or read with strict=False",
+        path=path,
+        where=first.where,
+    )
+
+
+class ConllCodec:
+    name = "conll"
+    description = "CoNLL-2003 token columns (token [POS chunk] tag; -DOCSTART-), tags in IOB1/IOB2/IOE1/IOE2/IOBES/BILOU"
+    capabilities = Capabilities(
+        geometries=frozenset({GeometryKind.TEXT_SPAN}),
+        item_kinds=frozenset({ItemKind.TEXT}),
+        item_fields=frozenset({"text", "metadata"}),
+        keep_unused_classes=False,
+        notes="text is whitespace-tokenised (one sentence per line); spans must cover whole tokens and not "
+        "overlap; item ids are doc0, doc1... by position; metadata holds only the middle columns",
+    )
+
+    def detect(self, path: Path) -> float:
+        if not path.is_file() or path.suffix.lower() not in _SUFFIXES:
+            return 0.0
+        with path.open("rb") as fh:
+            head = fh.read(65536).decode("utf-8", errors="replace")
+        lines = [ln.split() for ln in head.split("\n")[:-1] if ln.strip()][:50]
+        if not lines:
+            return 0.0
+        if lines[0][0] == DOCSTART:
+            return 1.0
+        width = len(lines[0])
+        ok = width >= 2 and all(len(f) == width and _TAG.match(f[-1]) for f in lines if f[0] != DOCSTART)
+        if not ok:
+            return 0.0
+        return 0.8 if path.suffix.lower() != ".txt" else 0.6
+
+    def read(self, path: Path, **options: Any) -> Dataset:
+        strict = bool(options.get("strict", False))
+        sink: list[Finding] | None = options.get("findings")
+        docs, ncols = _parse(read_text(path), path)
+        scheme = _resolve_scheme(options.get("scheme"), docs)
+        names = column_names(max(ncols - 2, 0))
+        items: list[Item] = []
+        annotations: list[Annotation] = []
+        labels: dict[str, None] = {}
+        findings: list[Finding] = []
+        for k, doc in enumerate(docs):
+            item_id = f"doc{k}"
+            lines, regions = [], []
+            pos = 0
+            for j, sent in enumerate(doc.sentences):
+                starts = []
+                for tok in sent.tokens:
+                    starts.append(pos)
+                    pos += len(tok) + 1
+                lines.append(" ".join(sent.tokens))
+                if strict or sink is not None:
+                    chunks, found = tagging.decode_strict(sent.tags, scheme)
+                    findings += [f.located(doc=item_id, sentence=j, line=sent.line + f.token) for f in found]
+                if not strict:
+                    chunks = tagging.decode(sent.tags, scheme)
+                for c in chunks:
+                    end = starts[c.end - 1] + len(sent.tokens[c.end - 1])
+                    regions.append(Region(TextSpan(starts[c.start], end), c.label))
+                    labels.setdefault(c.label, None)
+            meta = {n: [s.middle[i] for s in doc.sentences] for i, n in enumerate(names)} if doc.sentences else {}
+            items.append(Item(item_id, ItemKind.TEXT, text="\n".join(lines), metadata=meta))
+            annotations.append(Annotation(item_id, regions))
+        if sink is not None:
+            sink.extend(findings)
+        if strict and findings:
+            raise _fail(findings, scheme, path)
+        return Dataset(items, annotations, LabelSchema.from_names(labels))
+
+    def write(self, dataset: Dataset, path: Path, **options: Any) -> ConversionReport:
+        if path.is_dir() or not path.suffix:
+            path = path / "data.conll"
+        scheme = Scheme.parse(options.get("scheme", Scheme.IOB2))
+        return write_conll(dataset, path, self.capabilities, scheme, strict=bool(options.get("strict", False)), name=self.name)
+
+
+CODEC = ConllCodec()
