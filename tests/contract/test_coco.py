@@ -1,0 +1,319 @@
+"""COCO codec: exact round trips, honest loss reports, pycocotools as the outside oracle,
+Datumaro-written fixtures, and bad input that names the file and the place."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from pycocotools import mask as cocomask
+from pycocotools.coco import COCO
+
+from labelgate import formats
+from labelgate.core import (
+    Annotation,
+    AttributeSpec,
+    Box,
+    Classification,
+    Dataset,
+    FormatError,
+    GeometryKind,
+    Item,
+    Keypoints,
+    LabelClass,
+    LabelSchema,
+    Mask,
+    MultiPolygon,
+    Polygon,
+    Polyline,
+    Provenance,
+    Region,
+    RotatedBox,
+    Skeleton,
+    Source,
+    rle,
+)
+from labelgate.formats.capabilities import restrict
+from labelgate.formats.coco import CODEC
+from labelgate.formats.coco._write import fits
+from tests.strategies import assert_close, datasets
+
+KINDS = [GeometryKind.BOX, GeometryKind.POLYGON, GeometryKind.MULTI_POLYGON, GeometryKind.KEYPOINTS,
+         GeometryKind.MASK, GeometryKind.CLASSIFICATION]
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def test_registered() -> None:
+    assert formats.get_codec("coco") is CODEC
+
+
+@SETTINGS
+@given(ds=datasets(CODEC.capabilities, kinds=KINDS))
+def test_round_trip_is_exact(tmp_path: Path, ds: Dataset) -> None:
+    out = Path(tempfile.mkdtemp(dir=tmp_path)) / "rt"
+    report = formats.write(ds, out, "coco")
+    expected, _ = restrict(ds, CODEC.capabilities)
+    back = formats.read(out, "coco")
+    assert_close(back, expected)
+    assert back == expected
+    assert report.lossless, report.summary()
+    assert report.path == str(out)
+
+
+@SETTINGS
+@given(ds=datasets(CODEC.capabilities, kinds=[GeometryKind.BOX, GeometryKind.POLYGON, GeometryKind.MASK]))
+def test_rewriting_what_was_read_is_exact_and_skips_restrict(tmp_path: Path, ds: Dataset) -> None:
+    tmp_path = Path(tempfile.mkdtemp(dir=tmp_path))
+    first = tmp_path / "one.json"
+    formats.write(ds, first, "coco")
+    read = formats.read(first, "coco")
+    assert fits(read, CODEC.capabilities) is not None
+    again, report = restrict(read, CODEC.capabilities)
+    assert report.lossless and again == read
+    second = tmp_path / "two.json"
+    formats.write(read, second, "coco")
+    assert orjson.loads(second.read_bytes())["annotations"] == orjson.loads(first.read_bytes())["annotations"]
+
+
+def _lossy() -> Dataset:
+    schema = LabelSchema(
+        (LabelClass("car", 3, color="#ff0000", attributes=(AttributeSpec("make"),)),
+         LabelClass("person", 1, skeleton=Skeleton(("a", "b"), ((0, 1),), sigmas=(0.1, 0.2)))),
+        attributes=(AttributeSpec("weather"),),
+    )
+    regions = [
+        Region(Box(0, 0, 2, 2), "car", z_order=2, track_id=7),
+        Region(RotatedBox(5, 5, 2, 4, 30), "car"),
+        Region(Polyline((0, 0, 3, 3)), "car"),
+        Region(Polygon((0, 0, 9, 0, 9, 9, 0, 9), holes=((2, 2, 4, 2, 4, 4),)), "car"),
+        Region(Keypoints((1, 1, 2, 2), (2, 2)), "person"),
+    ]
+    items = [Item("img", media="img.png", width=10, height=10, number=4, metadata={"camera": "x"})]
+    ann = Annotation("img", regions, Provenance(Source.MODEL, model="m"))
+    return Dataset(items, [ann, Annotation("img", [Region(Box(1, 1, 2, 2), "car")])], schema, metadata={"k": 1})
+
+
+def test_report_names_every_dropped_field(tmp_path: Path) -> None:
+    report = formats.write(_lossy(), tmp_path / "x.json", "coco")
+    assert report.dropped_fields >= {
+        "region.z_order", "region.track_id", "geometry.rotated_box", "geometry.polyline", "geometry.polygon.holes",
+        "schema.color", "schema.attributes", "schema.skeleton.sigmas", "item.metadata", "annotation.provenance",
+        "annotation.multiple", "dataset.metadata",
+    }
+    back = formats.read(tmp_path / "x.json", "coco")
+    kinds = [type(r.geometry) for r in back.annotations[0].regions]
+    assert kinds == [Box, Polygon, Polygon, Keypoints, Box]  # the rotated box became a polygon
+    assert back.annotations[0].regions[2].geometry.holes == ()
+
+
+def test_subsets_go_to_their_files_and_a_single_file_reports_them(tmp_path: Path) -> None:
+    items = [Item("a", media="a.jpg", number=1, subset="train"), Item("b", media="b.jpg", number=2, subset="val"),
+             Item("c", media="sub/c.jpg", number=3)]
+    ds = Dataset(items, [Annotation("a", [Region(Box(0, 0, 1, 1), "x", id=1)])], LabelSchema((LabelClass("x", 1),)))
+    formats.write(ds, tmp_path / "d", "coco")
+    names = sorted(p.name for p in (tmp_path / "d" / "annotations").iterdir())
+    assert names == ["instances_default.json", "instances_train.json", "instances_val.json"]
+    back = formats.read(tmp_path / "d", "coco")
+    assert [(it.id, it.subset, it.media) for it in back.items.values()] == [
+        ("a", "train", "a.jpg"), ("b", "val", "b.jpg"), ("sub/c", None, "sub/c.jpg")]
+    report = formats.write(ds, tmp_path / "one.json", "coco")
+    assert "item.subset" in report.dropped_fields
+
+
+def _pycoco(path: Path) -> COCO:
+    coco = COCO()
+    coco.dataset = json.loads(path.read_text())
+    coco.createIndex()
+    return coco
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_pycocotools_loads_our_output_and_its_masks_equal_ours(tmp_path: Path, compressed: bool) -> None:
+    h, w = 40, 30
+    arr = np.zeros((h, w), np.uint8)
+    arr[3:17, 5:9] = 1
+    arr[20:31, 10:25] = 1
+    poly = Polygon((2.5, 3, 20, 4.25, 18, 30, 4, 25))
+    multi = MultiPolygon((Polygon((0, 0, 5, 0, 5, 5)), Polygon((10, 10, 20, 10, 20, 20, 10, 20))))
+    regions = [Region(rle.encode(arr), "blob", id=1, crowd=True), Region(poly, "blob", id=2),
+               Region(multi, "blob", id=3), Region(Box(1, 2, 11, 22), "blob", id=4, score=0.5)]
+    ds = Dataset([Item("i", media="i.jpg", width=w, height=h, number=9)], [Annotation("i", regions)],
+                 LabelSchema((LabelClass("blob", 1),)))
+    out = tmp_path / "instances_default.json"
+    formats.write(ds, out, "coco", rle="compressed" if compressed else "uncompressed")
+    coco = COCO(str(out))
+    assert sorted(coco.getAnnIds()) == [1, 2, 3, 4]
+    assert np.array_equal(coco.annToMask(coco.anns[1]), arr)
+    for aid, g in ((2, poly), (3, multi)):
+        parts = g.polygons if isinstance(g, MultiPolygon) else (g,)
+        theirs = cocomask.decode(cocomask.merge(cocomask.frPyObjects([list(p.points) for p in parts], h, w)))
+        assert np.array_equal(coco.annToMask(coco.anns[aid]), theirs)
+    assert coco.anns[4]["bbox"] == [1, 2, 10, 20] and coco.anns[4]["area"] == 200
+    assert cocomask.toBbox(coco.annToRLE(coco.anns[1])).tolist() == coco.anns[1]["bbox"]
+    back = formats.read(out, "coco")
+    assert np.array_equal(rle.decode(back.annotations[0].regions[0].geometry), arr)
+
+
+def test_compressed_rle_written_by_pycocotools_decodes_to_the_same_mask(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    arr = (rng.random((13, 17)) > 0.6).astype(np.uint8)
+    enc = cocomask.encode(np.asfortranarray(arr))
+    doc = {"images": [{"id": 1, "file_name": "m.png", "width": 17, "height": 13}],
+           "categories": [{"id": 5, "name": "m"}],
+           "annotations": [{"id": 1, "image_id": 1, "category_id": 5, "iscrowd": 1, "bbox": cocomask.toBbox(enc).tolist(),
+                            "area": float(cocomask.area(enc)), "segmentation": {"size": [13, 17], "counts": enc["counts"].decode()}}]}
+    p = tmp_path / "x.json"
+    p.write_bytes(orjson.dumps(doc))
+    region = formats.read(p, "coco").annotations[0].regions[0]
+    assert region.crowd and isinstance(region.geometry, Mask)
+    assert np.array_equal(rle.decode(region.geometry), cocomask.decode(enc))
+
+
+FIXTURE_KINDS = ("instances_", "person_keypoints_", "labels_", "image_info_", "_annotations.coco")
+SKIP_REASONS = {"captions_": "captions are text, not regions", "panoptic_": "panoptic needs PNG segment maps (not supported)",
+                "stuff_": "stuff segmentation is semantic (not supported)"}
+
+
+def _fixture_files() -> list[str]:
+    from tests.conftest import INTEROP
+
+    root = INTEROP / "coco_dataset"
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.json")) if root.is_dir() else []
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("rel", _fixture_files() or ["<absent>"])
+def test_datumaro_fixture_matches_its_json(interop: Path, rel: str) -> None:
+    path = interop / "coco_dataset" / rel
+    for prefix, reason in SKIP_REASONS.items():
+        if path.name.startswith(prefix):
+            pytest.skip(f"{path.name}: {reason}")
+    assert path.name.startswith(FIXTURE_KINDS), path
+    doc = json.loads(path.read_text())
+    ds = formats.read(path, "coco")
+    assert [(it.number, it.media, it.width, it.height) for it in ds.items.values()] == [
+        (im["id"], im["file_name"], im["width"], im["height"]) for im in doc["images"]]
+    assert {c.id: c.name for c in ds.schema.classes} == {c["id"]: c["name"] for c in doc["categories"]}
+    by_id = {r.id: (a.item_id, r) for a in ds.annotations for r in a.regions if r.id is not None}
+    names = {c["id"]: c["name"] for c in doc["categories"]}
+    images = {im["id"]: im["file_name"].rsplit(".", 1)[0] for im in doc["images"]}
+    for ann in doc["annotations"]:
+        item_id, r = by_id[ann["id"]]
+        assert item_id == images[ann["image_id"]] and r.label == names[ann["category_id"]]
+        assert r.crowd == bool(ann.get("iscrowd", 0))
+        if "keypoints" in ann:
+            k = ann["keypoints"]
+            assert r.geometry == Keypoints(tuple(v for i, v in enumerate(k) if i % 3 != 2), tuple(k[2::3]))
+        elif "bbox" not in ann:
+            assert r.geometry == Classification()
+        elif not ann["segmentation"]:
+            x, y, w, h = ann["bbox"]
+            assert r.geometry == Box(x, y, x + w, y + h)
+        elif isinstance(ann["segmentation"], dict):
+            assert r.geometry == Mask(*ann["segmentation"]["size"], tuple(ann["segmentation"]["counts"]))
+        else:
+            assert r.geometry == Polygon(tuple(ann["segmentation"][0]))
+        attrs = {k: v for k, v in ann.get("attributes", {}).items() if k != "occluded"}
+        assert dict(r.attributes) == attrs
+    assert sum(1 for a in ds.annotations for r in a.regions if r.id is not None) == len(doc["annotations"])
+
+
+@pytest.mark.interop
+def test_a_dataset_folder_reads_every_file_and_names_what_it_skipped(interop: Path) -> None:
+    path = interop / "coco_dataset" / "coco"
+    assert CODEC.detect(path) > 0
+    ds = formats.read(path)
+    assert {it.subset for it in ds.items.values()} == {"train", "val"}
+    skipped = ds.metadata["coco_skipped_files"]
+    assert any(s.startswith("captions_train.json") for s in skipped)
+    assert any(s.startswith("panoptic_val.json") for s in skipped)
+    person = ds.schema.get("a")
+    assert person is not None and person.skeleton is not None and person.skeleton.edges == ((0, 1), (1, 2))
+
+
+def _write(tmp_path: Path, doc: Any, raw: bytes | None = None) -> Path:
+    p = tmp_path / "instances_bad.json"
+    p.write_bytes(raw if raw is not None else orjson.dumps(doc))
+    return p
+
+
+GOOD = {"images": [{"id": 1, "file_name": "a.jpg", "width": 4, "height": 4}], "categories": [{"id": 1, "name": "x"}],
+        "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "area": 1, "segmentation": [], "iscrowd": 0}]}
+
+
+def _bad(**changes: Any) -> dict[str, Any]:
+    return {**GOOD, "annotations": [{**GOOD["annotations"][0], **changes}]}
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "where", "what"),
+    [
+        (None, b'{"images": [\n  {"id": 1,}\n]}', "line 2", "malformed JSON"),
+        (_bad(category_id=9), None, "id 7", "category_id 9"),
+        (_bad(image_id=5), None, "id 7", "image_id 5"),
+        (_bad(bbox=[0, 0, 1]), None, "id 7", "bbox"),
+        (_bad(bbox=[0, "x", 1, 1]), None, "id 7", "bbox"),
+        (_bad(bbox=[0, 0, -1, 1]), None, "id 7", "negative"),
+        (_bad(image_id="one"), None, "id 7", "image_id"),
+        (None, b'{"images": [{"id": 1, "file_name": "\xff.jpg"}], "annotations": [], "categories": []}', "line 1", "UTF-8"),
+        ({**GOOD, "images": [{"id": 1}]}, None, "images[0]", "file_name"),
+        ({**GOOD, "categories": [{"id": 1, "name": "x"}, {"id": 2, "name": "x"}]}, None, "categories[1]", "unique"),
+    ],
+)
+def test_bad_input_names_the_file_and_place(tmp_path: Path, doc: Any, raw: bytes | None, where: str, what: str) -> None:
+    p = _write(tmp_path, doc, raw)
+    with pytest.raises(FormatError) as e:
+        formats.read(p, "coco")
+    assert str(p) in str(e.value) and where in str(e.value) and what in str(e.value)
+
+
+def test_a_bad_polygon_fails_on_first_use_naming_file_and_annotation(tmp_path: Path) -> None:
+    p = _write(tmp_path, _bad(segmentation=[[0, 0, 1, 1, 2]]))
+    ds = formats.read(p, "coco")
+    with pytest.raises(FormatError) as e:
+        _ = ds.annotations[0].regions
+    assert str(p) in str(e.value) and "annotation id 7" in str(e.value)
+
+
+def test_failed_write_leaves_no_partial_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [Item("a", media="a.jpg", number=1, subset="train"), Item("b", media="b.jpg", number=2, subset="val")]
+    ds = Dataset(items, [], LabelSchema((LabelClass("x", 1),)))
+    import labelgate.formats.coco._codec as codec_module
+
+    calls = []
+    real = orjson.dumps
+
+    def failing(obj: Any, *a: Any, **k: Any) -> bytes:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(obj, *a, **k)
+
+    monkeypatch.setattr(codec_module.orjson, "dumps", failing)
+    with pytest.raises(OSError, match="disk full"):
+        formats.write(ds, tmp_path / "out", "coco")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_detection(tmp_path: Path) -> None:
+    p = _write(tmp_path, GOOD)
+    assert CODEC.detect(p) > 0.5
+    native = tmp_path / "n.json"
+    formats.write(Dataset([Item("a")]), native, "native")
+    assert CODEC.detect(native) == 0
+    assert formats.detect(p) == "coco"
+
+
+def test_missing_ids_are_assigned_and_warned(tmp_path: Path) -> None:
+    ds = Dataset([Item("a", media="a.jpg")], [Annotation("a", [Region(Box(0, 0, 1, 1), "x"), Region(Box(0, 0, 2, 2), "x", id=1)])])
+    report = formats.write(ds, tmp_path / "x.json", "coco")
+    doc = orjson.loads((tmp_path / "x.json").read_bytes())
+    assert sorted(a["id"] for a in doc["annotations"]) == [1, 2] and doc["images"][0]["id"] == 1
+    assert doc["categories"] == [{"id": 1, "name": "x", "supercategory": ""}]
+    assert len(report.warnings) == 3
