@@ -81,13 +81,15 @@ def _read(path: Path, on_unsupported: str) -> Dataset:
         size = None
         for _, _, e in entries:
             for res in (e.get("result") or []) if isinstance(e, dict) else []:
-                if isinstance(res, dict) and res.get("type") in _SPATIAL and "original_width" in res:
-                    size = (res.get("original_width"), res.get("original_height"))
-                    break
+                if isinstance(res, dict) and res.get("type") in _SPATIAL:
+                    w, h = res.get("original_width"), res.get("original_height")
+                    if type(w) is int and type(h) is int and w > 0 and h > 0:  # bad ones fail with their result
+                        size = (w, h)
+                        break
             if size is not None:
                 break
         try:
-            item = item_from_task(task, ti, size)  # type: ignore[arg-type]
+            item = item_from_task(task, ti, size)
         except (ValueError, InvariantError, TypeError) as e:
             raise FormatError(str(e), path=file, where=f"{where}.data") from None
         items.append(item)
