@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from labelgate import __version__
-from labelgate.cli import demo, formats_cmds
+from labelgate.cli import demo, formats_cmds, server_cmds
 from labelgate.cli.qa import qa_app
 
 app = typer.Typer(name="labelgate", help="Labelgate: annotation with quality you can prove.", no_args_is_help=True)
@@ -16,6 +16,9 @@ app.command("detect")(formats_cmds.detect_cmd)
 app.command("validate")(formats_cmds.validate)
 app.command("stats")(formats_cmds.stats)
 app.command("demo")(demo.demo)
+app.command("serve")(server_cmds.serve)
+app.add_typer(server_cmds.user_app)
+app.add_typer(server_cmds.project_app)
 app.add_typer(qa_app)
 
 
