@@ -34,11 +34,13 @@ import numpy as np
 import numpy.typing as npt
 
 from labelgate.core import Box, Dataset, Keypoints, Mask, MultiPolygon, Polygon, QualityError, Region, RotatedBox
+from labelgate.quality._boxbatch import box_sets, cluster_counts, match_box_sets
 from labelgate.quality.iou import Method, iou_matrix
 from labelgate.quality.matching import Scheme, cluster, match
 
 __all__ = [
     "Conflict",
+    "alpha_from_counts",
     "bootstrap_f1",
     "cohen_kappa",
     "nominal_alpha",
@@ -126,6 +128,12 @@ def _nan_mean(x: npt.NDArray[np.float64]) -> float:
     return float(x.mean()) if x.size else float("nan")
 
 
+def _nan_mean_of(values: Sequence[float]) -> float:
+    """Mean of the values that are not NaN; NaN when none is."""
+    v = np.asarray(values, dtype=np.float64)
+    return _nan_mean(v[~np.isnan(v)])
+
+
 class PairAccumulator:
     """Streams items of two annotators; :meth:`compute` returns the :class:`PairAgreement`.
 
@@ -136,6 +144,13 @@ class PairAccumulator:
     def __init__(self, iou_threshold: float = 0.5, *, scheme: Scheme = "agnostic", low_overlap: float = 0.8,
                  method: Method = "exact", sigmas: Mapping[str, Sequence[float]] | None = None,
                  annotators: tuple[str, str] = ("a", "b")) -> None:
+        for name, v in (("IoU threshold", iou_threshold), ("low_overlap threshold", low_overlap)):
+            if not 0 <= v <= 1:
+                raise QualityError(f"{name} must lie in [0, 1], got {v}")
+        if scheme not in ("agnostic", "two_pass", "label"):
+            raise QualityError(f"unknown matching scheme {scheme!r}; expected agnostic, two_pass or label")
+        if method not in ("exact", "raster"):
+            raise QualityError(f"unknown IoU method {method!r}; expected 'exact' or 'raster'")
         self.threshold = iou_threshold
         self.scheme: Scheme = scheme
         self.low_overlap = low_overlap
@@ -144,7 +159,12 @@ class PairAccumulator:
         self.annotators = annotators
         self.items: list[str] = []
         self.skipped = 0
-        self._rows: list[tuple[int, int, int, str | None, str | None, float]] = []
+        self._vocab: dict[str, int] = {}
+        self._rows: list[tuple[int, int, int, int, int, float]] = []  # item, ia, ib, label a, label b, iou
+        self._chunks: list[tuple[npt.NDArray[Any], ...]] = []  # the same columns, from update_batch
+
+    def _code(self, label: str) -> int:
+        return self._vocab.setdefault(label, len(self._vocab))
 
     def update(self, item_id: str, a: Sequence[Region], b: Sequence[Region],
                size: tuple[int, int] | None = None) -> None:
@@ -160,6 +180,17 @@ class PairAccumulator:
             if ia or ib:
                 self._match(k, [a[i] for i in ia], [b[i] for i in ib], np.asarray(ia), np.asarray(ib), size)
 
+    def update_batch(self, item_ids: Sequence[str], labels: Sequence[str], item: npt.ArrayLike, ia: npt.ArrayLike,
+                     ib: npt.ArrayLike, label_a: npt.ArrayLike, label_b: npt.ArrayLike, iou: npt.ArrayLike) -> None:
+        """Add many items' outcomes at once (the columnar box path): ``item`` indexes ``item_ids``,
+        ``label_a``/``label_b`` index ``labels`` (-1: no object on that side)."""
+        k0 = len(self.items)
+        self.items.extend(item_ids)
+        codes = np.asarray([self._code(n) for n in labels] + [-1], dtype=np.int64)
+        self._chunks.append((np.asarray(item, dtype=np.int64) + k0, np.asarray(ia, dtype=np.int64),
+                             np.asarray(ib, dtype=np.int64), codes[np.asarray(label_a, dtype=np.int64)],
+                             codes[np.asarray(label_b, dtype=np.int64)], np.asarray(iou, dtype=np.float64)))
+
     def _sigmas(self, regs: Sequence[Region]) -> Sequence[float] | None:
         for r in regs:
             s = self.sigmas.get(r.label)
@@ -174,24 +205,33 @@ class PairAccumulator:
         sig = self._sigmas([*ra, *rb]) if ra and isinstance(ra[0].geometry, Keypoints) else None
         m = iou_matrix([r.geometry for r in ra], [r.geometry for r in rb], method=self.method, size=size, sigmas=sig)
         mt = match(m, self.threshold, labels_a=la, labels_b=lb, scheme=self.scheme)
-        rows = self._rows
+        rows, code, nan = self._rows, self._code, float("nan")
         for i, j, v in zip(mt.a.tolist(), mt.b.tolist(), mt.iou.tolist(), strict=True):
-            rows.append((k, int(ia[i]), int(ib[j]), la[i], lb[j], v))
+            rows.append((k, int(ia[i]), int(ib[j]), code(la[i]), code(lb[j]), v))
         for i in mt.unmatched_a.tolist():
-            rows.append((k, int(ia[i]), -1, la[i], None, float("nan")))
+            rows.append((k, int(ia[i]), -1, code(la[i]), -1, nan))
         for j in mt.unmatched_b.tolist():
-            rows.append((k, -1, int(ib[j]), None, lb[j], float("nan")))
+            rows.append((k, -1, int(ib[j]), -1, code(lb[j]), nan))
+
+    def _columns(self) -> tuple[npt.NDArray[Any], ...]:
+        parts = list(self._chunks)
+        if self._rows:
+            cols = list(zip(*self._rows, strict=True))
+            parts.append(tuple(np.asarray(c, dtype=np.float64 if n == 5 else np.int64) for n, c in enumerate(cols)))
+        if not parts:
+            return (*(np.zeros(0, dtype=np.int64) for _ in range(5)), np.zeros(0))
+        return tuple(np.concatenate([p[n] for p in parts]) for n in range(6))
 
     def compute(self) -> PairAgreement:
-        rows = self._rows
-        la = [r[3] for r in rows]
-        lb = [r[4] for r in rows]
-        iou = np.asarray([r[5] for r in rows], dtype=np.float64)
-        labels = sorted({x for x in (*la, *lb) if x is not None})
-        index = {n: i for i, n in enumerate(labels)}
+        k, ia, ib, la, lb, iou = self._columns()
+        names = list(self._vocab)
+        used = np.unique(np.concatenate([la, lb]))
+        labels = sorted(names[c] for c in used.tolist() if c >= 0)
         empty = len(labels)
-        ca = np.asarray([empty if x is None else index[x] for x in la], dtype=np.intp)
-        cb = np.asarray([empty if x is None else index[x] for x in lb], dtype=np.intp)
+        remap = np.full(len(names) + 1, empty, dtype=np.intp)  # code -1 maps to the last slot: empty
+        for i, n in enumerate(labels):
+            remap[self._vocab[n]] = i
+        ca, cb = remap[la], remap[lb]
         conf = np.zeros((empty + 1, empty + 1), dtype=np.int64)
         np.add.at(conf, (ca, cb), 1)
         is_m = (ca != empty) & (cb != empty)
@@ -199,6 +239,9 @@ class PairAccumulator:
         matched, agreed = int(is_m.sum()), int(np.trace(conf[:empty, :empty]))
         low = is_m & (iou < self.low_overlap)
         denom = n_a + n_b
+        counts = np.zeros((len(self.items), 4), dtype=np.int64)
+        for col, flag in enumerate((ca != empty, cb != empty, is_m, is_m & (ca == cb))):
+            counts[:, col] = np.bincount(k, weights=flag, minlength=len(self.items)).astype(np.int64)
         return PairAgreement(
             annotators=self.annotators, items=len(self.items), n_a=n_a, n_b=n_b,
             matched=matched, agreed=agreed, label_mismatch=matched - agreed,
@@ -208,30 +251,25 @@ class PairAccumulator:
             f1_class_agnostic=2 * matched / denom if denom else 1.0,
             kappa=cohen_kappa(conf) if denom else 1.0,
             labels=labels, confusion=conf, per_class=_per_class(conf, labels),
-            conflicts=self._conflicts(ca, cb, iou, empty, low), skipped=self.skipped,
-            item_counts=self._item_counts(ca, cb, empty),
+            conflicts=self._conflicts((k, ia, ib, ca, cb, iou), labels, empty, low), skipped=self.skipped,
+            item_counts=counts,
         )
 
-    def _item_counts(self, ca: npt.NDArray[np.intp], cb: npt.NDArray[np.intp], empty: int) -> npt.NDArray[np.int64]:
-        k = np.asarray([r[0] for r in self._rows], dtype=np.intp)
-        out = np.zeros((len(self.items), 4), dtype=np.int64)
-        np.add.at(out[:, 0], k, ca != empty)
-        np.add.at(out[:, 1], k, cb != empty)
-        np.add.at(out[:, 2], k, (ca != empty) & (cb != empty))
-        np.add.at(out[:, 3], k, (ca != empty) & (ca == cb))
-        return out
-
-    def _conflicts(self, ca: npt.NDArray[np.intp], cb: npt.NDArray[np.intp], iou: npt.NDArray[np.float64],
-                   empty: int, low: npt.NDArray[np.bool_]) -> list[Conflict]:
+    def _conflicts(self, cols: tuple[npt.NDArray[Any], ...], labels: list[str], empty: int,
+                   low: npt.NDArray[np.bool_]) -> list[Conflict]:
+        k, ia, ib, ca, cb, iou = cols
+        names = [*labels, None]
         out = []
-        for n, (k, i, j, x, y, v) in enumerate(self._rows):
-            item = self.items[k]
-            if ca[n] == empty:
+        odd = np.flatnonzero((ca == empty) | (cb == empty) | (ca != cb) | low)
+        for n in odd[np.lexsort((ia[odd], k[odd]))].tolist():
+            item, i, j, x, y = self.items[k[n]], int(ia[n]), int(ib[n]), names[ca[n]], names[cb[n]]
+            if x is None:
                 out.append(Conflict(item, "extra", None, j, None, y, None))
-            elif cb[n] == empty:
+            elif y is None:
                 out.append(Conflict(item, "missing", i, None, x, None, None))
             else:
-                if ca[n] != cb[n]:
+                v = float(iou[n])
+                if x != y:
                     out.append(Conflict(item, "label_mismatch", i, j, x, y, v))
                 if low[n]:
                     out.append(Conflict(item, "low_overlap", i, j, x, y, v))
@@ -292,9 +330,16 @@ def compare(a: Dataset | ItemRegions, b: Dataset | ItemRegions, *, iou_threshold
             annotators: tuple[str, str] = ("a", "b")) -> PairAgreement:
     """Compare two annotators on the items both have (a Dataset's items without annotations
     count as seen and empty). Items that only one side has are ignored."""
-    ia, ib = _as_items(a), _as_items(b)
     acc = PairAccumulator(iou_threshold, scheme=scheme, low_overlap=low_overlap, method=method,
                           sigmas=_skeleton_sigmas((a, b)), annotators=annotators)
+    if isinstance(a, Dataset) and isinstance(b, Dataset):
+        batch = box_sets([a, b], by_author=False)
+        if batch is not None:  # boxes only: the columnar path
+            items, labels, sets = batch
+            common, cols = match_box_sets(sets["0"], sets["1"], iou_threshold, scheme)
+            acc.update_batch([items[i] for i in common.tolist()], labels, *cols)
+            return acc.compute()
+    ia, ib = _as_items(a), _as_items(b)
     sizes = _sizes((a, b))
     for item in ia:
         if item in ib:
@@ -329,6 +374,9 @@ def spatial_agreement(data: Dataset | Mapping[str, Dataset | ItemRegions], *, io
     ``{annotator: Dataset or {item_id: regions}}`` (one dataset per annotator).
     """
     sources: list[Dataset | ItemRegions] = [data] if isinstance(data, Dataset) else list(data.values())
+    fast = _batch_agreement(data, iou_threshold, scheme, low_overlap)
+    if fast is not None:
+        return fast
     if isinstance(data, Dataset):
         per: dict[str, ItemRegions] = dict(by_annotator(data))
     else:
@@ -349,9 +397,40 @@ def spatial_agreement(data: Dataset | Mapping[str, Dataset | ItemRegions], *, io
                 if item in py:
                     acc.update(item, px[item], py[item], sizes.get(item))
             pairs.append(acc.compute())
-    mean = {k: float(np.nanmean([getattr(p, k) for p in pairs])) for k in _MEAN_KEYS}
+    mean = {k: _nan_mean_of([getattr(p, k) for p in pairs]) for k in _MEAN_KEYS}
     alpha, n_clusters = _cluster_alpha(per, names, iou_threshold, method, sigmas, sizes)
     return MultiAgreement(names, pairs, mean, alpha, n_clusters)
+
+
+def _batch_agreement(data: Dataset | Mapping[str, Dataset | ItemRegions], threshold: float, scheme: Scheme,
+                     low_overlap: float) -> MultiAgreement | None:
+    """:func:`spatial_agreement` on the columnar path, when every input is a Dataset of boxes."""
+    if isinstance(data, Dataset):
+        batch = box_sets([data], by_author=True)
+        rename = None
+    elif data and all(isinstance(v, Dataset) for v in data.values()):
+        batch = box_sets([v for v in data.values() if isinstance(v, Dataset)], by_author=False)
+        rename = dict(zip((str(i) for i in range(len(data))), data, strict=True))
+    else:
+        return None
+    if batch is None:
+        return None
+    items, labels, raw = batch
+    sets = raw if rename is None else {rename[k]: v for k, v in raw.items()}
+    names = sorted(sets)
+    if len(names) < 2:
+        raise QualityError(f"spatial agreement needs at least two annotators, found {names}; "
+                           "annotations name their annotator in provenance.author")
+    pairs = []
+    for x in range(len(names)):
+        for y in range(x + 1, len(names)):
+            acc = PairAccumulator(threshold, scheme=scheme, low_overlap=low_overlap, annotators=(names[x], names[y]))
+            common, cols = match_box_sets(sets[names[x]], sets[names[y]], threshold, scheme)
+            acc.update_batch([items[i] for i in common.tolist()], labels, *cols)
+            pairs.append(acc.compute())
+    mean = {k: _nan_mean_of([getattr(p, k) for p in pairs]) for k in _MEAN_KEYS}
+    counts = cluster_counts([sets[n] for n in names], threshold)
+    return MultiAgreement(names, pairs, mean, alpha_from_counts(counts), len(counts))
 
 
 def _cluster_alpha(per: Mapping[str, ItemRegions], names: list[str], threshold: float, method: Method,
@@ -422,20 +501,27 @@ def nominal_alpha(units: Sequence[Sequence[Any]]) -> float:
         for v in row:
             if v is not None:
                 cats.setdefault(v, len(cats))
-    if not cats:
-        return float("nan")
     counts = np.zeros((len(units), len(cats)))
     for u, row in enumerate(units):
         for v in row:
             if v is not None:
                 counts[u, cats[v]] += 1
+    return alpha_from_counts(counts)
+
+
+def alpha_from_counts(counts: npt.ArrayLike) -> float:
+    """Nominal alpha from a ``units x categories`` matrix of how many raters chose each value."""
+    counts = np.asarray(counts, dtype=np.float64)
+    if counts.ndim != 2 or not counts.size:
+        return float("nan")
     m = counts.sum(axis=1)
     counts = counts[m >= 2]
     m = m[m >= 2]
     if not len(m):
         return float("nan")
     # coincidence matrix: o_ck = sum_u n_uc (n_uk - [c == k]) / (m_u - 1)
-    o = (counts / (m - 1)[:, None]).T @ counts - np.diag((counts / (m - 1)[:, None]).sum(axis=0))
+    w = counts / (m - 1)[:, None]
+    o = w.T @ counts - np.diag(w.sum(axis=0))
     nc = o.sum(axis=1)
     n = nc.sum()
     d_o = o.sum() - np.trace(o)

@@ -188,3 +188,58 @@ def test_cohen_kappa_edge_cases() -> None:
     assert np.isnan(cohen_kappa(np.zeros((2, 2))))
     assert cohen_kappa([[3, 0], [0, 0]]) == 1.0
     assert cohen_kappa([[0, 2], [2, 0]]) == pytest.approx(-1.0)
+
+
+def _box_dataset(seed: int, authors: tuple[str, ...] = ("ann", "bob", "cy")) -> Dataset:
+    rng = np.random.default_rng(seed)
+    t = _truth(rng, items=12)
+    items = [Item(k) for k in t] + [Item("unseen")]
+    anns = []
+    for who in authors:
+        mine = _annotator(rng, t, 0.25, 0.25, 6)  # heavy jitter: objects compete, Hungarian runs
+        for k, regs in mine.items():
+            if rng.random() < 0.9:
+                anns.append(Annotation(k, regs, Provenance(author=who)))
+    return Dataset(items, anns)
+
+
+def _same(x: object, y: object) -> None:
+    for k in ("items", "n_a", "n_b", "matched", "agreed", "missing", "extra", "label_mismatch", "low_overlap",
+              "f1", "f1_class_agnostic", "kappa", "mean_iou"):
+        assert getattr(x, k) == pytest.approx(getattr(y, k), nan_ok=True), k
+    assert (x.labels, x.per_class) == (y.labels, y.per_class)  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(x.confusion, y.confusion)  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(x.item_counts, y.item_counts)  # type: ignore[attr-defined]
+    assert sorted(map(repr, x.conflicts)) == sorted(map(repr, y.conflicts))  # type: ignore[attr-defined]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seeds, st.sampled_from(["agnostic", "two_pass", "label"]))
+def test_columnar_box_path_equals_per_item_path(seed: int, scheme: str) -> None:
+    from labelgate.quality.spatial import by_annotator
+
+    ds = _box_dataset(seed)
+    per = by_annotator(ds)
+    fast = spatial_agreement(ds, scheme=scheme)  # type: ignore[arg-type]
+    slow = spatial_agreement(per, scheme=scheme)  # type: ignore[arg-type]
+    assert fast.annotators == slow.annotators and fast.clusters == slow.clusters
+    assert fast.alpha == pytest.approx(slow.alpha, nan_ok=True)
+    for f, s in zip(fast.pairs, slow.pairs, strict=True):
+        _same(f, s)
+    a = Dataset(ds.items.values(), [x for x in ds.annotations if x.provenance.author == "ann"])
+    b = Dataset(ds.items.values(), [x for x in ds.annotations if x.provenance.author == "bob"])
+    from labelgate.quality.spatial import _as_items
+
+    _same(compare(a, b, scheme=scheme), compare(_as_items(a), _as_items(b), scheme=scheme))  # type: ignore[arg-type]
+
+
+def test_public_exports_include_the_spatial_api() -> None:
+    import labelgate.quality as q
+
+    mine = {"box_iou", "iou_matrix", "shape_iou", "mask_iou", "mask_dice", "oks", "match", "match_greedy", "cluster",
+            "Matching", "compare", "spatial_agreement", "PairAgreement", "MultiAgreement", "PairAccumulator", "Conflict",
+            "span_agreement", "SpanAgreement", "decode_tags", "fuse_regions", "fuse_dataset", "fuse_masks",
+            "coco_evaluate", "DetectionEvaluation", "SegmentationAccumulator", "ner_scores", "ner_scores_from_tags",
+            "NerScores", "COCO_STATS", "QualityReport"}
+    assert mine <= set(q.__all__)
+    assert all(hasattr(q, n) for n in q.__all__)
