@@ -165,3 +165,33 @@ def test_cohen_with_missing_ratings_pins_gwets_marginals() -> None:
     assert ours.se == pytest.approx(ref["se"], abs=TOL)
     complete = data[~np.isnan(data).any(axis=1)].astype(int)
     assert ours.value != pytest.approx(cohen_kappa_score(complete[:, 0], complete[:, 1]), abs=1e-3)
+
+
+@pytest.mark.parametrize(("metric", "method"), [*CAC_METHODS, ("krippendorff_alpha", "krippendorff")])
+@pytest.mark.parametrize("weights", ["identity", "quadratic"])
+@settings(max_examples=10, deadline=None)
+@given(case=tables(min_raters=9, max_raters=12))
+def test_many_raters_use_the_count_matrix_and_still_match(case: tuple[np.ndarray, int], metric: str, method: str, weights: str) -> None:
+    # more than PAIRWISE_MAX_RATERS raters: per-unit sums come from the units x categories matrix
+    data, q = case
+    cats = list(range(1, q + 1))
+    if metric == "krippendorff_alpha":
+        ours = agreement(data, metric, level="nominal" if weights == "identity" else "interval", categories=cats)
+    else:
+        ours = agreement(data, metric, weights=weights, categories=cats)
+    ref = irr(data, q, method, weights)
+    assert ours.value == pytest.approx(ref["coefficient_value"], abs=TOL)
+    if ref["se"] > 1e-12:
+        assert ours.se == pytest.approx(ref["se"], abs=TOL)
+
+
+def test_asymmetric_custom_weights_match_irrcac() -> None:
+    rng = np.random.default_rng(5)
+    data = rng.integers(1, 4, (30, 4)).astype(float)
+    data[rng.random(data.shape) < 0.2] = np.nan
+    w = np.array([[1.0, 0.5, 0.0], [0.2, 1.0, 0.7], [0.1, 0.4, 1.0]])
+    for metric, method in CAC_METHODS:
+        ours = agreement(data, metric, weights=w, categories=[1, 2, 3])
+        ref = irr(data, 3, method, w)
+        assert ours.value == pytest.approx(ref["coefficient_value"], abs=TOL), metric
+        assert ours.se == pytest.approx(ref["se"], abs=TOL), metric

@@ -34,57 +34,67 @@ def krippendorff_alpha(table: RatingTable, level: str = "nominal", with_se: bool
     """Alpha at ``level`` (nominal, ordinal, interval, ratio); ``se`` None for ordinal."""
     m_u = table.per_unit
     keep = m_u >= 2
-    if not keep.any():
+    n_pairable = int(keep.sum())
+    if n_pairable == 0:
         raise QualityError("Krippendorff's alpha needs at least one unit rated two or more times")
-    c = table.counts[keep].astype(np.float64)
-    m = m_u[keep].astype(np.float64)
-    inv = 1.0 / (m - 1.0)
-    n_c = c.sum(axis=0)
-    total = float(n_c.sum())
+    m_all = m_u.astype(np.float64)
     if level == "nominal":
-        agree = float((inv * ((c * (c - 1.0)).sum(axis=1))).sum())  # trace of o
-        disagree_o = total - agree  # sum(o * delta)
-        disagree_e = total * total - float((n_c * n_c).sum())  # sum(n_c n_k delta)
-        delta = None
+        # no q x q work: the trace of o from pair agreements, n_c from one weighted bincount
+        inv = np.where(keep, 1.0 / np.maximum(m_all - 1.0, 1.0), 0.0)
+        sum_q_all = table.pair_agreement(np.eye(table.q))
+        n_c = table.category_totals(keep.astype(np.float64))
+        total = float(n_c.sum())
+        disagree_o = total - float(inv @ sum_q_all)
+        disagree_e = total * total - float(n_c @ n_c)
+        w = np.eye(table.q)
         dmax = 1.0
     else:
+        c = table.counts[keep].astype(np.float64)
+        inv_k = 1.0 / (m_all[keep] - 1.0)
+        n_c = c.sum(axis=0)
+        total = float(n_c.sum())
         delta = alpha_distance(level, table.categories, n_c)
-        o = (c * inv[:, None]).T @ c
-        o[np.diag_indices_from(o)] -= (c * inv[:, None]).sum(axis=0)
+        o = (c * inv_k[:, None]).T @ c
+        o[np.diag_indices_from(o)] -= inv_k @ c
         disagree_o = float((o * delta).sum())
         disagree_e = float(n_c @ delta @ n_c)
         dmax = float(delta.max()) if delta.size else 0.0
+        w = 1.0 - delta / dmax if dmax > 0 else np.eye(table.q)
     if disagree_e <= 0.0 or dmax <= 0.0:
-        return Estimate(math.nan, math.nan, math.nan, math.nan, int(keep.sum()) - 1)
+        return Estimate(math.nan, math.nan, math.nan, math.nan, n_pairable - 1)
     d_o = disagree_o / total
     d_e = disagree_e / (total * (total - 1.0))
     value = 1.0 - d_o / d_e
     observed, expected = 1.0 - d_o / dmax, 1.0 - d_e / dmax
     se: float | None = None
-    if with_se and level != "ordinal":
-        w = np.eye(table.q) if delta is None else 1.0 - delta / dmax
-        se = _gwet_se(c, m, w)
-    return Estimate(value, observed, expected, se, int(keep.sum()) - 1)
+    if with_se and level != "ordinal" and n_pairable >= 2:
+        r_k = m_all[keep]
+        pi = n_c / (n_pairable * float(r_k.mean()))
+        pi_w = (w @ pi + w.T @ pi) / 2.0
+        if level == "nominal":
+            sum_q, cpw = sum_q_all[keep], table.unit_sums(pi_w)[keep]
+        else:
+            sum_q, cpw = (c * (c @ w.T - 1.0)).sum(axis=1), c @ pi_w
+        se = _gwet_se(sum_q, r_k, pi, pi_w, cpw, w)
+    elif with_se and level != "ordinal":
+        se = math.nan
+    return Estimate(value, observed, expected, se, n_pairable - 1)
 
 
-def _gwet_se(c: FloatArray, r_i: FloatArray, w: FloatArray) -> float:
-    """Gwet's variance of alpha over the n pairable units (irrCAC ``krippendorff`` form)."""
-    n = c.shape[0]
-    if n < 2:
-        return math.nan
-    identity = np.array_equal(w, np.eye(w.shape[0]))
-    cw = c if identity else c @ w.T
-    sum_q = (c * (cw - 1.0)).sum(axis=1)
+def _gwet_se(sum_q: FloatArray, r_i: FloatArray, pi: FloatArray, pi_w: FloatArray, cpw: FloatArray, w: FloatArray) -> float:
+    """Gwet's variance of alpha over the n pairable units (irrCAC ``krippendorff`` form).
+
+    ``sum_q``: per unit sum_k r_ik (r*_ik - 1); ``cpw``: per unit sum_k r_ik pi_w_k.
+    """
+    n = r_i.shape[0]
     rbar = float(r_i.mean())
     eps = 1.0 / float(r_i.sum())
-    pa_prime = float((sum_q / (rbar * (r_i - 1.0))).sum()) / n
+    pa_unit = sum_q / (rbar * (r_i - 1.0))
+    pa_prime = float(pa_unit.sum()) / n
     pa = (1.0 - eps) * pa_prime + eps
-    pi = c.sum(axis=0) / (n * rbar)
     pe = float(pi @ w @ pi)
     alpha_prime = (pa_prime - pe) / (1.0 - pe)
-    pa_i = sum_q / (rbar * (r_i - 1.0)) - pa * (r_i - rbar) / rbar
-    k_i = (pa_i - pe) / (1.0 - pe)
-    pi_w = (w @ pi + w.T @ pi) / 2.0
-    pe_i = (c @ pi_w) / rbar - pe * (r_i - rbar) / rbar
+    k_i = (pa_unit - pa * (r_i - rbar) / rbar - pe) / (1.0 - pe)
+    pe_i = cpw / rbar - pe * (r_i - rbar) / rbar
     k_star = k_i - 2.0 * (1.0 - alpha_prime) * (pe_i - pe) / (1.0 - pe)
     return math.sqrt(float(((k_star - alpha_prime) ** 2).sum()) / (n * (n - 1)))

@@ -52,18 +52,10 @@ class _Observed:
     pa_i: FloatArray  # per-unit weighted pair agreement, 0 where r_i < 2
 
 
-def _weighted(counts: FloatArray, w: FloatArray) -> FloatArray:
-    if np.array_equal(w, np.eye(w.shape[0])):
-        return counts
-    out: FloatArray = counts @ w.T
-    return out
-
-
 def _observed(table: RatingTable, w: FloatArray) -> _Observed:
-    c = table.counts.astype(np.float64)
-    r_i = c.sum(axis=1)
-    n = c.shape[0]
-    sum_q = (c * (_weighted(c, w) - 1.0)).sum(axis=1)
+    r_i = table.per_unit.astype(np.float64)
+    n = r_i.shape[0]
+    sum_q = table.pair_agreement(w)
     two = r_i >= 2
     n2 = int(two.sum())
     if n2 == 0:
@@ -74,7 +66,8 @@ def _observed(table: RatingTable, w: FloatArray) -> _Observed:
 
 
 def _pi(table: RatingTable, r_i: FloatArray) -> FloatArray:
-    pi: FloatArray = (table.counts / r_i[:, None]).mean(axis=0)
+    """pi_k: the mean over units of r_ik / r_i."""
+    pi: FloatArray = table.category_totals(1.0 / r_i) / r_i.shape[0]
     return pi
 
 
@@ -116,7 +109,7 @@ def fleiss(table: RatingTable, w: FloatArray) -> Estimate:
     pi = _pi(table, obs.r_i)
     pe = float(pi @ w @ pi)
     pi_w = (w @ pi + w.T @ pi) / 2.0
-    pe_i = (table.counts @ pi_w) / obs.r_i
+    pe_i = table.unit_sums(pi_w) / obs.r_i
     est = _finish(obs, pe, pe_i)
     extra: dict[str, float] = {}
     r = obs.r_i
@@ -138,7 +131,7 @@ def gwet(table: RatingTable, w: FloatArray) -> Estimate:
     pi = _pi(table, obs.r_i)
     t_w = float(w.sum()) / (q * (q - 1))
     pe = t_w * float((pi * (1.0 - pi)).sum())
-    pe_i = t_w * (table.counts @ (1.0 - pi)) / obs.r_i
+    pe_i = t_w * table.unit_sums(1.0 - pi) / obs.r_i
     return _finish(obs, pe, pe_i)
 
 

@@ -29,6 +29,7 @@ from labelgate.core.errors import QualityError
 __all__ = ["RatingTable", "rating_table"]
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 MISSING = -1
 
 
@@ -40,23 +41,39 @@ def _is_missing(value: object) -> bool:
     return bool(isinstance(value, str) and value == "")
 
 
+PAIRWISE_MAX_RATERS = 8  # up to this many raters, per-unit sums come from rater pairs, not the n x q matrix
+
+
 @dataclass(frozen=True, eq=False)
 class RatingTable:
     """Category codes (``-1`` = missing) for units x raters, with the category list they index.
 
-    ``codes`` is None when the table was built from a count table (no rater identities).
+    ``codes`` is None when the table was built from a count table (no rater identities). The
+    units x categories count matrix is built on first use; with few raters the coefficients get
+    their per-unit sums from rater pairs instead (:meth:`pair_agreement`), which is faster.
     """
 
-    counts: IntArray
     categories: tuple[Any, ...]
     codes: IntArray | None = None
     units: tuple[Any, ...] | None = None
     raters: tuple[Any, ...] | None = None
+    given_counts: IntArray | None = field(default=None, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
+    def counts(self) -> IntArray:
+        """units x categories: how many raters chose each category for each unit."""
+        if self.given_counts is not None:
+            return self.given_counts
+        if "counts" not in self._cache:
+            assert self.codes is not None
+            self._cache["counts"] = _count_matrix(self.codes, self.q)
+        counts: IntArray = self._cache["counts"]
+        return counts
+
+    @property
     def n_units(self) -> int:
-        return int(self.counts.shape[0])
+        return int(self.codes.shape[0] if self.codes is not None else self.counts.shape[0])
 
     @property
     def n_raters(self) -> int | None:
@@ -70,18 +87,88 @@ class RatingTable:
     def per_unit(self) -> IntArray:
         """Number of ratings of each unit."""
         if "per_unit" not in self._cache:
-            self._cache["per_unit"] = self.counts.sum(axis=1)
+            if self._pairwise:
+                assert self.codes is not None
+                self._cache["per_unit"] = np.count_nonzero(self.codes >= 0, axis=1).astype(np.int64)
+            else:
+                self._cache["per_unit"] = self.counts.sum(axis=1)
         per_unit: IntArray = self._cache["per_unit"]
         return per_unit
+
+    @property
+    def _pairwise(self) -> bool:
+        return self.codes is not None and self.codes.shape[1] <= PAIRWISE_MAX_RATERS
+
+    def _codes_q(self) -> IntArray:
+        """Codes with missing mapped to ``q`` (an extra, zero-weight slot for gathers)."""
+        if "codes_q" not in self._cache:
+            assert self.codes is not None
+            fresh = self.codes.copy(order="K")  # keeps the column-major layout (np.where would not)
+            fresh[fresh < 0] = self.q
+            self._cache["codes_q"] = fresh
+        codes_q: IntArray = self._cache["codes_q"]
+        return codes_q
+
+    def pair_agreement(self, w: FloatArray) -> FloatArray:
+        """Per unit, sum over ordered pairs of distinct ratings of w[c, c'] (= sum_k C_ik((CW^T)_ik - 1))."""
+        if not self._pairwise:
+            c = self.counts.astype(np.float64)
+            cw = c if _is_identity(w) else c @ w.T
+            out: FloatArray = (c * (cw - 1.0)).sum(axis=1)
+            return out
+        assert self.codes is not None
+        codes, r = self.codes, self.codes.shape[1]
+        total = np.zeros(codes.shape[0], dtype=np.float64)
+        if _is_identity(w):
+            for j in range(r):
+                cj = codes[:, j]
+                for k in range(j + 1, r):
+                    total += (cj == codes[:, k]) & (cj >= 0)
+            return 2.0 * total
+        q = self.q
+        sym = np.zeros((q + 1, q + 1))
+        sym[:q, :q] = w + w.T
+        codes_q = self._codes_q()
+        for j in range(r):
+            for k in range(j + 1, r):
+                total += sym[codes_q[:, j], codes_q[:, k]]
+        return total
+
+    def unit_sums(self, vec: FloatArray) -> FloatArray:
+        """Per unit, sum_k C_ik vec_k."""
+        if not self._pairwise:
+            out: FloatArray = self.counts @ vec
+            return out
+        ext = np.append(np.asarray(vec, dtype=np.float64), 0.0)
+        codes_q = self._codes_q()
+        total = np.zeros(codes_q.shape[0], dtype=np.float64)
+        for j in range(codes_q.shape[1]):
+            total += ext[codes_q[:, j]]
+        return total
+
+    def category_totals(self, unit_weights: FloatArray | None = None) -> FloatArray:
+        """Per category, sum_i u_i C_ik (u = 1 when no weights)."""
+        if not self._pairwise:
+            counts = self.counts.astype(np.float64)
+            out: FloatArray = counts.sum(axis=0) if unit_weights is None else unit_weights @ counts
+            return out
+        codes_q = self._codes_q()
+        column_major = bool(codes_q.flags.f_contiguous)
+        flat = codes_q.ravel(order="F" if column_major else "C")
+        weights = None
+        if unit_weights is not None:
+            r = codes_q.shape[1]
+            weights = np.tile(unit_weights, r) if column_major else np.repeat(unit_weights, r)
+        totals: FloatArray = np.bincount(flat, weights=weights, minlength=self.q + 1)[: self.q].astype(np.float64)
+        return totals
 
     @classmethod
     def from_codes(cls, codes: IntArray, categories: Sequence[Any], units: Sequence[Any] | None = None,
                    raters: Sequence[Any] | None = None) -> RatingTable:
         """Build from integer codes (``-1`` missing); drops empty units and raters."""
-        codes = np.asarray(codes, dtype=np.int64)
+        codes = np.asfortranarray(codes, dtype=np.int64)  # column-major: per-rater passes read contiguous memory
         if codes.ndim != 2:
             raise QualityError(f"ratings must be a 2-D units x raters table, got {codes.ndim} dimension(s)")
-        q = len(categories)
         rated = codes >= 0
         keep_units = rated.any(axis=1)
         keep_raters = rated.any(axis=0)
@@ -89,8 +176,7 @@ class RatingTable:
             codes = codes[keep_units][:, keep_raters]
             units = None if units is None else tuple(u for u, k in zip(units, keep_units, strict=True) if k)
             raters = None if raters is None else tuple(r for r, k in zip(raters, keep_raters, strict=True) if k)
-        counts = _count_matrix(codes, q)
-        return cls(counts=counts, categories=tuple(categories), codes=codes,
+        return cls(categories=tuple(categories), codes=codes,
                    units=None if units is None else tuple(units), raters=None if raters is None else tuple(raters))
 
     @classmethod
@@ -105,7 +191,7 @@ class RatingTable:
         if len(cats) != arr.shape[1]:
             raise QualityError(f"{len(cats)} categories declared for a count table with {arr.shape[1]} columns")
         arr = arr.astype(np.int64)
-        return cls(counts=arr[arr.sum(axis=1) > 0], categories=cats)
+        return cls(categories=cats, given_counts=arr[arr.sum(axis=1) > 0])
 
     def require_codes(self, metric: str) -> IntArray:
         if self.codes is None:
@@ -116,17 +202,20 @@ class RatingTable:
         """The table restricted to (possibly repeated) unit indices, for the bootstrap."""
         if self.codes is not None:
             return RatingTable.from_codes(self.codes[idx], self.categories, raters=self.raters)
-        return RatingTable(counts=self.counts[idx], categories=self.categories)
+        return RatingTable(categories=self.categories, given_counts=self.counts[idx])
+
+
+def _is_identity(w: FloatArray) -> bool:
+    return w.shape[0] == w.shape[1] and bool(np.array_equal(w, np.eye(w.shape[0])))
 
 
 def _count_matrix(codes: IntArray, q: int) -> IntArray:
-    """units x categories counts, by one bincount over ``unit * q + code``."""
+    """units x categories counts, by one bincount over ``unit * q + code`` (missing to a spare bin)."""
     n, _ = codes.shape
     if n == 0 or q == 0:
         return np.zeros((n, q), dtype=np.int64)
-    flat = codes + (np.arange(n, dtype=np.int64) * q)[:, None]
-    flat = flat[codes >= 0]
-    return np.bincount(flat, minlength=n * q).reshape(n, q).astype(np.int64, copy=False)
+    flat = np.where(codes >= 0, codes + (np.arange(n, dtype=np.int64) * q)[:, None], n * q)
+    return np.bincount(flat.ravel(order="K"), minlength=n * q + 1)[: n * q].reshape(n, q).astype(np.int64, copy=False)
 
 
 def _order(values: Iterable[Any]) -> list[Any]:
@@ -138,26 +227,36 @@ def _order(values: Iterable[Any]) -> list[Any]:
 
 
 def _codes_numeric(arr: npt.NDArray[Any], categories: Sequence[Any] | None) -> tuple[IntArray, list[Any]]:
-    values = arr.astype(np.float64, copy=False)
+    values = np.asfortranarray(arr, dtype=np.float64)  # column-major, as RatingTable keeps codes
     present = ~np.isnan(values)
-    observed = values[present]
     if categories is None:
-        lo = float(observed.min()) if observed.size else 0.0
-        hi = float(observed.max()) if observed.size else 0.0
-        whole = observed.size > 0 and hi - lo < 1 << 20 and bool((observed == np.floor(observed)).all())
-        if whole:  # small integer labels: a lookup table, O(n), no sort
-            seen = np.bincount((observed - lo).astype(np.int64), minlength=int(hi - lo) + 1) > 0
-            lut = np.cumsum(seen) - 1
-            cats_f = np.flatnonzero(seen) + lo
-            codes = np.full(values.shape, MISSING, dtype=np.int64)
-            codes[present] = lut[(observed - lo).astype(np.int64)]
+        flat = values.ravel(order="K")
+        lo, hi = float(np.fmin.reduce(flat)), float(np.fmax.reduce(flat))  # fmin/fmax skip NaN
+        if not present.any():
+            return np.full(values.shape, MISSING, dtype=np.int64), []
+        size = int(hi - lo) + 1 if hi - lo < 1 << 20 else 0
+        if size:  # small whole-number labels: a lookup table, O(n), no sort
+            missing = ~present
+            with np.errstate(invalid="ignore"):
+                shifted_f = values - lo  # elementwise ops keep the column-major layout
+                shifted_f[missing] = size
+                shifted = shifted_f.astype(np.int64)
+            whole = bool(((shifted + lo == values) | missing).all())
         else:
-            cats_f, inverse = np.unique(observed, return_inverse=True)
+            whole = False
+        if whole:
+            seen = np.bincount(shifted.ravel(order="K"), minlength=size + 1)[:size] > 0
+            lut = np.append(np.cumsum(seen) - 1, MISSING)
+            cats_f = np.flatnonzero(seen) + lo
+            codes = lut[shifted.ravel(order="F")].reshape(values.shape, order="F")
+        else:
+            cats_f, inverse = np.unique(values[present], return_inverse=True)
             codes = np.full(values.shape, MISSING, dtype=np.int64)
             codes[present] = inverse
         as_int = np.issubdtype(arr.dtype, np.integer) or bool((cats_f == np.floor(cats_f)).all())
         cats = [int(c) if as_int else float(c) for c in cats_f]
         return codes, cats
+    observed = values[present]
     cats = list(categories)
     cat_values = np.asarray([float(c) for c in cats]) if all(isinstance(c, int | float | np.number) for c in cats) else None
     if cat_values is None:
