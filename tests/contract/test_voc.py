@@ -70,8 +70,8 @@ def test_round_trip_is_exact(tmp_path_factory: pytest.TempPathFactory, ds: Datas
 def _rich_dataset() -> Dataset:
     schema = LabelSchema((
         LabelClass("person", color="#c08080", attributes=(AttributeSpec("jumping", AttributeType.CHECKBOX),)),
-        LabelClass("head", parent="person"),
         LabelClass("car", color="#808080"),
+        LabelClass("head", parent="person"),  # parts come last: labelmap lists them on their parent's line
     ))
     m = np.zeros((10, 20), np.uint8)
     m[2:5, 3:9] = 1
@@ -192,6 +192,8 @@ def test_fixture_round_trips_through_our_writer(interop: Path, tmp_path: Path) -
     report = formats.write(ds, tmp_path / "o", "voc")
     assert report.lossless, report.summary()
     assert formats.read(tmp_path / "o") == ds
+    # the hand-drawn cat box and its (bicycle-class) instance stay one object, as in the original
+    assert (tmp_path / "o" / "Annotations" / "2007_000001.xml").read_text().count("<object>") == 2
 
 
 def test_detects_directory_and_single_file(interop: Path, tmp_path: Path) -> None:

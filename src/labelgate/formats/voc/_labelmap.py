@@ -112,8 +112,11 @@ def _class(name: str, rgb: tuple[int, int, int] | None, parent: str | None, acti
     return LabelClass(name, color=None if rgb is None else rgb_to_hex(rgb), parent=parent, attributes=attrs)
 
 
-def format_labelmap(schema: LabelSchema, report: ConversionReport) -> tuple[str, Labelmap]:
+def format_labelmap(schema: LabelSchema, report: ConversionReport, fill: bool = False) -> tuple[str, Labelmap]:
     """The labelmap text for ``schema`` (background first) and the :class:`Labelmap` it encodes.
+
+    With ``fill`` (segmentation PNGs were written and some class has a colour), classes without
+    one get their VOC palette colour, since readers such as Datumaro then need every colour.
 
     Losses (a colour not in ``#rrggbb`` form, attribute specs that are not plain checkboxes,
     parents outside the schema) are recorded in ``report``; names the file cannot hold raise.
@@ -122,15 +125,30 @@ def format_labelmap(schema: LabelSchema, report: ConversionReport) -> tuple[str,
     bg = schema.get(BACKGROUND)
     if bg is not None and classes[0].name != BACKGROUND:
         report.drop("schema.order", BACKGROUND, "moved to index 0 (VOC's background index)")
-    ordered = [bg if bg is not None else LabelClass(BACKGROUND, color="#000000")]
-    ordered += [c for c in classes if c.name != BACKGROUND]
     children: dict[str, list[str]] = {}
     for c in classes:
-        if c.parent is not None:
-            if c.parent in schema:
-                children.setdefault(c.parent, []).append(c.name)
-            else:
-                report.drop("schema.parent", c.name, f"dropped (parent {c.parent!r} is not a class)")
+        if c.parent is None:
+            continue
+        parent = schema.get(c.parent)
+        if parent is None:
+            report.drop("schema.parent", c.name, f"dropped (parent {c.parent!r} is not a class)")
+        elif parent.parent is not None and parent.parent in schema:
+            report.drop("schema.parent", c.name, "dropped (VOC holds one level of parts)")
+        else:
+            children.setdefault(c.parent, []).append(c.name)
+    parts = {p for ps in children.values() for p in ps}
+    ordered = [bg if bg is not None else LabelClass(BACKGROUND)]
+    ordered += [c for c in classes if c.name != BACKGROUND and c.name not in parts]
+    read_order = [c.name for c in ordered[1:]] + [p for c in ordered for p in children.get(c.name, ())]
+    if read_order != [c.name for c in classes if c.name != BACKGROUND]:
+        report.drop("schema.order", "classes", "part classes come back after all other classes")
+    for name in parts:
+        part = schema.get(name)
+        assert part is not None
+        if part.color is not None:
+            report.drop("schema.color", name, "dropped (labelmap parts have no colour)")
+        if part.attributes:
+            report.drop("schema.attributes", name, "dropped (labelmap parts have no actions)")
     lines = ["# label:color_rgb:parts:actions"]
     names: list[str] = []
     colors: list[tuple[int, int, int] | None] = []
@@ -153,6 +171,10 @@ def format_labelmap(schema: LabelSchema, report: ConversionReport) -> tuple[str,
                 actions.append(a.name)
             else:
                 report.drop("schema.attributes", f"{c.name}.{a.name}", "dropped (VOC keeps only checkbox actions)")
+        if rgb is None and fill:
+            rgb = tuple(int(v) for v in voc_colormap()[len(names) % 256])  # type: ignore[assignment]
+            if c.name in schema:
+                report.drop("schema.color", c.name, "VOC palette colour written (once one class has a colour, all need one)")
         color = "" if rgb is None else ",".join(str(v) for v in rgb)
         lines.append(f"{c.name}:{color}:{','.join(children.get(c.name, ()))}:{','.join(actions)}")
         names.append(c.name)

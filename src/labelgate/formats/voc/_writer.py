@@ -121,6 +121,33 @@ def _is_part(row: Row, parent_label: str, parent_group: int | None, schema_paren
     )
 
 
+def _mask_coords(item: Item, mask: Mask, k: int, report: ConversionReport, quiet: bool = False) -> tuple[str, str, str, str] | None:
+    """The bndbox text of a mask that can be instance ``k`` of ``item``; None (reported) if not."""
+    problem = None
+    b = bounds(mask)
+    if b is None:
+        problem = "dropped (empty mask)"
+    elif k > _MAX_INSTANCES:
+        problem = f"dropped (SegmentationObject holds {_MAX_INSTANCES} objects)"
+    elif item.width is not None and (mask.width, mask.height) != (item.width, item.height):
+        problem = "dropped (mask size differs from the image size)"
+    if problem is not None or b is None:
+        if not quiet:
+            report.drop("geometry.mask", item.id, problem or "dropped")
+        return None
+    return (_num(b[0]), _num(b[1]), _num(b[2]), _num(b[3]))
+
+
+def _pairs(row: Row, box_label: str, box: tuple[str, str, str, str], group: int) -> bool:
+    """Whether ``row`` is the instance mask of the box object just written (same group, no
+    fields of its own, and not readable as a mask-only object: other class or other bounds)."""
+    label, _, mask, extra = row
+    if mask is None or extra is None or extra.get("group") != group or extra.get("attributes") or extra.get("occluded"):
+        return False
+    b = bounds(mask)
+    return b is not None and (label != box_label or (_num(b[0]), _num(b[1]), _num(b[2]), _num(b[3])) != box)
+
+
 def _item_xml(
     item: Item,
     rows: list[Row],
@@ -142,18 +169,10 @@ def _item_xml(
         label, coords, mask, extra = rows[i]
         i += 1
         if mask is not None:
-            b = bounds(mask)
-            if b is None:
-                report.drop("geometry.mask", where, "dropped (empty mask)")
-                continue
-            if k + 1 > _MAX_INSTANCES:
-                report.drop("geometry.mask", where, f"dropped (SegmentationObject holds {_MAX_INSTANCES} objects)")
-                continue
-            if item.width is not None and (mask.width, mask.height) != (item.width, item.height):
-                report.drop("geometry.mask", where, "dropped (mask size differs from the image size)")
+            coords = _mask_coords(item, mask, k + 1, report)
+            if coords is None:
                 continue
             masks.append((k + 1, label, mask))
-            coords = (_num(b[0]), _num(b[1]), _num(b[2]), _num(b[3]))
         assert coords is not None
         k += 1
         name = names.get(label)
@@ -174,6 +193,13 @@ def _item_xml(
             pname = names.get(p[0]) or _esc(p[0], where)
             parts.append(f"    <part>\n      <name>{pname}</name>\n{_box_xml(p[1], '      ')}    </part>\n")
             i += 1
+        if mask is None and group is not None and i < n and _pairs(rows[i], label, coords, group):
+            # a hand-drawn box and its instance mask (as VOC ships them): one object, one instance
+            paired = rows[i][2]
+            assert paired is not None
+            if _mask_coords(item, paired, k, report, quiet=True) is not None:
+                masks.append((k, rows[i][0], paired))
+                i += 1
         std, act, blk = _attributes_xml(extra.get("attributes") or _NO_EXTRA, report, where)
         grp = f"    <group>{group}</group>\n" if group is not None else ""
         body.append(
@@ -208,8 +234,7 @@ def write_voc(
     images: Path | None = None,
 ) -> None:
     """Write items with their rows (already restricted to VOC's capabilities) into ``out``."""
-    text, labelmap = format_labelmap(schema, report)
-    (out / "labelmap.txt").write_text(text, encoding="utf-8")
+    _, labelmap = format_labelmap(schema, ConversionReport("voc"))
     index = {name: i for i, name in enumerate(labelmap.names)}
     schema_parent = {c.name: c.parent for c in schema.classes}
     names: dict[str, str] = {}
@@ -240,6 +265,9 @@ def write_voc(
             segmented.setdefault(subset, []).append(item.id)
         if images is not None and item.media is not None:
             files += _copy_image(images, out, item, report)
+    fill = bool(segmented) and any(c is not None for c in labelmap.colors)
+    text, _ = format_labelmap(schema, report, fill)
+    (out / "labelmap.txt").write_text(text, encoding="utf-8")
     for folder, lists in (("Main", subsets), ("Segmentation", segmented)):
         d = out / "ImageSets" / folder
         d.mkdir(parents=True, exist_ok=True)
@@ -259,9 +287,9 @@ def _write_masks(
 ) -> int:
     paint = []
     for k, label, m in masks:
-        c = index[label]
+        c = index.get(label, VOID)
         if c >= VOID:
-            report.drop("geometry.mask", item.id, f"dropped (class index {c} collides with VOC's void index 255)")
+            report.drop("geometry.mask", item.id, "dropped (its class has no SegmentationClass index below 255)")
             continue
         paint.append((k, c, m))
     if not paint:
