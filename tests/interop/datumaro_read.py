@@ -1,0 +1,41 @@
+"""Run by the Datumaro venv's Python (not by pytest): import each ``FORMAT=PATH`` argument with
+``datumaro.Dataset.import_from`` and print, as one JSON object, every item's boxes
+``[label, x1, y1, x2, y2]`` and the label names; an import error is printed with its causes."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def main(specs: list[str]) -> dict[str, object]:
+    import datumaro as dm
+    from datumaro.components.annotation import AnnotationType
+
+    out: dict[str, object] = {"datumaro": dm.__version__}
+    for spec in specs:
+        fmt, path = spec.split("=", 1)
+        try:
+            ds = dm.Dataset.import_from(path, fmt)
+            labels = ds.categories()[AnnotationType.label]
+            items: dict[str, list[list[object]]] = {}
+            for item in ds:
+                boxes = []
+                for ann in item.annotations:
+                    if ann.type == AnnotationType.bbox:
+                        x, y, w, h = ann.get_bbox()
+                        boxes.append([labels[ann.label].name, x, y, x + w, y + h])
+                items[item.id] = sorted(boxes)
+            out[fmt] = {"items": items, "labels": [c.name for c in labels]}
+        except Exception as e:  # any import failure is reported to the test, which fails with the chain
+            chain = []
+            err: BaseException | None = e
+            while err is not None:
+                chain.append(f"{type(err).__name__}: {err}")
+                err = err.__cause__ or err.__context__
+            out[fmt] = {"error": " <- ".join(chain)}
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1:])))
