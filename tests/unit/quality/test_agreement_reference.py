@@ -195,3 +195,53 @@ def test_asymmetric_custom_weights_match_irrcac() -> None:
         ref = irr(data, 3, method, w)
         assert ours.value == pytest.approx(ref["coefficient_value"], abs=TOL), metric
         assert ours.se == pytest.approx(ref["se"], abs=TOL), metric
+
+
+def _expand(table: pd.DataFrame) -> list[list[int]]:
+    rows: list[list[int]] = []
+    for i in range(table.shape[0]):
+        for j in range(table.shape[1]):
+            rows += [[i + 1, j + 1]] * int(table.iloc[i, j])
+    return rows
+
+
+TABLE_METHODS = [("percent", "pa2"), ("cohen_kappa", "cohen"), ("scott_pi", "scott"), ("gwet_ac1", "gwet"),
+                 ("brennan_prediger", "bp"), ("krippendorff_alpha", "krippendorff")]
+
+
+@pytest.mark.parametrize("dataset", ["table_cont3x3abstractors", "table_cont4x4diagnosis"])
+@pytest.mark.parametrize("weights", ["identity", "quadratic"])
+def test_two_rater_tables_match_irrcac_table_functions(dataset: str, weights: str) -> None:
+    # Gwet's two-rater contingency-table functions divide the variance by n^2, his raw-data functions
+    # (which we follow, for every number of raters) by n(n - 1): the SEs differ by sqrt((n - 1)/n) exactly.
+    import irrCAC.datasets
+    from irrCAC.table import CAC as TableCAC
+
+    table = getattr(irrCAC.datasets, dataset)()
+    rows = _expand(table)
+    n, cats = len(rows), list(range(1, table.shape[0] + 1))
+    for metric, method in TABLE_METHODS:
+        if metric == "krippendorff_alpha":
+            ours = agreement(rows, metric, level="nominal" if weights == "identity" else "interval", categories=cats)
+        else:
+            ours = agreement(rows, metric, weights=weights, categories=cats)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = getattr(TableCAC(table, weights=weights, digits=15), method)()["est"]
+        assert ours.value == pytest.approx(float(ref["coefficient_value"]), abs=TOL), metric
+        assert ours.se is not None
+        assert ours.se * np.sqrt((n - 1) / n) == pytest.approx(float(np.ravel(ref["se"])[0]), abs=TOL), metric
+
+
+def test_gwet_ac1_on_the_abstractors_table_to_the_published_digit() -> None:
+    # irrCAC's documentation (Gwet 2014): AC1 0.84933 (SE 0.04322), AC2 quadratic 0.94024 (SE 0.01792);
+    # its SEs come from the table formula, hence the sqrt((n - 1)/n) factor (see the test above).
+    from irrCAC.datasets import table_cont3x3abstractors
+
+    rows = _expand(table_cont3x3abstractors())
+    factor = np.sqrt((len(rows) - 1) / len(rows))
+    ac1 = agreement(rows, "gwet_ac1")
+    assert (round(ac1.value, 5), round((ac1.se or 0) * factor, 5), round(ac1.observed, 5), round(ac1.expected, 5)) == (
+        0.84933, 0.04322, 0.89, 0.26992)
+    ac2 = agreement(rows, "gwet_ac1", weights="quadratic")
+    assert (round(ac2.value, 5), round((ac2.se or 0) * factor, 5), round(ac2.observed, 5)) == (0.94024, 0.01792, 0.9725)
