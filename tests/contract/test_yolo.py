@@ -244,3 +244,25 @@ def test_keeps_masks_out_without_convert(tmp_path: Path) -> None:
     ds = Dataset([Item("a", width=2, height=2)], [Annotation("a", [Region(Mask(2, 2, (1, 3)), "m")])])
     report = formats.write(ds, tmp_path / "y", "yolo", task="segment")
     assert report.dropped_fields == {"geometry.mask"}
+
+
+def _table_backed(ds: Dataset) -> Dataset:
+    from labelgate.core import RegionTable
+
+    table = RegionTable.from_regions([a.regions for a in ds.annotations])
+    anns = [Annotation.from_table(a.item_id, table, table.rows_of(i), a.provenance, a.id) for i, a in enumerate(ds.annotations)]
+    return Dataset(ds.items.values(), anns, ds.schema, ds.tracks, ds.metadata)
+
+
+@pytest.mark.parametrize("convert", [False, True])
+def test_column_path_matches_the_region_path(tmp_path: Path, convert: bool) -> None:
+    ds = _rich_dataset()
+    ds.annotations.append(Annotation("a", [Region(Box(1, 2, 3, 4), "person", z_order=2)]))  # a second annotation: merged
+    slow = formats.write(ds, tmp_path / "slow", "yolo", convert=convert)
+    fast_ds = _table_backed(ds)
+    assert fast_ds.annotations[0].table_rows is not None
+    fast = formats.write(fast_ds, tmp_path / "fast", "yolo", convert=convert)
+    assert {(v.field, v.action, v.count) for v in fast.losses.values()} == {(v.field, v.action, v.count) for v in slow.losses.values()}
+    assert (fast.items, fast.regions) == (slow.items, slow.regions)
+    for rel in ("data.yaml", "labels/train/a.txt", "labels/b.txt"):
+        assert (tmp_path / "fast" / rel).read_text() == (tmp_path / "slow" / rel).read_text()

@@ -274,7 +274,11 @@ def _shapes(what: str, arr: F64, size: F64, kpt: tuple[int, int] | None) -> list
         d12 = pts[:, 2] - pts[:, 1]
         w = np.hypot(d01[:, 0], d01[:, 1])
         h = np.hypot(d12[:, 0], d12[:, 1])
-        ang = np.degrees(np.arctan2(d01[:, 1], d01[:, 0]))
+        # the angle from the longer edge: the short one is ill-conditioned for thin boxes
+        ang_w = np.degrees(np.arctan2(d01[:, 1], d01[:, 0]))
+        ang_h = np.degrees(np.arctan2(d12[:, 1], d12[:, 0])) - 90.0
+        ang_h = np.where(ang_h <= -180.0, ang_h + 360.0, ang_h)
+        ang = np.where(w >= h, ang_w, ang_h)
         return [RotatedBox(*v) for v in np.column_stack([c, w, h, ang]).tolist()]
     assert kpt is not None
     k, d = kpt

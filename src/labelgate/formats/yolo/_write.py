@@ -7,6 +7,7 @@ per coordinate.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from labelgate.core import (
     GeometryKind,
     Item,
     Keypoints,
+    LabelSchema,
     Polygon,
     Region,
     RotatedBox,
@@ -33,6 +35,7 @@ from labelgate.formats._io import atomic_dir
 from labelgate.formats._media import ImageIndex, image_size
 from labelgate.formats.capabilities import Capabilities, restrict
 from labelgate.formats.report import ConversionReport
+from labelgate.formats.yolo._fast import Plan, table_plan
 
 __all__ = ["TASK_GEOMETRY", "capabilities_for", "write_yolo"]
 
@@ -125,46 +128,71 @@ def write_yolo(
 ) -> ConversionReport:
     caps = capabilities_for(task)
     report = ConversionReport("yolo", str(path))
-    ds, _ = restrict(dataset, caps, report, _converter(task, report) if convert else None)
-    items = list(ds.items.values())
-    table = ds.table() if ds.annotations else None
-    n_rows = len(table) if table is not None else 0
-    counts = np.array([len(a) for a in ds.annotations], dtype=np.int64)
-    pos = {it.id: i for i, it in enumerate(items)}
-    ann_item = np.array([pos[a.item_id] for a in ds.annotations], dtype=np.int64)
-    row_item = np.repeat(ann_item, counts)
+    plan = table_plan(dataset, caps, convert, report) if task == "detect" else None
+    if plan is None:
+        plan = _restricted_plan(dataset, caps, task, convert, report)
+    items, table, rows, row_item = plan.items, plan.table, plan.rows, plan.row_item
+    n_rows = len(rows)
     per_item = np.bincount(row_item, minlength=len(items)) if n_rows else np.zeros(len(items), dtype=np.int64)
     wh = _sizes(items, dataset, images, per_item > 0)
     lines: list[str] | npt.NDArray[Any] = []
     kpt_k = _keypoint_count(dataset, table) if task == "pose" else 0
+    dropped = 0
     if table is not None and n_rows:
-        names = ds.schema.names
-        lut = np.array([names.index(n) for n in table.labels], dtype=np.float64)
-        cls = lut[table.label]
+        names = plan.schema.names
+        lut = np.array([names.index(n) if n in plan.schema else -1 for n in table.labels], dtype=np.float64)
+        cls = lut[table.label[rows]]
         size = wh[row_item]
-        score = table.score if table.score is not None else np.full(n_rows, np.nan)
-        lines = _task_lines(task, table, cls, size, score, precision, kpt_k, report, row_item, items)
-    out_files = _layout(items, ds)
+        score = table.score[rows] if table.score is not None else np.full(n_rows, np.nan)
+        lines = _task_lines(task, table, rows, cls, size, score, precision, kpt_k, report, row_item, items)
+        dropped = int(sum(x is None for x in lines)) if task == "pose" else 0
+    out_files = _layout(items)
     row_ends = np.cumsum(per_item)
     with atomic_dir(path) as tmp:
-        made: set[Path] = set()
+        made: set[str] = set()
         start = 0
+        base = str(tmp)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
         for i, rel in enumerate(out_files):
             end = int(row_ends[i])
-            p = tmp / rel
-            if p.parent not in made:
-                p.parent.mkdir(parents=True, exist_ok=True)
-                made.add(p.parent)
-            chunk = [x for x in lines[start:end] if x is not None]
-            with open(p, "wb") as fh:
-                if chunk:
-                    fh.write(("\n".join(chunk) + "\n").encode())
+            folder, _, _ = rel.rpartition("/")
+            if folder not in made:
+                os.makedirs(f"{base}/{folder}", exist_ok=True)
+                made.add(folder)
+            fd = os.open(f"{base}/{rel}", flags, 0o644)
+            try:
+                if end > start:
+                    chunk = lines[start:end]
+                    if dropped:
+                        chunk = [x for x in chunk if x is not None]
+                    if len(chunk) > 0:
+                        _write_all(fd, ("\n".join(chunk) + "\n").encode())
+            finally:
+                os.close(fd)
             start = end
-        _write_yaml(tmp, ds, task, kpt_k, report)
+        _write_yaml(tmp, items, plan.schema, task, kpt_k, report)
     report.items = len(items)
-    report.regions = n_rows - sum(loss.count for loss in report.losses.values() if loss.field == "geometry.keypoints.count")
+    report.regions = n_rows - dropped
     report.files = len(items) + 1
     return report
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _restricted_plan(dataset: Dataset, caps: Capabilities, task: str, convert: bool, report: ConversionReport) -> Plan:
+    ds, _ = restrict(dataset, caps, report, _converter(task, report) if convert else None)
+    items = list(ds.items.values())
+    table = ds.table() if ds.annotations else None
+    counts = np.array([len(a) for a in ds.annotations], dtype=np.int64)
+    pos = {it.id: i for i, it in enumerate(items)}
+    ann_item = np.array([pos[a.item_id] for a in ds.annotations], dtype=np.int64)
+    row_item = np.repeat(ann_item, counts)
+    order = np.argsort(row_item, kind="stable")
+    return Plan(items, ds.schema, table, order.astype(np.int64), row_item[order])
 
 
 def _keypoint_count(dataset: Dataset, table: Any) -> int:
@@ -178,26 +206,29 @@ def _keypoint_count(dataset: Dataset, table: Any) -> int:
 
 
 def _task_lines(
-    task: str, table: Any, cls: F64, size: F64, score: F64, precision: int, k: int,
+    task: str, table: Any, rows: npt.NDArray[np.int64], cls: F64, size: F64, score: F64, precision: int, k: int,
     report: ConversionReport, row_item: npt.NDArray[np.int64], items: list[Item],
-) -> npt.NDArray[Any]:
+) -> Any:
     n = len(cls)
     out = np.empty(n, dtype=object)
     has = np.isfinite(score)
     if task == "detect":
-        b = table.bbox
+        b = table.bbox[rows]
         w, h = size[:, 0], size[:, 1]
         vals = np.column_stack([cls, (b[:, 0] + b[:, 2]) / 2 / w, (b[:, 1] + b[:, 3]) / 2 / h,
                                 (b[:, 2] - b[:, 0]) / w, (b[:, 3] - b[:, 1]) / h, score])
+        if not has.any():
+            return _lines(vals[:, :5], "dgggg", precision)
+        if has.all():
+            return _lines(vals, "dggggg", precision)
         groups = {5: np.arange(n)}
         cols = {5: "dgggg"}
     else:
-        geoms = table.geometry
+        geoms = [table.geometry_at(r) for r in rows.tolist()]
         groups_l: dict[int, list[int]] = {}
         rowvals: list[list[float]] = []
         for r in range(n):
-            g = geoms[r] if geoms is not None else None
-            v = _geometry_values(task, g, size[r], k)
+            v = _geometry_values(task, geoms[r], size[r], k)
             if v is None:
                 report.drop("geometry.keypoints.count", items[int(row_item[r])].id, f"dropped: not {k} keypoints (kpt_shape)")
                 rowvals.append([])
@@ -237,7 +268,7 @@ def _geometry_values(task: str, g: Any, size: F64, k: int) -> list[float] | None
     return box + np.column_stack([pts, np.asarray(g.visibility, dtype=np.float64)]).ravel().tolist()
 
 
-def _layout(items: list[Item], ds: Dataset) -> list[str]:
+def _layout(items: list[Item]) -> list[str]:
     out = []
     seen: dict[str, str] = {}
     for it in items:
@@ -250,18 +281,18 @@ def _layout(items: list[Item], ds: Dataset) -> list[str]:
     return out
 
 
-def _write_yaml(root: Path, ds: Dataset, task: str, k: int, report: ConversionReport) -> None:
-    subsets = list(dict.fromkeys(it.subset for it in ds.items.values() if it.subset))
+def _write_yaml(root: Path, items: list[Item], schema: LabelSchema, task: str, k: int, report: ConversionReport) -> None:
+    subsets = list(dict.fromkeys(it.subset for it in items if it.subset))
     cfg: dict[str, Any] = {}
     if subsets:
         for s in subsets:
             cfg[s] = f"images/{s}"
-        if any(it.subset is None for it in ds.items.values()):
+        if any(it.subset is None for it in items):
             report.warnings.append("items without a subset are written to labels/ and belong to no split in data.yaml")
     else:
         cfg["train"] = "images"
         cfg["val"] = "images"
-    cfg["names"] = dict(enumerate(ds.schema.names))
+    cfg["names"] = dict(enumerate(schema.names))
     cfg["task"] = task
     if task == "pose":
         cfg["kpt_shape"] = [k, 3]
