@@ -7,7 +7,7 @@ __all__: list[str] = []
 
 # categorical agreement (the function shadows its subpackage on purpose: quality.agreement(...)),
 # gold scoring, truth inference, drift; spatial agreement, spans, fusion, evaluation, reports
-from labelgate.quality.agreement import AgreementResult, RatingTable, agreement, rating_table
+from labelgate.quality.agreement import AgreementAccumulator, AgreementResult, RatingTable, agreement, rating_table
 from labelgate.quality.drift import Cusum, WindowedAgreement, cusum, test_retest
 from labelgate.quality.evaluation import (
     COCO_STATS,
@@ -27,7 +27,7 @@ from labelgate.quality.report import QualityReport
 from labelgate.quality.spans import SpanAgreement, decode_tags, span_agreement
 from labelgate.quality.spatial import Conflict, MultiAgreement, PairAccumulator, PairAgreement, compare, spatial_agreement
 
-__all__ += ["AgreementResult", "RatingTable", "agreement", "rating_table"]
+__all__ += ["AgreementAccumulator", "AgreementResult", "RatingTable", "agreement", "rating_table"]
 __all__ += ["Consensus", "Cusum", "DawidSkene", "GoldAccumulator", "GoldReport", "WindowedAgreement", "cusum", "dawid_skene",
             "majority_vote", "score_gold", "test_retest"]
 __all__ += ["Conflict", "Matching", "MultiAgreement", "PairAccumulator", "PairAgreement", "box_iou", "cluster", "compare",

@@ -244,3 +244,36 @@ def test_result_serialises() -> None:
     assert data["categories"] == [1, 2, 3, 4, 5]
     assert data["ci"][1] == 1.0
     assert float(result) == result.value
+
+
+def test_pandas_nullable_missing_values() -> None:
+    frame = pd.DataFrame({"a": [1, 2, None, 1], "b": [1, 2, 2, None]}, dtype="Int64")
+    result = agreement(frame, "krippendorff_alpha")
+    assert result.value == 1.0
+    assert result.pairable_units == 2
+    assert result.raters == 2
+
+
+def test_accumulator_latest_rating_counts() -> None:
+    from labelgate.quality import AgreementAccumulator
+
+    acc = AgreementAccumulator()
+    for u in range(12):
+        for r in range(4):
+            if KRIPP_2011[u, r] is not None:
+                acc.update(u, r, 9)  # a first, wrong submission ...
+                acc.update(u, r, KRIPP_2011[u, r])  # ... replaced by the corrected one
+    assert len(acc) == 41
+    assert acc.compute("krippendorff_alpha").value == pytest.approx(agreement(KRIPP_2011, "krippendorff_alpha").value)
+    acc.remove(11, 1)  # unit 12's only rating
+    assert acc.compute("fleiss_kappa").units == 11
+
+
+def test_public_exports() -> None:
+    import labelgate.quality as quality
+
+    mine = {"agreement", "AgreementAccumulator", "AgreementResult", "RatingTable", "rating_table", "score_gold", "GoldAccumulator",
+            "GoldReport", "majority_vote", "dawid_skene", "Consensus", "DawidSkene", "test_retest", "cusum", "Cusum", "WindowedAgreement"}
+    assert mine <= set(quality.__all__)
+    assert all(hasattr(quality, name) for name in quality.__all__)
+    assert callable(quality.agreement)

@@ -38,9 +38,11 @@ from labelgate.quality.agreement._alpha import krippendorff_alpha
 from labelgate.quality.agreement._chance import Estimate
 from labelgate.quality.agreement._table import RatingTable, rating_table
 from labelgate.quality.agreement._weights import LEVELS, weight_matrix
+from labelgate.quality.agreement.accumulator import AgreementAccumulator
 from labelgate.quality.agreement.result import KRIPPENDORFF, LANDIS_KOCH, AgreementResult, Scale, interpret
 
-__all__ = ["KRIPPENDORFF", "LANDIS_KOCH", "METRICS", "AgreementResult", "RatingTable", "agreement", "interpret", "rating_table"]
+__all__ = ["KRIPPENDORFF", "LANDIS_KOCH", "METRICS", "AgreementAccumulator", "AgreementResult", "RatingTable", "agreement", "interpret",
+           "rating_table"]
 
 METRICS = ("percent", "cohen_kappa", "scott_pi", "fleiss_kappa", "conger_kappa", "brennan_prediger", "gwet_ac1",
            "krippendorff_alpha")

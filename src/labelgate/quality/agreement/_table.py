@@ -34,7 +34,7 @@ MISSING = -1
 
 
 def _is_missing(value: object) -> bool:
-    if value is None:
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):  # pandas' NA and NaT, without importing pandas
         return True
     if isinstance(value, float | np.floating):
         return math.isnan(value)
