@@ -169,8 +169,6 @@ BRUSSELS NNP I-NP I-LOC
 
 
 def test_conll2003_iob1_converts_to_other_schemes(tmp_path: Path) -> None:
-    src = tmp_path / "eng.train"
-    src.write_text(CONLL2003.replace("eng.train", ""), encoding="utf-8")
     (tmp_path / "eng.conll").write_text(CONLL2003, encoding="utf-8")
     ds = formats.read(tmp_path / "eng.conll", scheme="iob1", strict=True)
     doc0 = ds.items["doc0"]

@@ -2,9 +2,10 @@
 "labels": [...], "meta": {...}}``.
 
 Offsets are half-open ``[start, end)`` character offsets (Unicode code points) into ``text``;
-a span may carry a ``score``. ``labels`` are classifications of the whole text; ``meta`` is kept
-as the item's metadata. A record without ``id`` is keyed ``doc<record index>``. Keys other than
-these are ignored on reading. Classes are listed in order of first use.
+a span may carry a ``score``. ``labels`` are classifications of the whole text, each a string
+or ``{"label": ..., "score": ...}``. ``meta`` is kept as the item's metadata. A record without
+``id`` is keyed ``doc<record index>``. Other keys are ignored on reading. Classes are listed in
+order of first use.
 """
 
 from __future__ import annotations
@@ -55,9 +56,24 @@ def _span(d: object, text: str, k: int, path: Path, where: str) -> Region:
         )
     if not isinstance(label, str) or not label:
         raise FormatError(f"label must be a non-empty string, got {label!r}", path=path, where=at)
-    if score is not None and (not isinstance(score, (int, float)) or isinstance(score, bool) or not math.isfinite(score)):
+    return Region(TextSpan(start, end), label, score=_score(score, path, at))
+
+
+def _label(v: object, k: int, path: Path, where: str) -> Region:
+    at = f"{where}, labels[{k}]"
+    if isinstance(v, str) and v:
+        return Region(Classification(), v)
+    if not isinstance(v, dict) or not isinstance(v.get("label"), str) or not v["label"]:
+        raise FormatError(f"a label must be a non-empty string or {{\"label\", \"score\"}}, got {v!r}", path=path, where=at)
+    return Region(Classification(), v["label"], score=_score(v.get("score"), path, at))
+
+
+def _score(score: object, path: Path, at: str) -> float | None:
+    if score is None:
+        return None
+    if not isinstance(score, (int, float)) or isinstance(score, bool) or not math.isfinite(score):
         raise FormatError(f"score must be a finite number, got {score!r}", path=path, where=at)
-    return Region(TextSpan(start, end), label, score=None if score is None else float(score))
+    return float(score)
 
 
 def _record(line: str, index: int, path: Path, where: str) -> tuple[Item, list[Region]]:
@@ -79,10 +95,10 @@ def _record(line: str, index: int, path: Path, where: str) -> tuple[Item, list[R
     spans, labels = d.get("spans", []), d.get("labels", [])
     if not isinstance(spans, list):
         raise FormatError(f"'spans' must be a list, got {spans!r}", path=path, where=where)
-    if not isinstance(labels, list) or not all(isinstance(v, str) and v for v in labels):
-        raise FormatError(f"'labels' must be a list of non-empty strings, got {labels!r}", path=path, where=where)
+    if not isinstance(labels, list):
+        raise FormatError(f"'labels' must be a list, got {labels!r}", path=path, where=where)
     regions = [_span(s, text, k, path, where) for k, s in enumerate(spans)]
-    regions += [Region(Classification(), v) for v in labels]
+    regions += [_label(v, k, path, where) for k, v in enumerate(labels)]
     return Item(str(rid), ItemKind.TEXT, text=text, metadata=meta), regions
 
 
@@ -148,7 +164,7 @@ class SpansJsonlCodec:
                 report.drop("region.order", it.id, "spans written before labels")
             rec: dict[str, Any] = {"id": it.id, "text": it.text or "", "spans": [_span_dict(r) for r in spans]}
             if tags:
-                rec["labels"] = [r.label for r in tags]
+                rec["labels"] = [r.label if r.score is None else {"label": r.label, "score": r.score} for r in tags]
             if it.metadata:
                 rec["meta"] = dict(it.metadata)
             try:
