@@ -93,8 +93,11 @@ def _chunk_iou(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.ND
     union = area_a[:, :, None] + area_b[:, None, :] - inter
     with np.errstate(divide="ignore", invalid="ignore"):
         out = inter / union
-    same = np.all(a[:, :, None, :] == b[:, None, :, :], axis=3)
-    return np.where(union > 0, out, np.where(same, 1.0, 0.0))
+    empty = union <= 0  # padding is NaN, so never empty
+    if empty.any():  # two empty boxes: 1 when identical, as box_iou says
+        same = np.all(a[:, :, None, :] == b[:, None, :, :], axis=3)
+        out = np.where(empty, np.where(same, 1.0, 0.0), out)
+    return out
 
 
 def _assign_chunk(iou: npt.NDArray[np.float64], valid: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray, IntArray]:
@@ -119,8 +122,10 @@ def match_box_sets(a: BoxSet, b: BoxSet, threshold: float, scheme: Scheme = "agn
     ca, cb = np.bincount(a.item, minlength=n_items), np.bincount(b.item, minlength=n_items)
     sa, sb = np.cumsum(ca) - ca, np.cumsum(cb) - cb
     outs: list[tuple[npt.NDArray[Any], ...]] = []
+    # chunks of items with similar object counts, so that little of each chunk is padding
+    perm = np.argsort(np.maximum(ca, cb)[common], kind="stable")
     for lo in range(0, len(common), chunk):
-        part = common[lo:lo + chunk]
+        part = common[perm[lo:lo + chunk]]
         wa, wb = max(int(ca[part].max(initial=0)), 1), max(int(cb[part].max(initial=0)), 1)
         ba, la = _pad(a, part, sa, ca, wa)
         bb, lb = _pad(b, part, sb, cb, wb)
@@ -146,7 +151,7 @@ def match_box_sets(a: BoxSet, b: BoxSet, threshold: float, scheme: Scheme = "agn
         ub_c, ub_q = np.nonzero(~used_b & (lb >= 0))
         none_a, none_b = np.full(len(ub_c), -1), np.full(len(ua_c), -1)
         outs.append((
-            np.concatenate([c, ua_c, ub_c]) + lo,
+            perm[np.concatenate([c, ua_c, ub_c]) + lo],
             np.concatenate([p, ua_p, none_a]),
             np.concatenate([q, none_b, ub_q]),
             np.concatenate([la[c, p], la[ua_c, ua_p], none_a]),
@@ -163,15 +168,15 @@ def cluster_counts(sets: Sequence[BoxSet], threshold: float) -> npt.NDArray[np.f
     column is the empty category), clustering each item's boxes with
     :func:`~labelgate.quality.matching.cluster` among the annotators who saw the item."""
     from labelgate.quality.iou import box_iou
-    from labelgate.quality.matching import cluster
+    from labelgate.quality.matching import cluster_members
 
     n_items = len(sets[0].seen)
     counts = [np.bincount(s.item, minlength=n_items) for s in sets]
     starts = [np.cumsum(c) - c for c in counts]
     n_labels = int(max((int(s.label.max(initial=-1)) for s in sets), default=-1)) + 1
     seen = np.stack([s.seen for s in sets])
-    unit_ids: list[int] = []
-    cats: list[int] = []
+    unit_ids: list[npt.NDArray[Any]] = []
+    cats: list[npt.NDArray[Any]] = []
     n_units = 0
     for item in np.flatnonzero(seen.sum(axis=0) >= 1).tolist():
         who = np.flatnonzero(seen[:, item]).tolist()
@@ -180,11 +185,14 @@ def cluster_counts(sets: Sequence[BoxSet], threshold: float) -> npt.NDArray[np.f
             continue
         boxes = [sets[k].boxes[s:e] for k, (s, e) in zip(who, spans, strict=True)]
         ious = {(i, j): box_iou(boxes[i], boxes[j]) for i in range(len(who)) for j in range(i + 1, len(who))}
-        for c in cluster([len(b) for b in boxes], ious, threshold):
-            for pos, k in enumerate(who):
-                unit_ids.append(n_units)
-                cats.append(int(sets[k].label[spans[pos][0] + c[pos]]) if pos in c else n_labels)
-            n_units += 1
+        members = cluster_members([len(b) for b in boxes], ious, threshold)
+        for pos, k in enumerate(who):
+            obj = members[:, pos]
+            lab = sets[k].label[spans[pos][0] + np.maximum(obj, 0)] if spans[pos][1] > spans[pos][0] else obj
+            unit_ids.append(np.arange(n_units, n_units + len(members)))
+            cats.append(np.where(obj >= 0, lab, n_labels))
+        n_units += len(members)
     out = np.zeros((n_units, n_labels + 1))
-    np.add.at(out, (np.asarray(unit_ids, dtype=np.intp), np.asarray(cats, dtype=np.intp)), 1)
+    if unit_ids:
+        np.add.at(out, (np.concatenate(unit_ids).astype(np.intp), np.concatenate(cats).astype(np.intp)), 1)
     return out

@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from labelgate.core import QualityError
 
-__all__ = ["Matching", "Scheme", "cluster", "match", "match_greedy"]
+__all__ = ["Matching", "Scheme", "cluster", "cluster_members", "match", "match_greedy"]
 
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
@@ -80,9 +80,11 @@ def _assign(iou: FloatArray, valid: npt.NDArray[np.bool_]) -> tuple[IntArray, In
 def _result(iou: FloatArray, ra: IntArray, rb: IntArray) -> Matching:
     order = np.argsort(ra, kind="stable")
     ra, rb = ra[order], rb[order]
-    ua = np.setdiff1d(np.arange(iou.shape[0]), ra).astype(np.intp)
-    ub = np.setdiff1d(np.arange(iou.shape[1]), rb).astype(np.intp)
-    return Matching(ra, rb, iou[ra, rb].astype(np.float64), ua, ub)
+    free_a = np.ones(iou.shape[0], dtype=bool)
+    free_b = np.ones(iou.shape[1], dtype=bool)
+    free_a[ra] = False
+    free_b[rb] = False
+    return Matching(ra, rb, iou[ra, rb].astype(np.float64), np.flatnonzero(free_a), np.flatnonzero(free_b))
 
 
 def _check(iou: Any, threshold: float) -> FloatArray:
@@ -144,23 +146,31 @@ def cluster(counts: Sequence[int], ious: Mapping[tuple[int, int], npt.ArrayLike]
     ``counts[k]`` is annotator ``k``'s object count; ``ious[(i, j)]`` for ``i < j`` is the
     ``counts[i] x counts[j]`` IoU matrix. Returns clusters as ``{annotator: object index}``.
     """
-    def pair(i: int, j: int) -> FloatArray:
-        if i < j:
-            return np.asarray(ious[(i, j)], dtype=np.float64)
-        return np.asarray(ious[(j, i)], dtype=np.float64).T
+    members = cluster_members(counts, ious, threshold)
+    return [{k: int(o) for k, o in enumerate(row.tolist()) if o >= 0} for row in members]
 
-    clusters: list[dict[int, int]] = []
+
+def cluster_members(counts: Sequence[int], ious: Mapping[tuple[int, int], npt.ArrayLike],
+                    threshold: float = 0.5) -> IntArray:
+    """:func:`cluster` as a ``clusters x annotators`` matrix of object indices (-1: none)."""
+    n_ann = len(counts)
+    members = np.full((0, n_ann), -1, dtype=np.intp)
     for k, n in enumerate(counts):
-        if clusters and n:
-            score = np.zeros((len(clusters), n))
-            for c, members in enumerate(clusters):
-                rows = [pair(i, k)[idx] for i, idx in members.items()]
-                score[c] = np.mean(rows, axis=0)
-            m = match(score, threshold)
-            for c, o in zip(m.a.tolist(), m.b.tolist(), strict=True):
-                clusters[c][k] = o
-            left = m.unmatched_b.tolist()
+        if len(members) and n:
+            total = np.zeros((len(members), n))
+            seen = np.zeros(len(members))
+            for i in range(k):
+                has = np.flatnonzero(members[:, i] >= 0)
+                if len(has):
+                    m_ik = np.asarray(ious[(i, k)], dtype=np.float64)
+                    total[has] += m_ik[members[has, i]]
+                    seen[has] += 1
+            m = match(total / seen[:, None], threshold)
+            members[m.a, k] = m.b
+            left = m.unmatched_b
         else:
-            left = list(range(n))
-        clusters.extend({k: o} for o in left)
-    return clusters
+            left = np.arange(n, dtype=np.intp)
+        new = np.full((len(left), n_ann), -1, dtype=np.intp)
+        new[:, k] = left
+        members = np.concatenate([members, new])
+    return members
