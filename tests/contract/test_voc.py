@@ -15,6 +15,7 @@ from labelgate.core import (
     AttributeSpec,
     AttributeType,
     Box,
+    Classification,
     Dataset,
     FormatError,
     GeometryKind,
@@ -31,6 +32,7 @@ from labelgate.core import (
     rle,
 )
 from labelgate.formats import restrict
+from labelgate.formats._palette import VOC_CLASSES
 from tests.strategies import datasets
 
 CODEC = formats.get_codec("voc")
@@ -55,10 +57,21 @@ def without_overlapping_masks(ds: Dataset) -> Dataset:
     return Dataset(ds.items.values(), anns, ds.schema, ds.tracks, ds.metadata)
 
 
+def image_labels_last(ds: Dataset) -> Dataset:
+    """VOC keeps image labels in per-class lists: one per class, after the objects, in class order."""
+    order = {n: i for i, n in enumerate(ds.schema.names)}
+    anns = []
+    for a in ds.annotations:
+        objects = [r for r in a.regions if not isinstance(r.geometry, Classification)]
+        tags = {r.label: Region(r.geometry, r.label) for r in a.regions if isinstance(r.geometry, Classification)}
+        anns.append(Annotation(a.item_id, objects + sorted(tags.values(), key=lambda r: order[r.label])))
+    return Dataset(ds.items.values(), anns, ds.schema, ds.tracks, ds.metadata)
+
+
 @SETTINGS
-@given(ds=datasets(CAPS, kinds=[GeometryKind.BOX, GeometryKind.MASK]))
+@given(ds=datasets(CAPS, kinds=[GeometryKind.BOX, GeometryKind.MASK, GeometryKind.CLASSIFICATION]))
 def test_round_trip_is_exact(tmp_path_factory: pytest.TempPathFactory, ds: Dataset) -> None:
-    ds = without_overlapping_masks(ds)
+    ds = image_labels_last(without_overlapping_masks(ds))
     out = tmp_path_factory.mktemp("voc")
     report = formats.write(ds, out, "voc")
     expected, _ = restrict(ds, CAPS)
@@ -81,6 +94,8 @@ def _rich_dataset() -> Dataset:
         Region(Box(1.5, 2, 2.5, 3), "head", group=7),
         Region(Box(0, 0, 20, 10), "car", attributes={"difficult": True}),
         Region(rle.encode(m), "car", attributes={"pose": "Frontal"}),
+        Region(Classification(), "person"),
+        Region(Classification(), "car", attributes={"difficult": True}),
     ]
     items = [
         Item("b1", media="b1.jpg", width=20, height=10, subset="train"),
@@ -105,6 +120,9 @@ def test_voc_fields_round_trip(tmp_path: Path) -> None:
     # an item without objects still gets its annotation file
     assert (tmp_path / "out" / "Annotations" / "empty.xml").is_file()
     assert "person:192,128,128:head:jumping" in (tmp_path / "out" / "labelmap.txt").read_text()
+    main = tmp_path / "out" / "ImageSets" / "Main"
+    assert (main / "person_train.txt").read_text() == "b1  1\n" and (main / "car_train.txt").read_text() == "b1  0\n"
+    assert (main / "car_val.txt").read_text() == "a10 -1\n" and (main / "default.txt").read_text() == "empty\n"
 
 
 def test_report_names_dropped_fields(tmp_path: Path) -> None:
@@ -113,12 +131,14 @@ def test_report_names_dropped_fields(tmp_path: Path) -> None:
     m2 = np.zeros((8, 8), np.uint8)
     m2[2:6, 2:6] = 1
     regions = [
+        Region(Classification(), "a"),  # image labels come back last
         Region(Box(0, 0, 1, 1), "a", id=5, score=0.5, z_order=2, track_id=1, crowd=True),
         Region(Polygon((0, 0, 4, 0, 4, 4)), "a"),
         Region(Keypoints((1, 1), (2,)), "a"),
         Region(Box(0, 0, 2, 2), "a", attributes={"difficult": False, "n": 3}),
         Region(rle.encode(m), "a"),
         Region(rle.encode(m2), "a"),
+        Region(Classification(), "a", occluded=True),  # the same image label twice
     ]
     ds = Dataset(
         [Item("i", media="i.jpg", width=8, height=8, number=4, metadata={"k": 1})],
@@ -130,13 +150,15 @@ def test_report_names_dropped_fields(tmp_path: Path) -> None:
     expected = {
         "region.id", "region.score", "region.z_order", "region.track_id", "region.crowd", "geometry.polygon",
         "geometry.keypoints", "region.attributes", "geometry.mask", "item.number", "item.metadata",
-        "annotation.provenance", "schema.id", "schema.color", "dataset.metadata",
+        "annotation.provenance", "schema.id", "schema.color", "dataset.metadata", "region.order",
+        "geometry.classification", "region.occluded",
     }
     assert expected <= report.dropped_fields, report.summary()
     back = formats.read(tmp_path / "out")
     regs = back.annotations[0].regions
     assert regs[1].geometry == Box(0, 0, 4, 4)  # the polygon's bounding box
     assert regs[2].attributes == {"n": "3"}  # keypoints dropped; int written as text
+    assert regs[-1] == Region(Classification(), "a")
 
 
 def test_polygons_can_become_masks(tmp_path: Path) -> None:
@@ -155,7 +177,10 @@ def test_reads_datumaro_voc1(interop: Path) -> None:
     one, two = ds.items.values()
     assert (one.subset, one.width, one.height, one.media) == ("train", 20, 10, "2007_000001.jpg")
     assert (two.subset, two.width, two.height) == ("test", 20, 10)  # listed only, size from the JPEG
-    cat, mask, person, head = ds.annotations[0].regions
+    cat, mask, person, head, *tags = ds.annotations[0].regions
+    # image-level labels from ImageSets/Main/<class>_train.txt (" 1" present, "-1" absent)
+    assert all(isinstance(t.geometry, Classification) and not t.attributes for t in tags)
+    assert [t.label for t in tags] == [*VOC_CLASSES[1::2], "ignored"]
     assert (cat.label, cat.geometry) == ("cat", Box(1, 2, 3, 4))  # verbatim, no shift
     assert cat.attributes == {"pose": "Unspecified", "truncated": True}
     assert person.geometry == Box(4, 5, 6, 7) and person.attributes["phoning"] is True
@@ -201,7 +226,7 @@ def test_detects_directory_and_single_file(interop: Path, tmp_path: Path) -> Non
     assert formats.detect(root) == "voc"
     assert formats.detect(root / "Annotations" / "2007_000001.xml") == "voc"
     ds = formats.read(root / "Annotations" / "2007_000001.xml", "voc")
-    assert list(ds.items) == ["2007_000001"] and len(ds.annotations[0].regions) == 3
+    assert list(ds.items) == ["2007_000001"] and len(ds.annotations[0].regions) == 3  # no lists, no PNGs for one file
     (tmp_path / "x.xml").write_text("<annotations><image/></annotations>")
     assert CODEC.detect(tmp_path / "x.xml") == 0.0
 
@@ -300,6 +325,7 @@ def _files(root: Path) -> dict[str, bytes]:
 @SETTINGS
 @given(ds=datasets(formats.get_codec("native").capabilities, kinds=[
     GeometryKind.BOX, GeometryKind.MASK, GeometryKind.POLYGON, GeometryKind.ROTATED_BOX, GeometryKind.KEYPOINTS,
+    GeometryKind.CLASSIFICATION,
 ]))
 def test_columnar_path_writes_what_the_general_path_writes(tmp_path_factory: pytest.TempPathFactory, ds: Dataset) -> None:
     slow_dir, fast_dir = tmp_path_factory.mktemp("slow"), tmp_path_factory.mktemp("fast")

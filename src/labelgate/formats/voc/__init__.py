@@ -44,14 +44,15 @@ class VocCodec:
     name = "voc"
     description = "Pascal VOC XML (boxes, pose/truncated/difficult/occluded, parts, actions, segmentation PNGs)"
     capabilities = Capabilities(
-        geometries=frozenset({GeometryKind.BOX, GeometryKind.MASK}),
+        geometries=frozenset({GeometryKind.BOX, GeometryKind.MASK, GeometryKind.CLASSIFICATION}),
         region_fields=frozenset({"attributes", "occluded", "group"}),
         item_fields=frozenset({"media", "size", "subset"}),
         schema_fields=frozenset({"colors", "parents", "attributes"}),
         notes=(
             "coordinates verbatim (no 1-based shift); truncated/difficult False reads as absent; "
             "text attributes only (others written as text); items come back in natural id order; "
-            "one object per pixel in segmentation PNGs; polygons become boxes (or masks with polygons='mask')"
+            "one object per pixel in segmentation PNGs; polygons become boxes (or masks with polygons='mask'); "
+            "image labels (per-class lists) come back after the objects, in class order"
         ),
     )
 

@@ -86,7 +86,7 @@ def fast_restrict(
         item_of_row[rows] = p
     in_item = item_of_row >= 0
     kind = table.kind
-    keep = in_item & ((kind == GeometryKind.BOX) | (kind == GeometryKind.MASK))
+    keep = in_item & ((kind == GeometryKind.BOX) | (kind == GeometryKind.MASK) | (kind == GeometryKind.CLASSIFICATION))
     for k in _TO_BOX:
         hit = np.flatnonzero(in_item & (kind == k))
         _drop(report, f"geometry.{GeometryKind(k).name.lower()}", hit, item_of_row, item_ids, "converted to its bounding box")
@@ -108,7 +108,7 @@ def fast_restrict(
         schema = restricted.schema.with_classes(table.labels[i] for i in order.tolist())
     else:
         schema = restricted.schema
-    coords = format_numbers(table.bbox).tolist() if n else []
+    coords = format_numbers(np.nan_to_num(table.bbox)).tolist() if n else []
     return items, _rows(table, per_item, keep, coords, extras), schema
 
 
@@ -136,13 +136,16 @@ def _rows(table: RegionTable, per_item: list[list[slice]], keep: npt.NDArray[np.
     kind = table.kind.tolist()
     keep_list = keep.tolist()
     mask_kind = int(GeometryKind.MASK)
+    tag_kind = int(GeometryKind.CLASSIFICATION)
     for slices in per_item:
         rows: list[Row] = []
         for s in slices:
             for r in range(s.start, s.stop):
                 if not keep_list[r]:
                     continue
-                if kind[r] == mask_kind:
+                if kind[r] == tag_kind:
+                    rows.append((labels[label[r]], None, None, extras.get(r)))
+                elif kind[r] == mask_kind:
                     g = table.geometry_at(r)
                     rows.append((labels[label[r]], None, g, extras.get(r)))  # type: ignore[arg-type]
                 else:

@@ -8,20 +8,25 @@ a Box and the instance a Mask in the same group (real VOC boxes are drawn by han
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from labelgate.core import Annotation, Dataset, GeometryKind, Item, LabelClass, LabelSchema, Mask, RegionTable, bounds
+from labelgate.core import Annotation, Classification, Dataset, GeometryKind, Item, LabelClass, LabelSchema, Mask, RegionTable, bounds
+from labelgate.core.errors import FormatError
 from labelgate.formats._io import read_text
-from labelgate.formats._palette import natural_key
+from labelgate.formats._palette import VOC_CLASSES, natural_key
 from labelgate.formats.voc._labelmap import BACKGROUND, Labelmap, parse_labelmap
 from labelgate.formats.voc._objects import DEFAULT_SUBSET, ParsedFile, VocObject, parse_annotation_file
 from labelgate.formats.voc._segmentation import find_png, read_segmentation
 
 __all__ = ["read_voc"]
 
+_NAN4 = (math.nan, math.nan, math.nan, math.nan)
+_TAG = Classification()
 _IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".JPG", ".JPEG", ".PNG")
 
 
@@ -37,9 +42,11 @@ class _Rows:
         self.extra: list[dict[str, Any] | None] = []
         self.offsets = [0]
 
-    def add(self, label: str, box: tuple[float, float, float, float], mask: Mask | None, extra: dict[str, Any]) -> None:
+    def add(self, label: str, box: tuple[float, float, float, float], mask: Mask | Classification | None,
+            extra: dict[str, Any]) -> None:
         self.label.append(self.labels.setdefault(label, len(self.labels)))
-        self.kind.append(GeometryKind.BOX if mask is None else GeometryKind.MASK)
+        kind = GeometryKind.BOX if mask is None else GeometryKind.MASK if isinstance(mask, Mask) else GeometryKind.CLASSIFICATION
+        self.kind.append(kind)
         self.bbox.append(box)
         self.geometry.append(mask)
         kept = {k: v for k, v in extra.items() if not (v is None or v is False or (k == "attributes" and not v))}
@@ -58,20 +65,39 @@ class _Rows:
         )
 
 
-def _subset_lists(root: Path, class_names: set[str]) -> dict[str, list[str]]:
+def _image_lists(root: Path, class_names: list[str]) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, int]]]]:
+    """``(subset -> ids, item id -> [(class, presence)])`` from ``ImageSets/Main``.
+
+    ``<class>_<subset>.txt`` files (two columns, presence 1, 0 = difficult, -1 = absent) are
+    image-level labels; other files list a subset's ids.
+    """
     main = root / "ImageSets" / "Main"
     if not main.is_dir():
-        return {}
+        return {}, {}
     files = sorted(main.glob("*.txt"), key=lambda p: (p.stem == "trainval", p.stem))
-    stems = {p.stem for p in files}
-    out: dict[str, list[str]] = {}
+    by_length = sorted(class_names, key=len, reverse=True)
+    order = {c: i for i, c in enumerate(class_names)}
+    subsets: dict[str, list[str]] = {}
+    tagged: list[tuple[tuple[int, str], str, list[list[str]], Path]] = []
     for p in files:
         rows = [ln.split() for ln in read_text(p).splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-        named_as_class = any(p.stem == f"{c}_{s}" for c in class_names for s in stems)
-        if named_as_class or any(len(r) == 2 and r[1] in ("-1", "0", "1") for r in rows):
-            continue  # a per-class presence list, not a subset
-        out[p.stem] = [r[0] for r in rows]
-    return out
+        cls = next((c for c in by_length if p.stem.startswith(f"{c}_")), None)
+        if rows and not all(len(r) == 2 for r in rows):
+            cls = None  # one id per line: a subset list, whatever its name
+        elif cls is None and rows and "_" in p.stem:
+            cls = p.stem.rsplit("_", 1)[0]
+        if cls is None:
+            subsets[p.stem] = [r[0] for r in rows]
+        else:
+            tagged.append(((order.get(cls, len(order)), cls), cls, rows, p))
+    tags: dict[str, list[tuple[str, int]]] = {}
+    for _, cls, rows, p in sorted(tagged, key=lambda t: t[0]):
+        for n, r in enumerate(rows, 1):
+            if len(r) != 2 or r[1] not in ("-1", "0", "1"):
+                raise FormatError(f"expected '<image id> <1|0|-1>', got {' '.join(r)!r}", path=p, where=f"row {n}")
+            if r[1] != "-1":
+                tags.setdefault(r[0], []).append((cls, int(r[1])))
+    return subsets, tags
 
 
 def _media_of(root: Path, item_id: str) -> tuple[str | None, tuple[int, int] | None]:
@@ -93,7 +119,8 @@ def _fresh_groups(objects: list[VocObject]) -> int:
     return max(used, default=0) + 1
 
 
-def _add_item(rows: _Rows, parsed: ParsedFile, instances: dict[int, tuple[str, Mask]], semantic: list[tuple[str, Mask]]) -> None:
+def _add_item(rows: _Rows, parsed: ParsedFile, instances: dict[int, tuple[str, Mask]], semantic: list[tuple[str, Mask]],
+              tags: Iterable[tuple[str, int]]) -> None:
     next_group = _fresh_groups(parsed.objects)
     for k, obj in enumerate(parsed.objects, 1):
         inst = instances.pop(k, None)
@@ -115,6 +142,8 @@ def _add_item(rows: _Rows, parsed: ParsedFile, instances: dict[int, tuple[str, M
         rows.add(name, bounds(m) or (0.0, 0.0, 0.0, 0.0), m, {})
     for name, m in semantic:
         rows.add(name, bounds(m) or (0.0, 0.0, 0.0, 0.0), m, {})
+    for name, presence in tags:
+        rows.add(name, _NAN4, _TAG, {"attributes": {"difficult": True} if presence == 0 else {}})
     rows.offsets.append(len(rows.label))
 
 
@@ -131,9 +160,9 @@ def read_voc(path: Path) -> Dataset:
         labelmap_path = root / "labelmap.txt"
     labelmap = parse_labelmap(labelmap_path) if labelmap_path is not None and labelmap_path.is_file() else None
     parsed = {i: parse_annotation_file(p) for i, p in files.items()}
-    seen = {o.label for pf in parsed.values() for o in pf.objects}
-    known = set(labelmap.names) if labelmap is not None else seen | set(Labelmap.default().names)
-    subsets = _subset_lists(root, known) if path.is_dir() else {}
+    seen = {o.label for pf in parsed.values() for o in pf.objects} - set(Labelmap.default().names)
+    known = labelmap.names if labelmap is not None else [*Labelmap.default().names, *sorted(seen)]
+    subsets, tags = _image_lists(root, known) if path.is_dir() else ({}, {})
     subset_of: dict[str, str] = {}
     for name, ids in subsets.items():
         for i in ids:
@@ -160,7 +189,7 @@ def read_voc(path: Path) -> Dataset:
             height=None if size is None else size[1],
             subset=subset_of.get(item_id),
         ))
-        _add_item(rows, pf, instances, semantic)
+        _add_item(rows, pf, instances, semantic, tags.get(item_id, ()))
     table = rows.table()
     annotations = [Annotation.from_table(it.id, table, table.rows_of(i)) for i, it in enumerate(items)]
     parent_of = {pname: o.label for pf in parsed.values() for o in pf.objects for pname, _ in o.parts}
@@ -169,7 +198,11 @@ def read_voc(path: Path) -> Dataset:
 
 def _schema(labelmap: Labelmap | None, used: list[str], parent_of: dict[str, str]) -> LabelSchema:
     if labelmap is None:
-        return LabelSchema(tuple(LabelClass(n, parent=parent_of.get(n)) for n in used))
+        # no labelmap: VOC's classes in VOC's order, then the others by name, parts last (the
+        # order image labels are read in, so that a written labelmap reads back the same)
+        voc = {c: i for i, c in enumerate(VOC_CLASSES)}
+        names = sorted(used, key=lambda n: (n in parent_of, voc.get(n, len(voc)), n))
+        return LabelSchema(tuple(LabelClass(n, parent=parent_of.get(n)) for n in names))
     classes = labelmap.schema.classes
     if classes and classes[0].name == BACKGROUND and BACKGROUND not in used and not classes[0].attributes:
         classes = classes[1:]  # line 0 is VOC's "no object" index, not a class anyone labelled

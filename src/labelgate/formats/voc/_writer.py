@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import numpy.typing as npt
 
-from labelgate.core import Box, Dataset, Item, LabelSchema, Mask, Region, bounds
+from labelgate.core import Box, Classification, Dataset, Item, LabelSchema, Mask, Region, bounds
 from labelgate.core.errors import FormatError
 from labelgate.formats._palette import voc_colormap, write_label_png
 from labelgate.formats.report import ConversionReport
@@ -90,7 +90,8 @@ def _attributes_xml(attrs: Mapping[str, Any], report: ConversionReport, where: s
 
 Row = tuple[str, "tuple[str, str, str, str] | None", "Mask | None", "Mapping[str, Any] | None"]
 """One region to write: label, formatted box corners (None for a mask), mask, extra fields
-(``attributes``, ``occluded``, ``group``) or None when all are defaults."""
+(``attributes``, ``occluded``, ``group``) or None when all are defaults. A row with neither
+corners nor mask is an image-level label (a Classification)."""
 
 _NO_EXTRA: Mapping[str, Any] = {}
 
@@ -103,6 +104,8 @@ def rows_of(regions: tuple[Region, ...]) -> list[Row]:
         extra = {"attributes": r.attributes, "occluded": r.occluded, "group": r.group}
         if isinstance(g, Mask):
             out.append((r.label, None, g, extra))
+        elif isinstance(g, Classification):
+            out.append((r.label, None, None, extra))
         else:
             assert isinstance(g, Box)
             out.append((r.label, (_num(g.x1), _num(g.y1), _num(g.x2), _num(g.y2)), None, extra))
@@ -154,8 +157,9 @@ def _item_xml(
     schema_parent: Mapping[str, str | None],
     names: dict[str, str],
     report: ConversionReport,
-) -> tuple[str, list[tuple[int, str, Mask]]]:
-    """The annotation file of one item and the masks to paint (instance id, label, mask)."""
+) -> tuple[str, list[tuple[int, str, Mask]], list[tuple[str, int]]]:
+    """The annotation file of one item, the masks to paint (instance id, label, mask) and the
+    image labels (label, presence)."""
     where = item.id
     head = ["<annotation>\n"]
     if item.media is not None:
@@ -164,10 +168,18 @@ def _item_xml(
         head.append(f"  <size>\n    <width>{item.width}</width>\n    <height>{item.height}</height>\n    <depth>3</depth>\n  </size>\n")
     body: list[str] = []
     masks: list[tuple[int, str, Mask]] = []
+    tags_out_of_order = False
     i, n, k = 0, len(rows), 0
+    tags: list[tuple[str, int]] = []
     while i < n:
         label, coords, mask, extra = rows[i]
         i += 1
+        if coords is None and mask is None:
+            tags.append((label, _tag_presence(extra, where, report)))
+            continue
+        if tags and not tags_out_of_order:
+            tags_out_of_order = True
+            report.drop("region.order", where, "image labels come back after the objects, in class order")
         if mask is not None:
             coords = _mask_coords(item, mask, k + 1, report)
             if coords is None:
@@ -207,7 +219,21 @@ def _item_xml(
             f"{grp}{_box_xml(coords, '    ')}{''.join(parts)}{act}{blk}  </object>\n"
         )
     head.append(f"  <segmented>{1 if masks else 0}</segmented>\n")
-    return "".join(head) + "".join(body) + "</annotation>\n", masks
+    return "".join(head) + "".join(body) + "</annotation>\n", masks, tags
+
+
+def _tag_presence(extra: Mapping[str, Any] | None, where: str, report: ConversionReport) -> int:
+    """1, or 0 for a difficult image label (VOC's per-class lists); other fields are reported."""
+    if not extra:
+        return 1
+    attrs = dict(extra.get("attributes") or {})
+    difficult = attrs.pop("difficult", False)
+    if attrs or not isinstance(difficult, bool):
+        report.drop("region.attributes", where, "dropped (image labels hold only difficult)")
+    for name in ("occluded", "group"):
+        if extra.get(name) not in (None, False):
+            report.drop(f"region.{name}", where, "dropped (image labels hold only difficult)")
+    return 0 if difficult is True else 1
 
 
 def _safe_rel(name: str, what: str) -> str:
@@ -242,6 +268,7 @@ def write_voc(
     ann_dir.mkdir()
     subsets: dict[str, list[str]] = {}
     segmented: dict[str, list[str]] = {}
+    tagged: dict[str, dict[str, int]] = {}
     files = 1
     regions = 0
     n_items = 0
@@ -249,7 +276,7 @@ def write_voc(
         _safe_rel(item.id, "item id")
         n_items += 1
         regions += len(regs)
-        xml, masks = _item_xml(item, regs, schema_parent, names, report)
+        xml, masks, tags = _item_xml(item, regs, schema_parent, names, report)
         target = ann_dir / f"{item.id}.xml"
         if "/" in item.id:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -260,6 +287,8 @@ def write_voc(
         if item.subset == DEFAULT_SUBSET:
             report.drop("item.subset", item.id, f"subset {DEFAULT_SUBSET!r} is read back as no subset")
         subsets.setdefault(_safe_rel(subset, "subset"), []).append(item.id)
+        if tags:
+            tagged[item.id] = _check_tags(item.id, tags, index, report)
         if masks:
             files += _write_masks(out, item, masks, index, labelmap, report)
             segmented.setdefault(subset, []).append(item.id)
@@ -274,7 +303,40 @@ def write_voc(
         for name, ids in lists.items():
             (d / f"{name}.txt").write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
             files += 1
+    if tagged:
+        files += _write_tag_lists(out / "ImageSets" / "Main", subsets, tagged, labelmap.names)
     report.items, report.regions, report.files = n_items, regions, files
+
+
+def _check_tags(item_id: str, tags: list[tuple[str, int]], index: Mapping[str, int], report: ConversionReport) -> dict[str, int]:
+    out: dict[str, int] = {}
+    last = -1
+    for label, presence in tags:
+        i = index.get(label)
+        if i is None:
+            report.drop("geometry.classification", item_id, "dropped (a part class has no per-class list)")
+            continue
+        if label in out:
+            report.drop("geometry.classification", item_id, "dropped (the same image label twice)")
+            continue
+        if i < last:
+            report.drop("region.order", item_id, "image labels come back in class order")
+        last = max(last, i)
+        out[label] = presence
+    return out
+
+
+def _write_tag_lists(main: Path, subsets: Mapping[str, list[str]], tagged: Mapping[str, Mapping[str, int]],
+                     classes: list[str]) -> int:
+    """``<class>_<subset>.txt`` for every class and subset: ``id  1`` present, ``id  0`` difficult,
+    ``id -1`` absent (VOC's classification lists)."""
+    files = 0
+    for subset, ids in subsets.items():
+        for c in classes:
+            lines = "".join(f"{i} {tagged.get(i, {}).get(c, -1):2d}\n" for i in ids)
+            (main / f"{c}_{subset}.txt").write_text(lines, encoding="utf-8")
+            files += 1
+    return files
 
 
 def _write_masks(
