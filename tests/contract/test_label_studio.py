@@ -3,15 +3,16 @@ against label-studio-converter, reported losses, bad input."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from label_studio_converter import brush as ls_brush
 
 from labelgate import formats
 from labelgate.core import (
@@ -129,6 +130,22 @@ def test_several_choices_share_one_result(tmp_path: Path) -> None:
 
 
 # -- brush RLE against Label Studio's own converter ------------------------------------------------
+
+
+def _ls_brush() -> Any:
+    """label-studio-converter's ``brush`` module, loaded alone: the package's ``__init__``
+    imports its whole converter (nltk and more, about 4 s)."""
+    spec = importlib.util.find_spec("label_studio_converter")
+    assert spec is not None and spec.submodule_search_locations, "pip install 'labelgate[test]'"
+    path = Path(next(iter(spec.submodule_search_locations))) / "brush.py"
+    loader = importlib.util.spec_from_file_location("_ls_brush", path)
+    assert loader is not None and loader.loader is not None
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    return module
+
+
+ls_brush = _ls_brush()
 
 
 @settings(max_examples=30, deadline=None)

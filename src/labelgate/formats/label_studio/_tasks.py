@@ -4,7 +4,8 @@ A task holds ``data`` (``image`` URL/path or ``text``), ``annotations`` (people:
 ``completed_by``, ``created_at``, ``lead_time``; ``ground_truth`` marks gold) and
 ``predictions`` (models: ``model_version``; Labelgate adds ``model`` when it knows the name).
 What Label Studio has no field for (an item id that is not the image's file name, the size
-of an image without spatial results) goes in ``meta.labelgate``, which Label Studio keeps.
+of an image without spatial results, that a task id was made up because the item had no
+number) goes in ``meta.labelgate``, which Label Studio keeps.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def item_from_task(task: dict[str, Any], index: int, size: tuple[int, int] | Non
     extra = (task.get("meta") or {}).get("labelgate") or {}
     if not isinstance(extra, dict):
         raise ValueError("meta.labelgate must be an object")
+    if "number" in extra and extra["number"] is None:
+        number = None  # the task id was made up by the writer for Label Studio's sake
     if size is None and "width" in extra:
         size = (extra["width"], extra["height"])
     w, h = size if size is not None else (None, None)

@@ -154,6 +154,8 @@ class _Writer:
         self.regions = 0
         self.next_id = 0
         self.controls: dict[tuple[str, str], str] = {}
+        self.numbers = {it.number for it in ds.items.values() if it.number is not None}
+        self.next_number = 1
         kinds = {it.kind for it in ds.items.values()}
         self.primary = "text" if kinds == {ItemKind.TEXT} else "image"
 
@@ -220,11 +222,15 @@ class _Writer:
             if item.media is None:
                 self.report.drop("item.media", item.id, "set to the item id: a task needs its image")
             value = item.media or item.id
-        task: dict[str, Any] = {}
-        if item.number is not None:
-            task["id"] = item.number
-        task["data"] = {key: value}
         extra: dict[str, Any] = {}
+        task: dict[str, Any] = {"id": item.number}
+        if item.number is None:  # Label Studio and its converter need task ids
+            while self.next_number in self.numbers:
+                self.next_number += 1
+            task["id"] = self.next_number
+            self.numbers.add(self.next_number)
+            extra["number"] = None
+        task["data"] = {key: value}
         if derived_id(value, item.kind, item.number, index) != item.id:
             extra["id"] = item.id
         humans: list[dict[str, Any]] = []
