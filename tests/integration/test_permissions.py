@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from labelgate.formats.native import dataset_to_dict
 from labelgate.samples.shelf import shelf_dataset
 from tests.integration.conftest import World
+from tests.integration.test_media import png
 
 ROLES = ("anonymous", "outsider", "annotator", "reviewer", "manager", "admin")
 PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/formats"), ("POST", "/api/v1/auth/login"),
@@ -22,6 +23,7 @@ PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/formats"), ("POST", "/api/
 SELF = {("GET", "/api/v1/auth/me"), ("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/auth/tokens"),
         ("DELETE", "/api/v1/auth/tokens/{token_id}")}  # every user manages only their own; see test_api_basics
 BOX = {"geometry": {"type": "box", "x1": 1, "y1": 2, "x2": 30, "y2": 40}, "label": "Product"}
+PNG = png(2, 2)
 SHELF = orjson.dumps(dataset_to_dict(shelf_dataset(2, seed=11)), option=orjson.OPT_SERIALIZE_NUMPY)
 
 
@@ -33,7 +35,8 @@ def _setup(c: TestClient, w: World) -> dict[str, Any]:
     su = w["superuser"].headers
     p = w.project_id
     tasks = c.post(f"/api/v1/projects/{p}/tasks", headers=su,
-                   json={"items": [{"id": f"t{i}", "width": 100, "height": 100} for i in range(3)]}).json()
+                   json={"items": [{"id": f"t{i}", "width": 100, "height": 100, "media": f"https://example.org/t{i}.png"}
+                             for i in range(3)]}).json()
     ann = c.post(f"/api/v1/tasks/{tasks[0]['id']}/annotations", headers=w["annotator"].headers,
                  json={"regions": [BOX], "submit": True}).json()
     c.post(f"/api/v1/projects/{p}/guidelines", headers=su, json={"text": "secret guideline"})
@@ -70,6 +73,8 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
      _expect(401, 404, 403, 403, 201, 201)),
     ("POST", "/api/v1/projects/{p}/next-task", None, _expect(401, 404, {200, 204}, {200, 204}, {200, 204}, {200, 204})),
     ("GET", "/api/v1/tasks/{t0}", None, _expect(401, 404, 200, 200, 200, 200)),
+    ("GET", "/api/v1/tasks/{t0}/media", None, _expect(401, 404, 307, 307, 307, 307)),
+    ("POST", "/api/v1/projects/{p}/media", "media", _expect(401, 404, 403, 403, 201, 201)),
     ("GET", "/api/v1/tasks/{t0}/events", None, _expect(401, 404, 200, 200, 200, 200)),
     ("POST", "/api/v1/tasks/{t1}/annotations", {"regions": [BOX]}, _expect(401, 404, 201, 201, 201, 201)),
     ("POST", "/api/v1/tasks/{t2}/skip", {"reason": "r"}, _expect(401, 404, 200, 200, 200, 200)),
@@ -118,11 +123,13 @@ def test_permission_matrix(app_client: TestClient, world: World) -> None:
             if body == "upload":
                 kwargs["files"] = {"file": (f"{role}.json", SHELF + b" " * ROLES.index(role), "application/json")}
                 kwargs["data"] = {"format": "native"}
+            elif body == "media":
+                kwargs["files"] = {"file": (f"{role}.png", PNG, "image/png")}
             elif callable(body):
                 kwargs["json"] = body(c, world, ids)
             elif body is not None:
                 kwargs["json"] = body
-            r = c.request(method, path, **kwargs)
+            r = c.request(method, path, follow_redirects=False, **kwargs)
             want = expected[role]
             ok = r.status_code in want if isinstance(want, set) else r.status_code == want
             if not ok:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from labelgate import __version__
 from labelgate.server.api import annotations as annotations_api
-from labelgate.server.api import auth, exports, imports, jobs, meta, projects, tasks, users
+from labelgate.server.api import auth, exports, imports, jobs, media, meta, projects, tasks, users
 from labelgate.server.api.errors import install
 from labelgate.server.schemas.common import ErrorBody
 from labelgate.server.services.runtime import Runtime
@@ -40,6 +40,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = rt
     install(app)
-    for module in (meta, auth, users, projects, tasks, annotations_api, imports, exports, jobs):
+    for module in (meta, auth, users, projects, tasks, annotations_api, media, imports, exports, jobs):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

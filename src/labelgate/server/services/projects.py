@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from labelgate.core.errors import ConflictError, FormatError, InvariantError, NotFoundError, PermissionDenied
@@ -17,7 +18,7 @@ __all__ = [
     "list_members", "list_projects", "normalise_schema", "remove_member", "set_member", "update_project",
 ]
 
-DEFAULT_SETTINGS: dict[str, Any] = {"blind": False, "overlap": 1}
+DEFAULT_SETTINGS: dict[str, Any] = {"blind": False, "overlap": 1, "media_dir": None}
 
 
 def normalise_schema(schema: dict[str, Any] | None) -> dict[str, Any]:
@@ -34,8 +35,8 @@ def normalise_schema(schema: dict[str, Any] | None) -> dict[str, Any]:
         raise InvariantError(f"label_schema: {e}") from None
 
 
-def _settings(values: dict[str, Any] | None, base: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
+def _settings(values: dict[str, Any] | None, base: dict[str, Any], actor: User) -> dict[str, Any]:
+    out = {**DEFAULT_SETTINGS, **base}
     for k, v in (values or {}).items():
         if k not in DEFAULT_SETTINGS:
             raise InvariantError(f"unknown project setting {k!r}; known: {sorted(DEFAULT_SETTINGS)}")
@@ -44,6 +45,14 @@ def _settings(values: dict[str, Any] | None, base: dict[str, Any]) -> dict[str, 
         raise InvariantError("setting 'blind' must be true or false")
     if not isinstance(out["overlap"], int) or isinstance(out["overlap"], bool) or out["overlap"] < 1:
         raise InvariantError("setting 'overlap' must be an integer >= 1")
+    if out["media_dir"] != base.get("media_dir"):
+        if not actor.is_superuser:
+            raise PermissionDenied("only a superuser can register a server directory as media_dir")
+        if out["media_dir"] is not None:
+            d = Path(str(out["media_dir"]))
+            if not d.is_absolute() or not d.is_dir():
+                raise InvariantError(f"media_dir {str(d)!r} must be an absolute path to an existing directory")
+            out["media_dir"] = str(d.resolve())
     return out
 
 
@@ -54,7 +63,7 @@ def create_project(rt: Runtime, actor: User, name: str, description: str = "",
     if not name.strip() or len(name) > 200:
         raise InvariantError("project name must be 1-200 characters")
     schema = normalise_schema(label_schema)
-    conf = _settings(settings, DEFAULT_SETTINGS)
+    conf = _settings(settings, DEFAULT_SETTINGS, actor)
     with rt.db.write() as conn:
         if repo.get_by_name(conn, name) is not None:
             raise ConflictError(f"a project named {name!r} already exists")
@@ -108,7 +117,7 @@ def update_project(rt: Runtime, actor: User, project_id: int, name: str | None =
                                      "classes can be added, not removed")
             values["label_schema"] = new
         if settings is not None:
-            values["settings"] = _settings(settings, project.settings)
+            values["settings"] = _settings(settings, project.settings, actor)
         if values:
             repo.update(conn, project_id, **values)
         return project_for(conn, project_id, actor)
