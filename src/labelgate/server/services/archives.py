@@ -118,11 +118,11 @@ def extract(path: Path, dest: Path, limits: Limits, archive_name: str) -> list[s
         with tarfile.open(path) as tf:
             checked_tar = list(_tar_members(tf, archive_name, limits))
             for member, name in checked_tar:
-                src = tf.extractfile(member)
-                if src is None:
+                member_file = tf.extractfile(member)
+                if member_file is None:
                     raise InvariantError(f"{archive_name}: member {member.name!r} cannot be read")
-                with src:
-                    budget -= _copy(src, dest / name, budget, archive_name, name)
+                with member_file:
+                    budget -= _copy(member_file, dest / name, budget, archive_name, name)
                 out.append(name)
     except tarfile.TarError as e:
         raise InvariantError(f"{archive_name}: not a readable zip or tar archive ({e})") from None
