@@ -24,10 +24,10 @@ class ImageIndex:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._stems: dict[str, Path] | None = None
+        self._stems: dict[str, str] | None = None
 
-    def _scan(self) -> dict[str, Path]:
-        stems: dict[str, Path] = {}
+    def _scan(self) -> dict[str, str]:
+        stems: dict[str, str] = {}
         if not self.root.is_dir():
             return stems
         root = str(self.root)
@@ -39,23 +39,32 @@ class ImageIndex:
                 stem, ext = os.path.splitext(name)
                 if ext.lower() in IMAGE_EXTENSIONS:
                     key = f"{prefix}/{stem}" if prefix else stem
-                    stems.setdefault(key, Path(dirpath, name))
+                    stems.setdefault(key, os.path.join(dirpath, name))
         return stems
 
     @property
-    def stems(self) -> dict[str, Path]:
+    def stems(self) -> dict[str, str]:
         if self._stems is None:
             self._stems = self._scan()
         return self._stems
 
-    def find(self, stem: str) -> Path | None:
+    def find(self, stem: str) -> str | None:
         """The image whose relative path without suffix is ``stem``, if any."""
         return self.stems.get(stem)
 
 
-def image_size(path: Path) -> tuple[int, int]:
-    """``(width, height)`` of an image, read from its header by Pillow."""
+def image_size(path: str | Path) -> tuple[int, int]:
+    """``(width, height)`` of an image, read from its header (by ``imagesize``, which reads only
+    the header bytes; Pillow for the formats it does not know)."""
+    import imagesize
     from PIL import Image, UnidentifiedImageError
+
+    try:
+        w, h = imagesize.get(path)
+    except (OSError, ValueError):
+        w = h = -1
+    if w > 0 and h > 0:
+        return int(w), int(h)
 
     try:
         with Image.open(path) as im:

@@ -58,9 +58,9 @@ def _image(it: Item, index: ImageIndex | None, images: Path | None) -> Path:
     if index is not None:
         keys = [f"{it.subset}/{it.id}", it.id] if it.subset else [it.id]
         for k in keys:
-            p = index.find(k)
-            if p is not None:
-                return p
+            found = index.find(k)
+            if found is not None:
+                return Path(found)
     hint = f"not found under {images}" if images else "pass --images DIR (the folder with the images)"
     raise FormatError(f"item {it.id!r}: the image ({it.media or it.id}) is embedded in the record but {hint}",
                       where=f"item {it.id!r}")

@@ -14,6 +14,7 @@ Three layouts are understood:
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,11 @@ _NOT_SPLITS = frozenset({"path", "names", "nc", "kpt_shape", "flip_idx", "downlo
 class LabelFile:
     """One item: its label file (may not exist: an image without labels), id and split."""
 
-    path: Path
+    path: str
     rel: str
     subset: str | None
     images: ImageIndex | None
-    image: Path | None = None
+    image: str | None = None
 
 
 @dataclass
@@ -53,11 +54,14 @@ class Layout:
     files: list[LabelFile] = field(default_factory=list)
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
 def natural_key(s: str) -> tuple[Any, ...]:
     """Sort key that orders ``img2`` before ``img10``."""
-    import re
-
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s))
+    parts = _DIGITS.split(s)
+    parts[1::2] = [int(p) for p in parts[1::2]]
+    return tuple(parts)
 
 
 def find_layout(path: Path) -> Layout:
@@ -150,24 +154,24 @@ def _ultralytics(yaml_path: Path) -> Layout:
                         listed.append((key, img if img.is_absolute() else base / img))
             elif p.is_dir() or key in _SPLIT_KEYS:
                 dirs.setdefault(p, []).append(key)
-    claimed: set[Path] = set()
+    claimed: set[str] = set()
     for image_dir, keys in dirs.items():
         subset = keys[0] if len(set(keys)) == 1 else None
         label_dir = _label_dir(image_dir)
         _collect(layout, label_dir, ImageIndex(image_dir), subset, claimed)
     for key, img in listed:
-        label = _label_dir(img.parent) / (img.stem + ".txt")
+        label = str(_label_dir(img.parent) / (img.stem + ".txt"))
         if label in claimed:
             continue
         claimed.add(label)
-        layout.files.append(LabelFile(label, img.stem, key, None, img))
+        layout.files.append(LabelFile(label, img.stem, key, None, str(img)))
     labels_root = base / "labels"
     if labels_root.is_dir():
         _collect(layout, labels_root, ImageIndex(base / "images"), None, claimed)
     return layout
 
 
-def _collect(layout: Layout, label_dir: Path, images: ImageIndex, subset: str | None, claimed: set[Path]) -> None:
+def _collect(layout: Layout, label_dir: Path, images: ImageIndex, subset: str | None, claimed: set[str]) -> None:
     """Add the label files under ``label_dir`` and the images without one."""
     seen: set[str] = set()
     if label_dir.is_dir():
@@ -179,7 +183,7 @@ def _collect(layout: Layout, label_dir: Path, images: ImageIndex, subset: str | 
             for name in filenames:
                 if not name.endswith(".txt"):
                     continue
-                p = Path(dirpath, name)
+                p = os.path.join(dirpath, name)
                 if p in claimed:
                     continue
                 claimed.add(p)
@@ -187,7 +191,7 @@ def _collect(layout: Layout, label_dir: Path, images: ImageIndex, subset: str | 
                 seen.add(rel)
                 layout.files.append(LabelFile(p, rel, subset, images))
     for rel in images.stems:
-        p = label_dir / f"{rel}.txt"
+        p = os.path.join(label_dir, f"{rel}.txt")
         if rel not in seen and p not in claimed:
             claimed.add(p)
             layout.files.append(LabelFile(p, rel, subset, images))
@@ -230,7 +234,7 @@ def _darknet(obj_data: Path) -> Layout:
     cfg = _kv_file(obj_data)
     names = _read_names(_in_root(root, cfg["names"]) if "names" in cfg else root / "obj.names")
     layout = Layout("darknet", root, names, root)
-    claimed: set[Path] = set()
+    claimed: set[str] = set()
     for key, value in cfg.items():
         if key in ("classes", "names", "backup", "eval"):
             continue
@@ -240,10 +244,10 @@ def _darknet(obj_data: Path) -> Layout:
         for line in read_text(lst).splitlines():
             if line.strip():
                 img = _in_root(root, line.strip())
-                label = img.with_suffix(".txt")
+                label = str(img.with_suffix(".txt"))
                 if label not in claimed:
                     claimed.add(label)
-                    layout.files.append(LabelFile(label, img.stem, key, None, img))
+                    layout.files.append(LabelFile(label, img.stem, key, None, str(img)))
     for d in sorted(root.glob("obj_*_data")):
         if d.is_dir():
             _collect(layout, d, ImageIndex(d), d.name[4:-5], claimed)
@@ -254,7 +258,7 @@ def _loose(root: Path) -> Layout:
     names = _read_names(root / "obj.names")
     labels, images = ("Annotations", "Images") if (root / "Annotations").is_dir() else ("labels", "images")
     layout = Layout("loose", root, names, root / images)
-    claimed: set[Path] = set()
+    claimed: set[str] = set()
     label_root, image_root = root / labels, root / images
     if label_root.is_dir():
         for entry in sorted(label_root.iterdir()):

@@ -7,6 +7,7 @@ traced back to the label file and line.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +39,42 @@ F64 = npt.NDArray[np.float64]
 
 
 class _Rows:
-    """Per-row bookkeeping: which item, file and line each parsed row came from."""
+    """Parsed lines grouped by their count of values, and where each row came from."""
 
     def __init__(self) -> None:
         self.groups: dict[int, list[list[str]]] = {}
         self.group_rows: dict[int, list[int]] = {}
-        self.item: list[int] = []
-        self.file: list[int] = []
-        self.line: list[int] = []
+        self.counts: list[int] = []
+        self.lines: dict[int, list[int]] = {}
+        self.n = 0
 
-    def add(self, parts: list[str], item: int, file: int, line: int) -> None:
-        n = len(parts)
-        self.groups.setdefault(n, []).append(parts)
-        self.group_rows.setdefault(n, []).append(len(self.item))
-        self.item.append(item)
-        self.file.append(file)
-        self.line.append(line)
+    def add_file(self, text: str) -> None:
+        """Add the rows of the next file (one file per item, in item order)."""
+        lines = text.splitlines()
+        parts = [line.split() for line in lines]
+        if parts and not all(parts):
+            keep = [i for i, p in enumerate(parts) if p]
+            self.lines[len(self.counts)] = [i + 1 for i in keep]
+            parts = [parts[i] for i in keep]
+        m = len(parts)
+        lengths = set(map(len, parts))
+        if len(lengths) == 1:
+            (n,) = lengths
+            self.groups.setdefault(n, []).extend(parts)
+            self.group_rows.setdefault(n, []).extend(range(self.n, self.n + m))
+        else:
+            for j, p in enumerate(parts):
+                self.groups.setdefault(len(p), []).append(p)
+                self.group_rows.setdefault(len(p), []).append(self.n + j)
+        self.counts.append(m)
+        self.n += m
+
+    def place(self, row: int) -> tuple[int, int]:
+        """(file index, line number) of a row."""
+        offsets = np.cumsum([0, *self.counts])
+        f = int(np.searchsorted(offsets, row, side="right")) - 1
+        j = row - int(offsets[f])
+        return f, self.lines[f][j] if f in self.lines else j + 1
 
 
 def read_yolo(path: Path, images: Path | None = None, task: str | None = None) -> Dataset:
@@ -70,7 +91,7 @@ def read_yolo(path: Path, images: Path | None = None, task: str | None = None) -
     items: list[Item] = []
     rows = _Rows()
     sizes: list[tuple[int, int] | None] = []
-    for idx, (item_id, lf) in enumerate(files):
+    for item_id, lf in files:
         img, media = _find_image(lf, extra, layout)
         size = image_size(img) if img is not None else None
         sizes.append(size)
@@ -81,15 +102,24 @@ def read_yolo(path: Path, images: Path | None = None, task: str | None = None) -
             height=None if size is None else size[1],
             subset=lf.subset,
         ))
-        if lf.path.is_file():
-            text = read_text(lf.path)
-            for ln, line in enumerate(text.splitlines(), 1):
-                parts = line.split()
-                if parts:
-                    rows.add(parts, idx, idx, ln)
+        rows.add_file(_label_text(lf.path))
     table = _build_table(rows, layout, task, files, sizes)
     anns = [Annotation.from_table(it.id, table, table.rows_of(i)) for i, it in enumerate(items)]
     return Dataset(items, anns, LabelSchema.from_names(layout.names))
+
+
+def _label_text(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return ""
+    except OSError as e:
+        raise FormatError(f"cannot read: {e.strerror}", path=path) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return read_text(Path(path))  # raises with the line and column
 
 
 def _assign_ids(files: list[LabelFile]) -> list[tuple[str, LabelFile]]:
@@ -109,33 +139,33 @@ def _assign_ids(files: list[LabelFile]) -> list[tuple[str, LabelFile]]:
     return out
 
 
-def _find_image(lf: LabelFile, extra: ImageIndex | None, layout: Layout) -> tuple[Path | None, str | None]:
+def _find_image(lf: LabelFile, extra: ImageIndex | None, layout: Layout) -> tuple[str | None, str | None]:
     """The item's image and its media path (relative to the images folder it was found in)."""
-    if lf.image is not None and lf.image.is_file():
-        return lf.image, _relative(lf.image, (layout.media_root, layout.root))
+    roots = (str(layout.media_root), str(layout.root))
+    if lf.image is not None and os.path.isfile(lf.image):
+        return lf.image, _relative(lf.image, roots)
     if lf.images is not None:
         found = lf.images.find(lf.rel)
         if found is not None:
-            return found, _relative(found, (layout.media_root, layout.root))
+            return found, _relative(found, roots)
     if extra is not None:
         for key in ((f"{lf.subset}/{lf.rel}", lf.rel) if lf.subset else (lf.rel,)):
             found = extra.find(key)
             if found is not None:
-                return found, _relative(found, (extra.root,))
+                return found, _relative(found, (str(extra.root),))
     return None, None
 
 
-def _relative(img: Path, roots: tuple[Path, ...]) -> str:
+def _relative(img: str, roots: tuple[str, ...]) -> str:
     for root in roots:
-        try:
-            return img.relative_to(root).as_posix()
-        except ValueError:
-            continue
-    return img.as_posix()
+        if img.startswith(root + os.sep):
+            return img[len(root) + 1 :].replace(os.sep, "/")
+    return img.replace(os.sep, "/")
 
 
 def _fail(rows: _Rows, files: list[tuple[str, LabelFile]], row: int, message: str) -> FormatError:
-    return FormatError(message, path=files[rows.file[row]][1].path, where=f"line {rows.line[row]}")
+    f, line = rows.place(row)
+    return FormatError(message, path=files[f][1].path, where=f"line {line}")
 
 
 def _parse_group(rows: _Rows, files: list[tuple[str, LabelFile]], n: int) -> F64:
@@ -183,9 +213,9 @@ def _expected(task: str | None, kpt: tuple[int, int] | None) -> str:
 def _build_table(
     rows: _Rows, layout: Layout, task: str | None, files: list[tuple[str, LabelFile]], sizes: list[tuple[int, int] | None]
 ) -> RegionTable:
-    n_rows = len(rows.item)
+    n_rows = rows.n
     n_items = len(files)
-    item = np.asarray(rows.item, dtype=np.int64)
+    item = np.repeat(np.arange(n_items, dtype=np.int64), rows.counts)
     wh = np.array([s if s is not None else (0, 0) for s in sizes], dtype=np.float64).reshape(n_items, 2)
     missing = np.flatnonzero(wh[item, 0] == 0) if n_rows else np.array([], dtype=np.int64)
     if missing.size:
@@ -223,7 +253,7 @@ def _build_table(
         try:
             geoms = _shapes(what, arr, size, layout.kpt_shape)
         except InvariantError as e:
-            raise FormatError(str(e), path=files[rows.file[int(where[0])]][1].path) from None
+            raise _fail(rows, files, int(where[0]), str(e)) from None
         kind[where] = _KIND[what]
         for r, g in zip(where.tolist(), geoms, strict=True):
             geometry[r] = g
