@@ -28,7 +28,7 @@ TOL = 1e-9
 @st.composite
 def tables(draw: Any, min_raters: int = 2, max_raters: int = 5, complete: bool = False) -> tuple[np.ndarray, int]:
     """Units x raters float tables over categories 1..q, NaN missing; every rater rates something,
-    some unit has two ratings, and at least two categories occur (so chance agreement is < 1)."""
+    two units have two ratings, and at least two categories occur (so chance agreement is < 1)."""
     q = draw(st.integers(2, 5))
     r = draw(st.integers(min_raters, max_raters))
     n = draw(st.integers(4, 25))
@@ -39,7 +39,8 @@ def tables(draw: Any, min_raters: int = 2, max_raters: int = 5, complete: bool =
     data = np.where(rng.random((n, r)) < noise, rng.integers(1, q + 1, (n, r)), truth[:, None]).astype(float)
     if not complete:
         data[rng.random((n, r)) < draw(st.floats(0.0, 0.4))] = np.nan
-    data[0, :2] = [1, 2]  # two categories, and a unit with two ratings
+    data[0, :2] = [1, 2]  # two categories, and two units with two ratings (irrCAC divides by n - 1)
+    data[1, :2] = np.where(np.isnan(data[1, :2]), 1, data[1, :2])
     for j in range(r):
         if np.isnan(data[:, j]).all():
             data[1, j] = 1
