@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from labelgate.core import Annotation, Dataset, Item, LabelClass, LabelSchema, Provenance, Skeleton
+from labelgate.core import Annotation, Dataset, Item, LabelClass, LabelSchema, Skeleton
 from labelgate.core.errors import FormatError, InvariantError
 from labelgate.core.geometry import GeometryKind, Keypoints
 from labelgate.core.table import NO_ID, RegionTable
 from labelgate.formats._io import load_json
+from labelgate.formats.coco._bulk import annotations_over, items_from
 from labelgate.formats.coco._payload import decoder, keypoints_from
 
 __all__ = ["read_files"]
@@ -114,21 +115,23 @@ def _schema(docs: Sequence[_Doc]) -> tuple[LabelSchema, dict[int, int]]:
 
 
 def _items(d: _Doc) -> tuple[list[Item], npt.NDArray[np.int64]]:
-    items = []
-    numbers = []
-    for i, im in enumerate(d.images):
+    def slow(i: int, im: dict[str, Any]) -> Item:
         try:
             num, fn = im["id"], im["file_name"]
             if type(num) is not int or not isinstance(fn, str) or not fn:
                 raise InvariantError("an image needs an integer 'id' and a non-empty 'file_name'")
             stem = posixpath.splitext(fn)[0]
-            items.append(Item(stem or fn, media=fn, width=im.get("width"), height=im.get("height"), number=num, subset=d.subset))
-            numbers.append(num)
+            return Item(stem or fn, media=fn, width=im.get("width"), height=im.get("height"), number=num, subset=d.subset)
         except KeyError as e:
             raise FormatError(f"image has no {e.args[0]!r}", path=d.path, where=f"images[{i}]") from None
-        except InvariantError as e:
+        except (InvariantError, TypeError) as e:
             raise FormatError(str(e), path=d.path, where=f"images[{i}] (id {im.get('id')!r})") from None
-    return items, np.asarray(numbers, dtype=np.int64)
+
+    if not all(type(im) is dict for im in d.images):
+        i = next(i for i, im in enumerate(d.images) if type(im) is not dict)
+        raise FormatError("an image must be a JSON object", path=d.path, where=f"images[{i}]")
+    items = items_from(d.images, d.subset, slow)
+    return items, np.asarray([it.number for it in items], dtype=np.int64)
 
 
 def _bad_ann(d: _Doc, message: str, row: int) -> FormatError:
@@ -197,28 +200,47 @@ def _corners(d: _Doc, xywh: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 def _far_corner(x1: npt.NDArray[np.float64], w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """The x2 whose float64 difference ``x2 - x1`` is ``w``: the inverse of how writers (ours
-    included) compute COCO widths. Plain ``x1 + w`` is one ulp off now and then
-    (0.002 + (0.018 - 0.002) == 0.018000000000000002), which would break exact round trips."""
-    x2 = x1 + w
+    included) compute COCO widths.
+
+    That is ``x1 + w`` rounded to nearest, except where the exact sum lies halfway between two
+    floats: rounding to even then picks one of them, while the writer may have had the other
+    (0.002 + (0.018 - 0.002) == 0.018000000000000002). Halfway sums are found with an exact
+    two-sum; of the two neighbours, the one whose difference gives back ``w`` wins, and if both
+    do, the one with the shorter decimal form, as a person or tool writing coordinates meant."""
+    s = x1 + w
     with np.errstate(invalid="ignore"):
-        for _ in range(4):
-            off = (x2 - x1) - w
-            bad = (off != 0) & ~np.isnan(off)
-            if not bad.any():
-                break
-            step = np.nextafter(x2[bad], np.where(off[bad] > 0, -np.inf, np.inf))
-            better = np.abs((step - x1[bad]) - w[bad]) < np.abs(off[bad])
-            if not better.any():
-                break
-            x2[bad] = np.where(better, step, x2[bad])
-        # a tie in the writer's rounding maps two neighbours to one width: take the one with the
-        # shortest decimal form, as a person or a tool writing coordinates would have
-        up, down = np.nextafter(x2, np.inf), np.nextafter(x2, -np.inf)
-        ambiguous = ((up - x1) == w) | ((down - x1) == w)
-        for i in zip(*np.nonzero(ambiguous), strict=True):
-            fits = [float(v[i]) for v in (down, x2, up) if v[i] - x1[i] == w[i]]
-            x2[i] = min(fits, key=lambda v: len(repr(v)))
-    return x2
+        bp = s - x1
+        err = (x1 - (s - bp)) + (w - bp)  # s + err == x1 + w exactly (Knuth's two-sum)
+        tie = (np.abs(err) * 2 == np.spacing(np.abs(s))) & (err != 0)
+        if not tie.any():
+            return s
+        other = np.nextafter(s[tie], np.copysign(np.inf, err[tie]))
+        a, b = x1[tie], w[tie]
+        s_ok, o_ok = (s[tie] - a) == b, (other - a) == b
+        pick = np.where(o_ok & ~s_ok, other, s[tie])
+        both = np.flatnonzero(s_ok & o_ok)
+        if len(both):
+            pick[both] = _shorter(pick[both], other[both])
+        s[tie] = pick
+    return s
+
+
+def _shorter(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Per pair of neighbouring floats, the one that is a decimal with fewer digits after the
+    point (``a`` when neither or both are). ``rint(v * 10**k) / 10**k`` is the float nearest a
+    k-decimal number, so ``v`` has at most k decimals exactly when it comes back unchanged."""
+    out = a.copy()
+    open_ = np.ones(len(a), dtype=bool)
+    for k in range(18):
+        scale = 10.0**k
+        a_k = np.rint(a * scale) / scale == a
+        b_k = np.rint(b * scale) / scale == b
+        take = open_ & b_k & ~a_k
+        out[take] = b[take]
+        open_ &= ~(a_k | b_k)
+        if not open_.any():
+            break
+    return out
 
 
 def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> _Part:
@@ -402,11 +424,7 @@ def _concat(parts: Sequence[_Part], schema: LabelSchema) -> Dataset:
     id when there are several files."""
     if len(parts) == 1:
         part = parts[0]
-        t = part.table
-        prov = Provenance()
-        bounds = t.offsets.tolist()
-        anns = [Annotation.from_table(it.id, t, slice(a, b), prov) for it, a, b in zip(part.items, bounds[:-1], bounds[1:], strict=True)]
-        return Dataset(part.items, anns, schema)
+        return Dataset(part.items, annotations_over(part.items, part.table), schema)
     items: dict[str, Item] = {}
     blocks: list[tuple[int, int, int, int]] = []  # (image id, part, annotation, sequence)
     for p, part in enumerate(parts):
