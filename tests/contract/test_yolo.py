@@ -266,3 +266,44 @@ def test_column_path_matches_the_region_path(tmp_path: Path, convert: bool) -> N
     assert (fast.items, fast.regions) == (slow.items, slow.regions)
     for rel in ("data.yaml", "labels/train/a.txt", "labels/b.txt"):
         assert (tmp_path / "fast" / rel).read_text() == (tmp_path / "slow" / rel).read_text()
+
+
+@SETTINGS
+@given(ds=datasets(capabilities_for("detect")))
+def test_darknet_round_trip(tmp_path_factory: pytest.TempPathFactory, ds: Dataset) -> None:
+    tmp = tmp_path_factory.mktemp("darknet")
+    report = formats.write(ds, tmp / "out", "yolo", layout="darknet")
+    assert report.dropped_fields <= {"item.subset"}
+    images = tmp / "images"
+    for it in ds.items.values():
+        assert it.width is not None and it.height is not None
+        (images / (it.subset or "train")).mkdir(parents=True, exist_ok=True)
+        Image.new("L", (it.width, it.height)).save(images / (it.subset or "train") / f"{it.id}.png")
+    back = formats.read(tmp / "out", images=images)
+    assert (tmp / "out/obj.data").is_file()
+    expected = restrict(ds, capabilities_for("detect"))[0]
+    expected = Dataset([replace(it, subset=it.subset or "train") for it in expected.items.values()], expected.annotations, expected.schema)
+    assert_close(_comparable(back), _comparable(expected), rel=1e-6, abs_=1e-6)
+
+
+def test_darknet_layout_files(tmp_path: Path) -> None:
+    ds = Dataset([Item("a", width=10, height=10, media="x/a.png", subset="val"), Item("b", width=4, height=4)],
+                 [Annotation("a", [Region(Box(0, 0, 5, 5), "cat")]), Annotation("b", [])], LabelSchema.from_names(["cat", "dog"]))
+    report = formats.write(ds, tmp_path / "d", "yolo", layout="darknet")
+    assert report.files == 2 + 2 + 2
+    assert (tmp_path / "d/obj.data").read_text() == (
+        "classes = 2\nval = data/val.txt\ntrain = data/train.txt\nnames = data/obj.names\nbackup = backup/\n")
+    assert (tmp_path / "d/val.txt").read_text() == "data/obj_val_data/a.png\n"
+    assert (tmp_path / "d/train.txt").read_text() == "data/obj_train_data/b.jpg\n"
+    assert (tmp_path / "d/obj.names").read_text() == "cat\ndog\n"
+    assert (tmp_path / "d/obj_val_data/a.txt").read_text() == "0 0.25 0.25 0.5 0.5\n"
+    with pytest.raises(FormatError, match="boxes only"):
+        formats.write(ds, tmp_path / "e", "yolo", layout="darknet", task="segment")
+
+
+def test_darknet_classes_must_match_names(tmp_path: Path) -> None:
+    (tmp_path / "obj.names").write_text("a\nb\n")
+    (tmp_path / "obj.data").write_text("classes = 3\nnames = data/obj.names\n")
+    with pytest.raises(FormatError, match="classes = 3") as e:
+        formats.read(tmp_path, "yolo")
+    assert "obj.data" in str(e.value)

@@ -56,6 +56,7 @@ class YoloCodec:
             images=Path(images) if images else None,
             convert=bool(options.get("convert", False)),
             precision=int(options.get("precision", 10)),
+            layout=str(options.get("layout", "ultralytics")),
         )
 
 

@@ -233,6 +233,8 @@ def _darknet(obj_data: Path) -> Layout:
     root = obj_data.parent
     cfg = _kv_file(obj_data)
     names = _read_names(_in_root(root, cfg["names"]) if "names" in cfg else root / "obj.names")
+    if cfg.get("classes", str(len(names))).strip() != str(len(names)):
+        raise FormatError(f"classes = {cfg['classes']} but the names file lists {len(names)} classes", path=obj_data)
     layout = Layout("darknet", root, names, root)
     claimed: set[str] = set()
     for key, value in cfg.items():
@@ -247,11 +249,20 @@ def _darknet(obj_data: Path) -> Layout:
                 label = str(img.with_suffix(".txt"))
                 if label not in claimed:
                     claimed.add(label)
-                    layout.files.append(LabelFile(label, img.stem, key, None, str(img)))
+                    layout.files.append(LabelFile(label, _darknet_rel(img, root), key, None, str(img)))
     for d in sorted(root.glob("obj_*_data")):
         if d.is_dir():
             _collect(layout, d, ImageIndex(d), d.name[4:-5], claimed)
     return layout
+
+
+def _darknet_rel(img: Path, root: Path) -> str:
+    """The image's path below its ``obj_<subset>_data`` folder, without the suffix."""
+    try:
+        parts = img.relative_to(root).with_suffix("").parts
+    except ValueError:
+        return img.stem
+    return "/".join(parts[1:]) if len(parts) > 1 else parts[0]
 
 
 def _loose(root: Path) -> Layout:

@@ -125,7 +125,12 @@ def write_yolo(
     images: Path | None = None,
     convert: bool = False,
     precision: int = 10,
+    layout: str = "ultralytics",
 ) -> ConversionReport:
+    if layout not in ("ultralytics", "darknet"):
+        raise FormatError(f"unknown YOLO layout {layout!r}; expected 'ultralytics' or 'darknet'")
+    if layout == "darknet" and task != "detect":
+        raise FormatError(f"the Darknet layout holds boxes only; use layout='ultralytics' for task={task!r}")
     caps = capabilities_for(task)
     report = ConversionReport("yolo", str(path))
     plan = table_plan(dataset, caps, convert, report) if task == "detect" else None
@@ -146,7 +151,7 @@ def write_yolo(
         score = table.score[rows] if table.score is not None else np.full(n_rows, np.nan)
         lines = _task_lines(task, table, rows, cls, size, score, precision, kpt_k, report, row_item, items)
         dropped = int(sum(x is None for x in lines)) if task == "pose" else 0
-    out_files = _layout(items)
+    out_files = _layout(items) if layout == "ultralytics" else _darknet_layout(items, report)
     row_ends = np.cumsum(per_item)
     with atomic_dir(path) as tmp:
         made: set[str] = set()
@@ -170,10 +175,14 @@ def write_yolo(
             finally:
                 os.close(fd)
             start = end
-        _write_yaml(tmp, items, plan.schema, task, kpt_k, report)
+        if layout == "ultralytics":
+            _write_yaml(tmp, items, plan.schema, task, kpt_k, report)
+            meta = 1
+        else:
+            meta = _write_darknet(tmp, items, dataset, plan.schema, out_files)
     report.items = len(items)
     report.regions = n_rows - dropped
-    report.files = len(items) + 1
+    report.files = len(items) + meta
     return report
 
 
@@ -279,6 +288,31 @@ def _layout(items: list[Item]) -> list[str]:
         seen[rel] = it.id
         out.append(rel)
     return out
+
+
+def _darknet_layout(items: list[Item], report: ConversionReport) -> list[str]:
+    out = []
+    for it in items:
+        if it.subset is None:
+            report.drop("item.subset", it.id, "written as 'train' (Darknet lists every image under a subset)")
+        out.append(f"obj_{it.subset or 'train'}_data/{it.id}.txt")
+    return out
+
+
+def _write_darknet(root: Path, items: list[Item], original: Dataset, schema: LabelSchema, files: list[str]) -> int:
+    """obj.names, obj.data and one list of images per subset, paths written as ``data/...``
+    the way Darknet and CVAT expect them."""
+    lists: dict[str, list[str]] = {}
+    for it, rel in zip(items, files, strict=True):
+        media = original.items[it.id].media
+        ext = os.path.splitext(media)[1] if media and os.path.splitext(media)[1] else ".jpg"
+        lists.setdefault(it.subset or "train", []).append(f"data/{rel[:-4]}{ext}")
+    (root / "obj.names").write_text("".join(f"{n}\n" for n in schema.names), encoding="utf-8")
+    lines = [f"classes = {len(schema)}", *(f"{s} = data/{s}.txt" for s in lists), "names = data/obj.names", "backup = backup/"]
+    (root / "obj.data").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for s, paths in lists.items():
+        (root / f"{s}.txt").write_text("\n".join(paths) + "\n", encoding="utf-8")
+    return 2 + len(lists)
 
 
 def _write_yaml(root: Path, items: list[Item], schema: LabelSchema, task: str, k: int, report: ConversionReport) -> None:
