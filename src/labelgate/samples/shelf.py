@@ -6,7 +6,10 @@ controlled noise, so quality numbers computed on it have an honest answer.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+from PIL import Image
 
 from labelgate.core import (
     Annotation,
@@ -20,7 +23,7 @@ from labelgate.core import (
     Source,
 )
 
-__all__ = ["CLASSES", "shelf_dataset", "shelf_truth"]
+__all__ = ["CLASSES", "render_shelf", "shelf_dataset", "shelf_truth", "write_shelf_images"]
 
 CLASSES = ("Product", "Price tag", "Empty slot")
 
@@ -92,3 +95,46 @@ def shelf_dataset(n_images: int = 20, seed: int = 0, noise: float = 1.0) -> Data
     anns += _noisy(truth, rng, 3.0 * noise, 0.10 * noise, 0.10 * noise,
                    Provenance(Source.MODEL, model="shelf-detector", model_version="0.1"), scores=True)
     return Dataset(truth.items.values(), anns, truth.schema, metadata=truth.metadata)
+
+
+def render_shelf(truth: Dataset, item_id: str, seed: int = 0) -> Image.Image:
+    """A picture of one generated shelf: planks, product boxes where the truth says, price tags
+    and dark empty slots, so boxes drawn on it land on visible objects."""
+    from PIL import ImageDraw
+
+    item = truth.items[item_id]
+    w, h = item.width or 640, item.height or 480
+    rng = np.random.default_rng([seed, item.number or 0])
+    img = Image.new("RGB", (w, h), (232, 228, 220))
+    draw = ImageDraw.Draw(img)
+    regions = [r for a in truth.annotations if a.item_id == item_id for r in a.regions]
+    bottoms = sorted({round(r.geometry.y2) for r in regions if r.label != "Price tag" and isinstance(r.geometry, Box)})
+    for y in bottoms:  # the planks products stand on
+        draw.rectangle([0, y, w, min(h, y + 7)], fill=(139, 94, 60))
+    for r in regions:
+        b = r.geometry
+        assert isinstance(b, Box)
+        box = [b.x1, b.y1, b.x2, b.y2]
+        if r.label == "Product":
+            base = tuple(int(v) for v in rng.integers(40, 220, 3))
+            draw.rectangle(box, fill=base, outline=(30, 30, 30))
+            band = b.y1 + (b.y2 - b.y1) * float(rng.uniform(0.25, 0.55))
+            draw.rectangle([b.x1 + 2, band, b.x2 - 2, band + max(3.0, (b.y2 - b.y1) * 0.15)],
+                           fill=tuple(255 - v for v in base))
+        elif r.label == "Empty slot":
+            draw.rectangle(box, fill=(70, 66, 60))
+        else:
+            draw.rectangle(box, fill=(250, 250, 245), outline=(200, 30, 30))
+            draw.line([b.x1 + 2, (b.y1 + b.y2) / 2, b.x2 - 3, (b.y1 + b.y2) / 2], fill=(20, 20, 20))
+    return img
+
+
+def write_shelf_images(truth: Dataset, directory: Path, seed: int = 0) -> list[Path]:
+    """Render every item of ``truth`` as ``directory / item.media`` (PNG); returns the paths."""
+    out = []
+    for item_id, item in truth.items.items():
+        path = directory / (item.media or f"{item_id}.png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        render_shelf(truth, item_id, seed).save(path, "PNG", optimize=False)
+        out.append(path)
+    return out

@@ -84,8 +84,15 @@ def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: 
         existing = tasks_repo.existing_keys(conn, project_id, keys)
         new = [(k, item_to_dict(ds.items[k])) for k in keys if k not in existing]
         ids = {**existing, **tasks_repo.insert_tasks(conn, project_id, new, import_id)}
+        members = {m.username: m.user_id for m in projects_repo.members(conn, project_id)}
+        owned: set[tuple[str, int]] = set()
         for r in rows:
-            r.update(project_id=project_id, task_id=ids[r.pop("item")], import_id=import_id)
+            item = r.pop("item")
+            uid = members.get(r["author_name"]) if r["source"] == Source.HUMAN.value else None
+            if uid is not None and item not in existing and (item, uid) not in owned:
+                r["author_id"] = uid  # a member's own work: next-task will not offer the task to them again
+                owned.add((item, uid))
+            r.update(project_id=project_id, task_id=ids[item], import_id=import_id)
         tasks_repo.insert_annotations(conn, rows)
         finished = Counter(r["task_id"] for r in rows if r["source"] == Source.HUMAN.value)
         for task_id in finished:
