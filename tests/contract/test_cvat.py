@@ -317,3 +317,9 @@ def test_track_provenance_keeps_person_or_model(tmp_path: Path) -> None:
     back, report = _round_trip(ds, tmp_path / "v")
     assert "track.provenance" in report.dropped_fields
     assert back.tracks[0].provenance == Provenance(Source.MODEL)
+
+
+def test_video_fields_on_images_are_reported(tmp_path: Path) -> None:
+    ds = Dataset([Item("a", media="a.jpg", video="v.mp4", frame=3)])
+    report = formats.write(ds, tmp_path / "k", "cvat", mode="images")
+    assert {"item.video", "item.frame"} <= report.dropped_fields

@@ -261,3 +261,9 @@ def test_skip_unsupported_results(tmp_path: Path) -> None:
     ds = formats.read(p, "label_studio", on_unsupported="skip")
     assert ds.metadata["label_studio_skipped"] == {"result type textarea": 1, "cancelled annotation": 1}
     assert [len(a.regions) for a in ds.annotations] == [0]
+
+
+def test_fields_of_the_other_item_kind_are_reported(tmp_path: Path) -> None:
+    ds = Dataset([Item("d", ItemKind.TEXT, media="d.txt", text="hi"), Item("i", media="i.jpg", text="caption")])
+    report = formats.write(ds, tmp_path / "k", "label_studio")
+    assert {"item.media", "item.text"} <= report.dropped_fields

@@ -115,6 +115,9 @@ class _Writer:
                 self.report.drop(f"item.kind.{it.kind.value}", it.id, "dropped: CVAT for images holds images")
         names = []
         for it in items:
+            for f in ("video", "frame"):
+                if getattr(it, f) is not None:
+                    self.report.drop(f"item.{f}", it.id, "dropped: CVAT for images has no video frames")
             if it.media is None:
                 self.report.drop("item.media", it.id, "set to the item id: CVAT names every image")
             names.append(it.media or it.id)

@@ -217,8 +217,12 @@ class _Writer:
     def task(self, item: Item, index: int, anns: list[Annotation]) -> dict[str, Any]:
         if item.kind is ItemKind.TEXT:
             key, value = "text", item.text or ""
+            if item.media is not None:
+                self.report.drop("item.media", item.id, "dropped: a text task holds the text itself")
         else:
             key = "image"
+            if item.text is not None:
+                self.report.drop("item.text", item.id, "dropped: an image task holds no text")
             if item.media is None:
                 self.report.drop("item.media", item.id, "set to the item id: a task needs its image")
             value = item.media or item.id
