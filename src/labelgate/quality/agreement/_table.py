@@ -4,8 +4,8 @@ Accepted inputs (see :func:`rating_table`):
 
 - wide form: a list of lists, a 2-D numpy array (numeric with NaN, or object with None/NaN) or a
   pandas DataFrame; rows are units, columns raters, a missing rating is None or NaN;
-- long form: records ``(unit, rater, label)`` (tuples or mappings with those keys) or a DataFrame with
-  columns ``unit``, ``rater``, ``label``;
+- long form: records ``(unit, rater, label)`` (tuples or mappings with those keys; ``annotator`` may
+  stand for ``rater``) or a DataFrame with columns ``unit``, ``rater`` (or ``annotator``), ``label``;
 - a :class:`RatingTable` (returned unchanged) or :meth:`RatingTable.from_counts` for a units x
   categories count table (Fleiss 1971 layout) when the raters are not known.
 
@@ -304,9 +304,11 @@ def _from_long(records: Sequence[Any], categories: Sequence[Any] | None) -> Rati
     for index, rec in enumerate(records):
         if isinstance(rec, Mapping):
             try:
-                unit, rater, label = rec["unit"], rec["rater"], rec["label"]
+                unit, label = rec["unit"], rec["label"]
+                rater = rec["rater"] if "rater" in rec else rec["annotator"]
             except KeyError as exc:
-                raise QualityError(f"record {index}: long-form records need keys unit, rater, label; missing {exc}") from None
+                raise QualityError(f"record {index}: long-form records need keys unit, rater (or annotator), label; "
+                                   f"missing {exc}") from None
         else:
             if len(rec) != 3:
                 raise QualityError(f"record {index}: expected (unit, rater, label), got {len(rec)} fields")
@@ -340,9 +342,10 @@ def rating_table(data: Any, categories: Sequence[Any] | None = None) -> RatingTa
         raise QualityError(f"declared categories repeat a value: {list(categories)!r}")
     module = type(data).__module__
     if module.startswith("pandas") and hasattr(data, "columns"):
-        cols = [str(c) for c in data.columns]
-        if {"unit", "rater", "label"} <= set(cols):
-            recs = list(zip(data["unit"].tolist(), data["rater"].tolist(), data["label"].tolist(), strict=True))
+        cols = {str(c) for c in data.columns}
+        rater_col = "rater" if "rater" in cols else "annotator"
+        if {"unit", rater_col, "label"} <= cols:
+            recs = list(zip(data["unit"].tolist(), data[rater_col].tolist(), data["label"].tolist(), strict=True))
             return _from_long(recs, categories)
         arr = data.to_numpy()
         raters = list(data.columns)
