@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from labelgate.core import NO_ID, Dataset, GeometryKind, Item, LabelSchema, Provenance, RegionTable
+from labelgate.core import NO_ID, Dataset, GeometryKind, Item, LabelSchema, Provenance, RegionTable, bounds
 from labelgate.formats.capabilities import Capabilities, restrict
 from labelgate.formats.report import ConversionReport
 from labelgate.formats.voc._writer import Row, format_numbers
@@ -108,7 +108,13 @@ def fast_restrict(
         schema = restricted.schema.with_classes(table.labels[i] for i in order.tolist())
     else:
         schema = restricted.schema
-    coords = format_numbers(np.nan_to_num(table.bbox)).tolist() if n else []
+    bbox = table.bbox
+    missing = np.flatnonzero(keep & np.isin(kind, _TO_BOX) & np.isnan(bbox).any(axis=1))
+    if len(missing):  # a source that declared no box for a polygon: use the polygon's bounds
+        bbox = bbox.copy()
+        for r in missing.tolist():
+            bbox[r] = bounds(table.geometry_at(r))
+    coords = format_numbers(bbox).tolist() if n else []
     return items, _rows(table, per_item, keep, coords, extras), schema
 
 

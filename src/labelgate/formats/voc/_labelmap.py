@@ -131,7 +131,7 @@ def format_labelmap(schema: LabelSchema, report: ConversionReport, fill: bool = 
             continue
         parent = schema.get(c.parent)
         if parent is None:
-            report.drop("schema.parent", c.name, f"dropped (parent {c.parent!r} is not a class)")
+            report.drop("schema.parent", f"{c.name} (parent {c.parent!r})", "dropped (the parent is not a class)")
         elif parent.parent is not None and parent.parent in schema:
             report.drop("schema.parent", c.name, "dropped (VOC holds one level of parts)")
         else:
