@@ -147,6 +147,7 @@ def test_two_rater_metrics_are_symmetric_and_carry_byrt_indices() -> None:
     result = agreement([list(r) for r in rows], "cohen_kappa", categories=["yes", "no"])
     assert result.prevalence_index == pytest.approx((20 - 15) / 50)
     assert result.bias_index == pytest.approx((5 - 10) / 50)
+    assert result.extra["pabak"] == pytest.approx(2 * (20 + 15) / 50 - 1)
     flipped = agreement([list(reversed(r)) for r in rows], "cohen_kappa", categories=["yes", "no"])
     assert flipped.value == pytest.approx(result.value)
     assert agreement([list(r) for r in rows], "scott_pi").value == pytest.approx(agreement([list(r) for r in rows], "fleiss_kappa").value)

@@ -84,19 +84,21 @@ def _estimator(name: str, table: RatingTable, level: str | None, weights: Any) -
     return (lambda t: fn(t, w)), wname
 
 
-def _two_rater_indices(table: RatingTable) -> tuple[float | None, float | None]:
+def _two_rater_indices(table: RatingTable) -> tuple[float | None, float | None, dict[str, float]]:
+    """Byrt, Bishop & Carlin (1993) prevalence and bias indices, and PABAK = 2 p_o - 1 for two categories."""
     codes = table.codes
     if codes is None or codes.shape[1] != 2:
-        return None, None
+        return None, None, {}
     both = (codes >= 0).all(axis=1)
     n = int(both.sum())
     if n == 0:
-        return None, None
+        return None, None, {}
     q = table.q
     joint = np.bincount(codes[both, 0] * q + codes[both, 1], minlength=q * q).reshape(q, q) / n
     if q == 2:
-        return float(joint[0, 0] - joint[1, 1]), float(joint[0, 1] - joint[1, 0])
-    return None, float(np.abs(joint.sum(axis=1) - joint.sum(axis=0)).sum() / 2.0)
+        pabak = 2.0 * float(np.trace(joint)) - 1.0
+        return float(joint[0, 0] - joint[1, 1]), float(joint[0, 1] - joint[1, 0]), {"pabak": pabak}
+    return None, float(np.abs(joint.sum(axis=1) - joint.sum(axis=0)).sum() / 2.0), {}
 
 
 def agreement(
@@ -145,7 +147,7 @@ def agreement(
     band_scale = scale if scale is not None else (KRIPPENDORFF if name == "krippendorff_alpha" else LANDIS_KOCH)
     per_unit = table.per_unit
     pairable = per_unit >= 2
-    prevalence, bias = _two_rater_indices(table)
+    prevalence, bias, paradox = _two_rater_indices(table)
     name_out = "gwet_ac2" if name == "gwet_ac1" and wname not in (None, "identity") else name
     return AgreementResult(
         metric=name_out, value=float(est.value), se=None if se is None else float(se), ci=ci,
@@ -153,7 +155,7 @@ def agreement(
         pairable_units=int(pairable.sum()), values=int(per_unit.sum()), pairable_values=int(per_unit[pairable].sum()),
         categories=table.categories, weights=wname, level=level, ci_method=method, confidence=confidence,
         interpretation=interpret(float(est.value), band_scale), prevalence_index=prevalence, bias_index=bias,
-        extra=dict(est.extra),
+        extra={**est.extra, **paradox},
     )
 
 

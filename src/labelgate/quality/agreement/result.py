@@ -58,6 +58,8 @@ class AgreementResult:
     ``prevalence_index`` and ``bias_index`` (Byrt, Bishop & Carlin 1993) are set for two raters:
     for two categories PI = (n_11 - n_22)/n and BI = (n_12 - n_21)/n (signed); for more categories
     PI is None and BI is half the L1 distance between the two raters' marginal distributions.
+    ``extra`` holds metric-specific numbers: ``pabak`` (prevalence- and bias-adjusted kappa,
+    2 p_o - 1, two raters and two categories), ``se_null``/``z_null`` (Fleiss' kappa under kappa = 0).
     """
 
     metric: str
