@@ -48,7 +48,6 @@ class Layout:
     kind: str
     root: Path
     names: list[str]
-    media_root: Path
     kpt_shape: tuple[int, int] | None = None
     task: str | None = None
     files: list[LabelFile] = field(default_factory=list)
@@ -133,7 +132,7 @@ def _ultralytics(yaml_path: Path) -> Layout:
             raise FormatError(f"kpt_shape must be [K, 2] or [K, 3], got {kpt!r}", path=yaml_path, where="kpt_shape")
         kpt_shape = (kpt[0], kpt[1])
     task = cfg.get("task")
-    layout = Layout("ultralytics", base, names, base / "images", kpt_shape, task if isinstance(task, str) else None)
+    layout = Layout("ultralytics", base, names, kpt_shape, task if isinstance(task, str) else None)
     # split -> label directories (or explicit label files from list files)
     dirs: dict[Path, list[str]] = {}
     listed: list[tuple[str, Path]] = []
@@ -235,7 +234,7 @@ def _darknet(obj_data: Path) -> Layout:
     names = _read_names(_in_root(root, cfg["names"]) if "names" in cfg else root / "obj.names")
     if cfg.get("classes", str(len(names))).strip() != str(len(names)):
         raise FormatError(f"classes = {cfg['classes']} but the names file lists {len(names)} classes", path=obj_data)
-    layout = Layout("darknet", root, names, root)
+    layout = Layout("darknet", root, names)
     claimed: set[str] = set()
     for key, value in cfg.items():
         if key in ("classes", "names", "backup", "eval"):
@@ -268,7 +267,7 @@ def _darknet_rel(img: Path, root: Path) -> str:
 def _loose(root: Path) -> Layout:
     names = _read_names(root / "obj.names")
     labels, images = ("Annotations", "Images") if (root / "Annotations").is_dir() else ("labels", "images")
-    layout = Layout("loose", root, names, root / images)
+    layout = Layout("loose", root, names)
     claimed: set[str] = set()
     label_root, image_root = root / labels, root / images
     if label_root.is_dir():

@@ -92,7 +92,10 @@ def read_yolo(path: Path, images: Path | None = None, task: str | None = None) -
     rows = _Rows()
     sizes: list[tuple[int, int] | None] = []
     for item_id, lf in files:
-        img, media = _find_image(lf, extra, layout)
+        img = _find_image(lf, extra)
+        # the media path is the item id plus the image's suffix, so that formats which key items
+        # by their file name (COCO, VOC) give the same ids back
+        media = None if img is None else item_id + os.path.splitext(img)[1]
         size = image_size(img) if img is not None else None
         sizes.append(size)
         items.append(Item(
@@ -139,28 +142,20 @@ def _assign_ids(files: list[LabelFile]) -> list[tuple[str, LabelFile]]:
     return out
 
 
-def _find_image(lf: LabelFile, extra: ImageIndex | None, layout: Layout) -> tuple[str | None, str | None]:
-    """The item's image and its media path (relative to the images folder it was found in)."""
-    roots = (str(layout.media_root), str(layout.root))
+def _find_image(lf: LabelFile, extra: ImageIndex | None) -> str | None:
+    """The item's image file, if it can be found."""
     if lf.image is not None and os.path.isfile(lf.image):
-        return lf.image, _relative(lf.image, roots)
+        return lf.image
     if lf.images is not None:
         found = lf.images.find(lf.rel)
         if found is not None:
-            return found, _relative(found, roots)
+            return found
     if extra is not None:
         for key in ((f"{lf.subset}/{lf.rel}", lf.rel) if lf.subset else (lf.rel,)):
             found = extra.find(key)
             if found is not None:
-                return found, _relative(found, (str(extra.root),))
-    return None, None
-
-
-def _relative(img: str, roots: tuple[str, ...]) -> str:
-    for root in roots:
-        if img.startswith(root + os.sep):
-            return img[len(root) + 1 :].replace(os.sep, "/")
-    return img.replace(os.sep, "/")
+                return found
+    return None
 
 
 def _fail(rows: _Rows, files: list[tuple[str, LabelFile]], row: int, message: str) -> FormatError:
