@@ -92,18 +92,43 @@ def prepare(size: str, seed: int) -> Path:
     return work
 
 
-def _run_task(python: str, tool: str, task: str, work: Path, out: Path, timeout: float) -> dict[str, object]:
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _run_task(python: str, tool: str, task: str, work: Path, out: Path, timeout: float,
+              max_rss_mb: float = 0) -> dict[str, object]:
+    """Run one task in a fresh process; kill it past ``timeout`` seconds or ``max_rss_mb``."""
     cmd = [python, str(HERE / "tasks.py"), tool, task, str(work), str(out)]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     t = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+        killed = None
+        while proc.poll() is None:
+            try:
+                stdout, stderr = proc.communicate(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if time.perf_counter() - t > timeout:
+                    killed = f"timed out after {timeout:.0f} s"
+                elif max_rss_mb and _rss_mb(proc.pid) > max_rss_mb:
+                    killed = f"stopped: memory above {max_rss_mb / 1024:.0f} GB"
+                if killed:
+                    proc.kill()
+                    proc.communicate()
+                    return {"error": killed}
+        else:
+            stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t
-    lines = [ln for ln in proc.stdout.strip().splitlines() if ln.startswith("{")]
+    lines = [ln for ln in stdout.strip().splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        tail = (stderr or stdout).strip().splitlines()[-3:]
         return {"error": f"exit {proc.returncode}: " + " | ".join(tail)[:300]}
     res: dict[str, object] = json.loads(lines[-1])
     res["wall"] = wall
@@ -142,11 +167,14 @@ def main() -> None:
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--tasks", default=",".join(TASKS))
     ap.add_argument("--timeout", type=float, default=None, help="seconds per task (default: 600 small, 1800 otherwise)")
+    ap.add_argument("--repeat", type=int, default=None, help="runs per task, fastest kept (default: 3 small, 1 otherwise)")
+    ap.add_argument("--max-rss-gb", type=float, default=4.0, help="stop a task whose memory passes this")
     ap.add_argument("--no-write", action="store_true", help="print the table only")
     a = ap.parse_args()
     tools = [t for t in a.tools.split(",") if t]
     tasks = [t for t in a.tasks.split(",") if t]
     timeout = a.timeout or (600 if a.size == "small" else 1800)
+    repeat = a.repeat or (3 if a.size == "small" else 1)
     work = prepare(a.size, a.seed)
     pythons = dict.fromkeys(OURS, sys.executable)
     versions = {"labelgate": _version(sys.executable, "labelgate"), "pycocotools": _version(sys.executable, "pycocotools")}
@@ -165,12 +193,22 @@ def main() -> None:
         for tool in tools:
             if tool not in pythons:
                 continue
-            out = work / "_out" / f"{tool}-{task}"
+            out = work / "_out" / f"{os.getpid()}-{tool}-{task}"
+            runs = []
+            for k in range(repeat):
+                shutil.rmtree(out, ignore_errors=True)
+                r = _run_task(pythons[tool], tool, task, work, out, timeout, a.max_rss_gb * 1024)
+                if "error" not in r and out.exists() and k == 0:
+                    r["found"] = count_output(task, out)
+                runs.append(r)
+                if "error" in r:
+                    break
             shutil.rmtree(out, ignore_errors=True)
-            res = _run_task(pythons[tool], tool, task, work, out, timeout)
-            if "error" not in res and out.exists():
-                res["found"] = count_output(task, out)
-            shutil.rmtree(out, ignore_errors=True)
+            ok = [r for r in runs if "error" not in r]
+            res = runs[-1] if not ok else {
+                **min(ok, key=lambda r: float(r["seconds"])),  # type: ignore[arg-type]
+                "maxrss_mb": max(float(r["maxrss_mb"]) for r in ok),  # type: ignore[arg-type]
+                "found": ok[0].get("found"), "runs": len(ok)}
             results.setdefault(task, {})[tool] = res
             shown = f"{res['seconds']:.2f} s, {res['maxrss_mb']:.0f} MB" if "seconds" in res else res["error"]
             print(f"{task:10s} {tool:24s} {shown}", flush=True)
@@ -186,7 +224,8 @@ def render(size: str, results: dict[str, dict[str, dict[str, object]]], versions
     lines = [f"### {size}: {n_images:,} images, {n_objects:,} objects (half boxes, half polygons)", "",
              f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} CPUs "
              f"({platform.machine()}, Python {platform.python_version()}, machine shared with other jobs: "
-             "compare ratios within this table, not seconds across runs).", "",
+             "compare ratios within this table, not seconds across runs). Seconds: the fastest of the runs "
+             "(task only, imports excluded); RSS: the largest.", "",
              "| task | tool | seconds | x floor | peak RSS MB | objects in output |", "|---|---|---:|---:|---:|---:|"]
     for task, by_tool in results.items():
         floor = by_tool.get("floor", {}).get("seconds")

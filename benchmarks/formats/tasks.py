@@ -10,6 +10,7 @@ and the process's peak resident memory in MB. Only the tool's own modules are im
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -300,12 +301,30 @@ def label_studio_converter_yolo2coco(work: Path, out: Path) -> int:
     return -1
 
 
+IMPORTS = {
+    "floor": ("orjson", "numpy", "yaml", "PIL.Image"),
+    "labelgate": ("labelgate.formats", "labelgate.formats.coco", "labelgate.formats.yolo", "labelgate.formats.voc"),
+    "pycocotools": ("pycocotools.coco",),
+    "globox": ("globox", "orjson"),
+    "datumaro": ("datumaro", "datumaro.plugins.data_formats.coco.importer"),
+    "supervision": ("supervision",),
+    "label-studio-converter": ("label_studio_converter", "label_studio_converter.imports.coco",
+                               "label_studio_converter.imports.yolo"),
+}
+
+
 def main() -> None:
+    import importlib
+
     tool, task, work, out = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
     fn = globals().get(f"{tool.replace('-', '_')}_{task}")
     if fn is None:
         print(json.dumps({"error": "not applicable"}))
         return
+    for module in IMPORTS.get(tool, ()):
+        # imports are not part of the task's time; a missing module fails the task itself below
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
     out.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     n = fn(work, out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from labelgate.formats.report import ConversionReport
 __all__ = ["Numbering", "build_documents", "fits"]
 
 _BOX, _KP, _TAG = int(GeometryKind.BOX), int(GeometryKind.KEYPOINTS), int(GeometryKind.CLASSIFICATION)
+_MASK = int(GeometryKind.MASK)
 _SEGMENT_KINDS = {int(GeometryKind.POLYGON), int(GeometryKind.MULTI_POLYGON), int(GeometryKind.MASK)}
 _EXTRA_KEYS = frozenset({"attributes", "group", "occluded"})
 
@@ -104,7 +106,10 @@ def _image(it: Item, number: int, report: ConversionReport) -> dict[str, Any]:
     return d
 
 
-def _segment(table: RegionTable, row: int, compressed: bool, report: ConversionReport, where: str) -> tuple[Any, float, list[float]]:
+Where = Callable[[int], str]
+
+
+def _segment(table: RegionTable, row: int, compressed: bool, report: ConversionReport, where: Where) -> tuple[Any, float, list[float]]:
     """(segmentation, area, bbox xywh) of a polygon, multipolygon or mask row."""
     g = table.geometry[row] if table.geometry is not None else None
     if type(g) is dict and table.decode is not None:  # raw COCO payload, untouched since reading
@@ -123,7 +128,7 @@ def _segment(table: RegionTable, row: int, compressed: bool, report: ConversionR
     assert isinstance(g, (Polygon, MultiPolygon))
     parts = g.polygons if isinstance(g, MultiPolygon) else (g,)
     if any(p.holes for p in parts):
-        report.drop("geometry.polygon.holes", where, "holes dropped (COCO polygons have none)")
+        report.drop("geometry.polygon.holes", where(row), "holes dropped (COCO polygons have none)")
     return [list(p.points) for p in parts], _poly_area(g), _xywh(bounds(g))
 
 
@@ -191,13 +196,20 @@ def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed
                                         xywh.tolist(), crowd.tolist(), strict=True)
     ]
     drop = np.zeros(n, dtype=bool)
+    def where(row: int) -> str:
+        return f"{items[ann_of_row[row]].id}, region {int(row - table.offsets[ann_of_row[row]])}"
+
+    geometry = table.geometry
+    raw_ok = table.decode is not None and geometry is not None
     for row in np.flatnonzero(~box).tolist():
         if drop[row]:
             continue
         a = anns[row]
         k = int(kind[row])
-        where = f"{items[ann_of_row[row]].id}, region {int(row - table.offsets[ann_of_row[row]])}"
-        if k in _SEGMENT_KINDS:
+        g = geometry[row] if raw_ok else None  # type: ignore[index]
+        if type(g) is dict and k != _MASK and k in _SEGMENT_KINDS and type(g.get("area")) in (int, float) and "bbox" in g:
+            a["segmentation"], a["area"], a["bbox"] = g["segmentation"], g["area"], g["bbox"]  # untouched since read
+        elif k in _SEGMENT_KINDS:
             a["segmentation"], a["area"], a["bbox"] = _segment(table, row, compressed, report, where)
         elif k == _TAG:
             del a["segmentation"], a["area"], a["bbox"], a["iscrowd"]
@@ -249,7 +261,7 @@ def _put_extra(a: dict[str, Any], e: dict[str, Any]) -> None:
 
 
 def _keypoints(table: RegionTable, row: int, a: dict[str, Any], same_block: bool, drop: npt.NDArray[np.bool_],
-               compressed: bool, report: ConversionReport, where: str) -> None:
+               compressed: bool, report: ConversionReport, where: Where) -> None:
     g = table.geometry_at(row)
     assert isinstance(g, Keypoints)
     vis = g.visibility
