@@ -1,11 +1,14 @@
-"""Run by the Datumaro venv's Python (not by pytest): import each ``FORMAT=PATH`` argument with
+"""Run by the Datumaro venv's Python (not by pytest): import each ``[KEY:]FORMAT=PATH`` argument with
 ``datumaro.Dataset.import_from`` and print, as one JSON object, every item's boxes
-``[label, x1, y1, x2, y2]`` and the label names; an import error is printed with its causes."""
+``[label, x1, y1, x2, y2]`` (plus ``{track_id, outside, keyframe}`` for video tracks) and the
+label names; an import error is printed with its causes."""
 
 from __future__ import annotations
 
 import json
 import sys
+
+TRACK_KEYS = ("track_id", "outside", "keyframe")
 
 
 def main(specs: list[str]) -> dict[str, object]:
@@ -14,7 +17,9 @@ def main(specs: list[str]) -> dict[str, object]:
 
     out: dict[str, object] = {"datumaro": dm.__version__}
     for spec in specs:
-        fmt, path = spec.split("=", 1)
+        name, path = spec.split("=", 1)
+        key, _, fmt = name.rpartition(":")  # "KEY:FORMAT=PATH" reports under KEY
+        key = key or fmt
         try:
             ds = dm.Dataset.import_from(path, fmt)
             labels = ds.categories()[AnnotationType.label]
@@ -24,16 +29,18 @@ def main(specs: list[str]) -> dict[str, object]:
                 for ann in item.annotations:
                     if ann.type == AnnotationType.bbox:
                         x, y, w, h = ann.get_bbox()
-                        boxes.append([labels[ann.label].name, x, y, x + w, y + h])
-                items[item.id] = sorted(boxes)
-            out[fmt] = {"items": items, "labels": [c.name for c in labels]}
+                        box: list[object] = [labels[ann.label].name, x, y, x + w, y + h]
+                        track = {k: ann.attributes[k] for k in TRACK_KEYS if k in ann.attributes}
+                        boxes.append([*box, track] if track else box)
+                items[item.id] = sorted(boxes, key=json.dumps)
+            out[key] = {"items": items, "labels": [c.name for c in labels]}
         except Exception as e:  # any import failure is reported to the test, which fails with the chain
             chain = []
             err: BaseException | None = e
             while err is not None:
                 chain.append(f"{type(err).__name__}: {err}")
                 err = err.__cause__ or err.__context__
-            out[fmt] = {"error": " <- ".join(chain)}
+            out[key] = {"error": " <- ".join(chain)}
     return out
 
 

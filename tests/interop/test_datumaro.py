@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from labelgate import formats
-from labelgate.core import Annotation, Box, Dataset, Item, LabelSchema, Region
+from labelgate.core import Annotation, Box, Dataset, Item, ItemKind, LabelSchema, Region, Track, TrackShape
 from tests.conftest import ROOT, require_or_skip
 
 pytestmark = [pytest.mark.slow, pytest.mark.interop]
@@ -79,6 +79,19 @@ def _dataset() -> Dataset:
     return Dataset(items, anns, LabelSchema.from_names(["cat", "dog", "person"]))
 
 
+TRACKS = [
+    Track(0, "car", (TrackShape(0, Box(1, 2, 11, 12)), TrackShape(2, Box(3.5, 4, 13.25, 14), occluded=True),
+                     TrackShape(4, Box(3.5, 4, 13.25, 14), outside=True))),
+    Track(1, "person", (TrackShape(1, Box(20, 20, 40, 47.5)), TrackShape(3, Box(21, 20, 41, 47.5), keyframe=False),
+                        TrackShape(5, Box(21, 20, 41, 47.5), outside=True))),
+]
+
+
+def _video() -> Dataset:
+    frames = [Item(f"frame_{f:06d}", ItemKind.VIDEO_FRAME, video="clip.mp4", frame=f, width=64, height=48) for f in range(6)]
+    return Dataset(frames, [Annotation(it.id, []) for it in frames], LabelSchema.from_names(["car", "person"]), TRACKS)
+
+
 @pytest.fixture(scope="module")
 def imported(datumaro_python: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
     """What Datumaro reads from each of our exports (written with images in place)."""
@@ -94,6 +107,10 @@ def imported(datumaro_python: Path, tmp_path_factory: pytest.TempPathFactory) ->
             d.mkdir(parents=True, exist_ok=True)
             Image.new("RGB", (w, h), (k.encode()[0], 0, 0)).save(d / f"{k}.jpg")
         specs.append(f"{fmt}={out}")
+    video = root / "cvat_video"
+    report = formats.write(_video(), video, "cvat")
+    assert report.lossless, report.summary()
+    specs.append(f"cvat_video:cvat={video}")
     run = subprocess.run([str(datumaro_python), str(SCRIPT), *specs], capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     result: dict[str, dict[str, object]] = json.loads(run.stdout)
@@ -113,7 +130,20 @@ def test_datumaro_reads_our_boxes_and_labels(imported: dict[str, dict[str, objec
     tol = 1e-4
     for k, regions in BOXES.items():
         want = sorted([r.label, r.geometry.x1, r.geometry.y1, r.geometry.x2, r.geometry.y2] for r in regions)  # type: ignore[union-attr]
-        have = items[k]
+        have = sorted(items[k], key=lambda b: (b[0], *b[1:5]))
         assert [b[0] for b in have] == [b[0] for b in want], (fmt, k, have)
         for h_box, w_box in zip(have, want, strict=True):
             assert h_box[1:] == pytest.approx(w_box[1:], abs=tol, rel=0), (fmt, k, have, want)
+
+
+def test_datumaro_reads_our_cvat_video_tracks(imported: dict[str, dict[str, object]]) -> None:
+    got = imported["cvat_video"]
+    assert "error" not in got, got.get("error")
+    items: dict[str, list[list[object]]] = got["items"]  # type: ignore[assignment]
+    have = sorted((k, *b[:5], b[5]["track_id"], b[5]["outside"], b[5]["keyframe"])  # type: ignore[index]
+                  for k, boxes in items.items() for b in boxes)
+    want = sorted((f"frame_{s.frame:06d}", t.label, s.geometry.x1, s.geometry.y1, s.geometry.x2, s.geometry.y2,  # type: ignore[union-attr]
+                   t.id, s.outside, s.keyframe) for t in TRACKS for s in t.shapes)
+    assert [h[:2] + h[6:] for h in have] == [w[:2] + w[6:] for w in want]
+    for h, w in zip(have, want, strict=True):
+        assert h[2:6] == pytest.approx(w[2:6], abs=1e-4)
