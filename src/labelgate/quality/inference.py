@@ -99,10 +99,9 @@ def majority_vote(data: Any, tie: str = "lowest_label", *, seed: int = 0, catego
     top = votes.max(axis=1)
     tied = (votes == top[:, None]).sum(axis=1) > 1
     choice = votes.argmax(axis=1)  # first maximum = lowest label in the category order
-    if tie == "random" and tied.any():
-        rng = np.random.default_rng(seed)
-        for i in np.flatnonzero(tied):
-            choice[i] = rng.choice(np.flatnonzero(votes[i] == top[i]))
+    if tie == "random" and tied.any():  # a seeded random key per tied category; the largest key wins
+        keys = np.random.default_rng(seed).random(votes.shape)
+        choice = np.where(tied, np.where(votes == top[:, None], keys, -1.0).argmax(axis=1), choice)
     per_unit = votes.sum(axis=1)
     support = top / per_unit
     labels: list[Any] = [table.categories[k] for k in choice]
