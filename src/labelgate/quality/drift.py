@@ -115,6 +115,16 @@ class Cusum:
         return CusumResult(self._alarm, np.asarray(self._history, dtype=np.float64), self.target, self.slack, self.threshold)
 
 
+def _seconds(value: Any, what: str) -> float:
+    try:
+        t = float(value.timestamp()) if hasattr(value, "timestamp") else float(value)
+    except (TypeError, ValueError):
+        raise QualityError(f"{what} {value!r} is neither a number of seconds nor a datetime") from None
+    if not math.isfinite(t):
+        raise QualityError(f"{what} {value!r} is not a finite number")
+    return t
+
+
 @dataclass(frozen=True)
 class WindowResult:
     start: float
@@ -127,25 +137,28 @@ class WindowResult:
 class WindowedAgreement:
     """Agreement per time window over ``(time, unit, rater, label)`` records.
 
-    Times are numbers (e.g. POSIX seconds) or anything with ``.timestamp()`` (datetime).
+    Times are numbers (e.g. POSIX seconds) or anything with ``.timestamp()`` (datetime); ``width``
+    is in the same seconds, or a ``timedelta``; ``start`` (default: the earliest first rating) likewise.
     """
 
-    width: float
+    width: Any
     metric: str = "krippendorff_alpha"
     level: str | None = None
-    start: float | None = None
+    start: Any = None
     categories: Any = None
     _first: dict[Any, float] = field(default_factory=dict, repr=False)
     _records: list[tuple[Any, Any, Any]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.width > 0:
-            raise QualityError(f"window width must be positive, got {self.width!r}")
+        if hasattr(self.width, "total_seconds"):
+            self.width = self.width.total_seconds()
+        if self.start is not None:
+            self.start = _seconds(self.start, "start")
+        if not isinstance(self.width, int | float) or not self.width > 0:
+            raise QualityError(f"window width must be a positive number of seconds or a timedelta, got {self.width!r}")
 
     def update(self, time: Any, unit: Any, rater: Any, label: Any) -> None:
-        t = float(time.timestamp()) if hasattr(time, "timestamp") else float(time)
-        if not math.isfinite(t):
-            raise QualityError(f"record for unit {unit!r}: time {time!r} is not a finite number")
+        t = _seconds(time, f"record for unit {unit!r}: time")
         if unit not in self._first or t < self._first[unit]:
             self._first[unit] = t
         self._records.append((unit, rater, label))

@@ -51,7 +51,7 @@ def test_cusum_streams_and_detects_a_shift_but_not_noise() -> None:
 
 def test_windowed_agreement() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    windows = WindowedAgreement(width=timedelta(days=1).total_seconds(), metric="percent")
+    windows = WindowedAgreement(width=timedelta(days=1), metric="percent")
     for u in range(10):  # day 0: raters agree on every unit
         for r in ("a", "b"):
             windows.update(start + timedelta(hours=u), f"d0-{u}", r, "x" if u % 2 else "y")
@@ -67,3 +67,9 @@ def test_windowed_agreement() -> None:
     assert out[1].start == start.timestamp() + 86400
     with pytest.raises(QualityError):
         WindowedAgreement(width=0)
+    with pytest.raises(QualityError, match="neither a number"):
+        windows.update("yesterday", "u", "a", "x")
+    anchored = WindowedAgreement(width=3600.0, metric="percent", start=start - timedelta(minutes=30))
+    anchored.update(start, "u", "a", "x")
+    anchored.update(start, "u", "b", "x")
+    assert anchored.compute()[0].start == start.timestamp() - 1800
