@@ -323,3 +323,11 @@ def test_video_fields_on_images_are_reported(tmp_path: Path) -> None:
     ds = Dataset([Item("a", media="a.jpg", video="v.mp4", frame=3)])
     report = formats.write(ds, tmp_path / "k", "cvat", mode="images")
     assert {"item.video", "item.frame"} <= report.dropped_fields
+
+
+def test_report_counts_one_kind_of_loss_once(tmp_path: Path) -> None:
+    ds = Dataset([Item(f"i{k}", media=f"x/{k}.jpg") for k in range(7)])
+    report = formats.write(ds, tmp_path / "n", "cvat")
+    losses = {key: loss for key, loss in report.losses.items() if loss.field in ("item.number", "item.id")}
+    assert sorted((v.field, v.count) for v in losses.values()) == [("item.id", 7), ("item.number", 7)]
+    assert report.to_dict()["losses"][0]["examples"][0] == "i0 -> 0"

@@ -14,11 +14,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from labelgate import formats
-from labelgate.core import Annotation, Box, Dataset, Item, ItemKind, LabelSchema, Region, Track, TrackShape
+from labelgate.core import (
+    Annotation,
+    Box,
+    Dataset,
+    Item,
+    ItemKind,
+    Keypoints,
+    LabelSchema,
+    Polygon,
+    Polyline,
+    Region,
+    Track,
+    TrackShape,
+    rle,
+)
 from tests.conftest import ROOT, require_or_skip
 
 pytestmark = [pytest.mark.slow, pytest.mark.interop]
@@ -92,6 +107,23 @@ def _video() -> Dataset:
     return Dataset(frames, [Annotation(it.id, []) for it in frames], LabelSchema.from_names(["car", "person"]), TRACKS)
 
 
+MASK = np.zeros((30, 40), np.uint8)
+MASK[3:9, 5:17] = 1
+MASK[20:22, 30:40] = 1
+MASK[25, 0] = 1
+SHAPES = [
+    Region(rle.encode(MASK), "blob"),
+    Region(Polygon((1.5, 2.0, 20.0, 2.25, 10.0, 18.0)), "roof"),
+    Region(Polyline((0.0, 0.0, 39.0, 29.0, 5.5, 7.5)), "wire"),
+    Region(Keypoints((3.0, 4.0, 5.0, 6.0), (2, 2)), "joint"),
+]
+
+
+def _shapes() -> Dataset:
+    return Dataset([Item("s", media="s.jpg", width=40, height=30, number=0)], [Annotation("s", SHAPES)],
+                   LabelSchema.from_names(["blob", "roof", "wire", "joint"]))
+
+
 @pytest.fixture(scope="module")
 def imported(datumaro_python: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
     """What Datumaro reads from each of our exports (written with images in place)."""
@@ -111,6 +143,12 @@ def imported(datumaro_python: Path, tmp_path_factory: pytest.TempPathFactory) ->
     report = formats.write(_video(), video, "cvat")
     assert report.lossless, report.summary()
     specs.append(f"cvat_video:cvat={video}")
+    shapes = root / "cvat_shapes"
+    report = formats.write(_shapes(), shapes, "cvat")
+    assert report.lossless, report.summary()
+    (shapes / "images").mkdir()
+    Image.new("RGB", (40, 30)).save(shapes / "images" / "s.jpg")
+    specs.append(f"cvat_shapes:cvat={shapes}")
     run = subprocess.run([str(datumaro_python), str(SCRIPT), *specs], capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     result: dict[str, dict[str, object]] = json.loads(run.stdout)
@@ -147,3 +185,15 @@ def test_datumaro_reads_our_cvat_video_tracks(imported: dict[str, dict[str, obje
     assert [h[:2] + h[6:] for h in have] == [w[:2] + w[6:] for w in want]
     for h, w in zip(have, want, strict=True):
         assert h[2:6] == pytest.approx(w[2:6], abs=1e-4)
+
+
+def test_datumaro_reads_our_cvat_masks_polygons_lines_and_points(imported: dict[str, dict[str, object]]) -> None:
+    got = imported["cvat_shapes"]
+    assert "error" not in got, got.get("error")
+    shapes: list[list[object]] = got["shapes"]["s"]  # type: ignore[index]
+    kinds = {"mask": "mask", "Polygon": "polygon", "Polyline": "polyline", "Keypoints": "points"}
+    assert [(s[0], s[1]) for s in shapes] == [(kinds.get(type(r.geometry).__name__, "mask"), r.label) for r in SHAPES]
+    mask_pixels = shapes[0][2]
+    assert sorted(map(tuple, mask_pixels)) == sorted(map(tuple, np.argwhere(MASK > 0).tolist()))  # type: ignore[arg-type]
+    for s, r in zip(shapes[1:], SHAPES[1:], strict=True):
+        assert s[2] == pytest.approx(list(r.geometry.points), abs=1e-4)  # type: ignore[union-attr]

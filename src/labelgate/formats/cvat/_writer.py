@@ -123,7 +123,7 @@ class _Writer:
             names.append(it.media or it.id)
         for it, back in zip(items, item_ids([(n, it.subset) for n, it in zip(names, items, strict=True)]), strict=True):
             if back != it.id:
-                self.report.drop("item.id", it.id, f"renamed to {back!r}: CVAT keys images by file name")
+                self.report.drop("item.id", f"{it.id} -> {back}", "renamed: CVAT keys images by file name")
         used = {it.number for it in items if it.number is not None}
         next_number = 0
         subsets = list(dict.fromkeys(it.subset for it in items if it.subset is not None))
@@ -149,7 +149,7 @@ class _Writer:
                     next_number += 1
                 number = next_number
                 used.add(number)
-                self.report.drop("item.number", it.id, f"assigned {number}: CVAT numbers every image")
+                self.report.drop("item.number", f"{it.id} -> {number}", "assigned: CVAT numbers every image")
             attrs = {"id": str(number), "name": name}
             if it.subset is not None:
                 attrs["subset"] = it.subset
@@ -184,15 +184,15 @@ class _Writer:
             step = math.gcd(step, f1 - f0)
         step = step or 1
         if frames and len(range(frames[0], frames[-1] + 1, step)) != len(frames):
-            self.report.drop("item.frames", f"frames {frames[0]}..{frames[-1]}",
-                             f"frames between them (step {step}) appear on reading")
+            self.report.drop("item.frames", f"frames {frames[0]}..{frames[-1]} step {step}",
+                             "added: CVAT keeps a frame range, the missing frames appear on reading")
         sizes = {it.size for it in frames_items if it.size is not None}
         size = sizes.pop() if len(sizes) == 1 else None
         for it in frames_items:
             if it.size is not None and it.size != size:
                 self.report.drop("item.size", it.id, "dropped: CVAT for video has one frame size")
             if it.frame is not None and it.id != frame_item_id(it.frame):
-                self.report.drop("item.id", it.id, f"renamed to {frame_item_id(it.frame)!r}")
+                self.report.drop("item.id", f"{it.id} -> {frame_item_id(it.frame)}", "renamed: CVAT names frames by number")
             for f, default in (("media", None), ("number", None), ("subset", None)):
                 if getattr(it, f) != default:
                     self.report.drop(f"item.{f}", it.id, "dropped: CVAT for video does not keep it")
