@@ -243,3 +243,23 @@ def test_public_exports_include_the_spatial_api() -> None:
             "NerScores", "COCO_STATS", "QualityReport"}
     assert mine <= set(q.__all__)
     assert all(hasattr(q, n) for n in q.__all__)
+
+
+def test_columnar_path_edge_cases_equal_per_item_path() -> None:
+    from labelgate.quality.spatial import _as_items
+
+    items = [Item("empty"), Item("one-sided"), Item("points"), Item("crowded")]
+    a = Dataset(items, [
+        Annotation("one-sided", [Region(Box(0, 0, 5, 5), "cat")]),
+        Annotation("points", [Region(Box(3, 3, 3, 3), "cat"), Region(Box(4, 4, 4, 4), "dog")]),
+        Annotation("crowded", [Region(Box(0, 0, 10, 10), "cat"), Region(Box(0, 0, 10, 12), "dog"), Region(Box(1, 0, 11, 10), "cat")]),
+    ])
+    b = Dataset(items, [
+        Annotation("points", [Region(Box(3, 3, 3, 3), "cat")]),
+        Annotation("crowded", [Region(Box(0, 0, 10, 11), "dog"), Region(Box(0, 1, 10, 10), "cat")]),
+    ])
+    for scheme in ("agnostic", "two_pass", "label"):
+        fast = compare(a, b, scheme=scheme)  # type: ignore[arg-type]
+        _same(fast, compare(_as_items(a), _as_items(b), scheme=scheme))  # type: ignore[arg-type]
+    fast = compare(a, b)
+    assert (fast.items, fast.n_a, fast.n_b, fast.matched) == (4, 6, 3, 3)
