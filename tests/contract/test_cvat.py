@@ -331,3 +331,11 @@ def test_report_counts_one_kind_of_loss_once(tmp_path: Path) -> None:
     losses = {key: loss for key, loss in report.losses.items() if loss.field in ("item.number", "item.id")}
     assert sorted((v.field, v.count) for v in losses.values()) == [("item.id", 7), ("item.number", 7)]
     assert report.to_dict()["losses"][0]["examples"][0] == "i0 -> 0"
+
+
+def test_images_sharing_a_name_are_renamed_so_the_file_reads_back(tmp_path: Path) -> None:
+    ds = Dataset([Item("Test/img0", media="img0.jpg", number=1), Item("Train/img0", media="img0.jpg", number=2)])
+    back, report = _round_trip(ds, tmp_path / "dup")
+    assert "item.media" in report.dropped_fields
+    assert list(back.items) == ["Test/img0", "Train/img0"]
+    assert [it.media for it in back.items.values()] == ["Test/img0.jpg", "Train/img0.jpg"]

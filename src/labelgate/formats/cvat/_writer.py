@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 import math
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 
 from labelgate.core import (
     AttributeSpec,
@@ -18,6 +20,7 @@ from labelgate.core import (
     Classification,
     Dataset,
     FormatError,
+    Item,
     ItemKind,
     Keypoints,
     Mask,
@@ -108,6 +111,22 @@ class _Writer:
         return Shape(g, r.occluded, r.z_order, r.group, attrs), skeleton
 
     # -- CVAT for images -----------------------------------------------------------------------
+    def unique_names(self, items: list[Item], names: list[str]) -> list[str]:
+        """Names unique within each subset (CVAT keys images by name): a name shared by several
+        images becomes the item id plus the name's extension."""
+        seen = Counter((it.subset, n) for it, n in zip(items, names, strict=True))
+        out = []
+        for it, n in zip(items, names, strict=True):
+            if seen[(it.subset, n)] > 1:
+                n2 = it.id + PurePosixPath(n).suffix
+                self.report.drop("item.media", f"{it.id}: {n} -> {n2}", "renamed: several images share the name")
+                n = n2
+            out.append(n)
+        if len(set(zip((it.subset for it in items), out, strict=True))) != len(out):
+            raise FormatError("two images would share one name in CVAT XML even after renaming by item id; "
+                              "give the items distinct ids or media names")
+        return out
+
     def images(self, root: ET.Element, meta: ET.Element) -> None:
         items = [it for it in self.ds.items.values() if it.kind is ItemKind.IMAGE]
         for it in self.ds.items.values():
@@ -121,6 +140,7 @@ class _Writer:
             if it.media is None:
                 self.report.drop("item.media", it.id, "set to the item id: CVAT names every image")
             names.append(it.media or it.id)
+        names = self.unique_names(items, names)
         for it, back in zip(items, item_ids([(n, it.subset) for n, it in zip(names, items, strict=True)]), strict=True):
             if back != it.id:
                 self.report.drop("item.id", f"{it.id} -> {back}", "renamed: CVAT keys images by file name")
