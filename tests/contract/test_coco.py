@@ -114,16 +114,25 @@ def test_report_names_every_dropped_field(tmp_path: Path) -> None:
 
 def test_subsets_go_to_their_files_and_a_single_file_reports_them(tmp_path: Path) -> None:
     items = [Item("a", media="a.jpg", number=1, subset="train"), Item("b", media="b.jpg", number=2, subset="val"),
-             Item("c", media="sub/c.jpg", number=3)]
-    ds = Dataset(items, [Annotation("a", [Region(Box(0, 0, 1, 1), "x", id=1)])], LabelSchema((LabelClass("x", 1),)))
-    formats.write(ds, tmp_path / "d", "coco")
+             Item("sub/c", media="sub/c.jpg", number=3)]
+    anns = [Annotation("a", [Region(Box(0, 0, 1, 1), "x", id=1)]), Annotation("b", [Region(Box(0, 0, 2, 2), "x", id=1)])]
+    ds = Dataset(items, anns, LabelSchema((LabelClass("x", 1),)))
+    assert formats.write(ds, tmp_path / "d", "coco").lossless  # ids only need to be unique per file
     names = sorted(p.name for p in (tmp_path / "d" / "annotations").iterdir())
     assert names == ["instances_default.json", "instances_train.json", "instances_val.json"]
     back = formats.read(tmp_path / "d", "coco")
     assert [(it.id, it.subset, it.media) for it in back.items.values()] == [
         ("a", "train", "a.jpg"), ("b", "val", "b.jpg"), ("sub/c", None, "sub/c.jpg")]
     report = formats.write(ds, tmp_path / "one.json", "coco")
-    assert "item.subset" in report.dropped_fields
+    assert report.dropped_fields == {"item.subset", "region.id"}
+    assert sorted(a["id"] for a in orjson.loads((tmp_path / "one.json").read_bytes())["annotations"]) == [1, 2]
+
+
+def test_duplicate_image_numbers_are_renumbered_and_reported(tmp_path: Path) -> None:
+    ds = Dataset([Item("a", media="a.jpg", number=3), Item("b", media="b.jpg", number=3)])
+    report = formats.write(ds, tmp_path / "x.json", "coco")
+    assert "item.number" in report.dropped_fields
+    assert [it.number for it in formats.read(tmp_path / "x.json", "coco").items.values()] == [3, 4]
 
 
 def _pycoco(path: Path) -> COCO:

@@ -125,7 +125,7 @@ class CocoCodec:
         if table is None:
             ds, _ = restrict(dataset, self.capabilities, report, convert=_rotated_to_polygon(report))
             table = ds.table()
-        docs, numbering = build_documents(ds, table, report, compressed=compressed)
+        docs, numbering = build_documents(ds, table, report, compressed=compressed, single=path.suffix == ".json")
         for what, count in (("images", numbering.images), ("regions", numbering.regions), ("categories", numbering.categories)):
             if count:
                 report.warnings.append(f"{count} {what} had no numeric id; COCO needs one, so ids were assigned")

@@ -144,14 +144,14 @@ def _xywh(b: tuple[float, float, float, float] | None) -> list[float]:
 
 
 def build_documents(
-    ds: Dataset, table: RegionTable, report: ConversionReport, *, compressed: bool = False
+    ds: Dataset, table: RegionTable, report: ConversionReport, *, compressed: bool = False, single: bool = False
 ) -> tuple[dict[str | None, dict[str, Any]], Numbering]:
     """One COCO document per subset. ``ds`` holds one annotation per item, in item order, and
     ``table`` its regions (what :func:`fits` or ``restrict`` guarantee)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(ds, table, report, compressed)
+        return _build(ds, table, report, compressed, single)
     finally:
         if enabled:
             gc.enable()
@@ -160,25 +160,32 @@ def build_documents(
 Documents = dict[str | None, dict[str, Any]]
 
 
-def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed: bool) -> tuple[Documents, Numbering]:
+def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed: bool, single: bool) -> tuple[Documents, Numbering]:
     numbering = Numbering()
     items = list(ds.items.values())
     cats, cat_of = _categories(ds.schema, report, numbering)
+    subsets = [it.subset for it in items]
+    keys = list(dict.fromkeys(subsets))
+    code = {sub: j for j, sub in enumerate(keys)}
+    item_code = np.asarray([0 if single else code[sub] for sub in subsets], dtype=np.int64)
     numbers, numbering.images = _fresh([it.number for it in items])
+    number_arr = np.asarray(numbers, dtype=np.int64)
+    dup_items = _duplicates(item_code, number_arr, np.zeros(len(items), dtype=bool))
+    if dup_items.any():
+        start = int(number_arr.max()) + 1
+        for j, i in enumerate(np.flatnonzero(dup_items).tolist()):
+            report.drop("item.number", items[i].id, "renumbered (COCO image ids must be unique in a file)")
+            numbers[i] = start + j
+        number_arr = np.asarray(numbers, dtype=np.int64)
     n = len(table)
     counts = np.diff(table.offsets)
     ann_of_row = np.repeat(np.arange(len(counts)), counts)
-    image_id = np.asarray(numbers, dtype=np.int64)[ann_of_row] if n else np.zeros(0, np.int64)
+    image_id = number_arr[ann_of_row] if n else np.zeros(0, np.int64)
+    subset_of_row = item_code[ann_of_row] if n else np.zeros(0, np.int64)
     lab2cat = np.asarray([cat_of[name] for name in table.labels] or [0], dtype=np.int64)
     ids = table.ids.copy() if table.ids is not None else np.full(n, NO_ID, dtype=np.int64)
     missing = ids == NO_ID
-    if n and not missing.any() and np.all(ids[1:] > ids[:-1]):
-        dup = missing
-    else:
-        _, first = np.unique(ids, return_index=True)
-        dup = np.ones(n, dtype=bool)
-        dup[first] = False
-        dup &= ~missing
+    dup = _duplicates(subset_of_row, ids, missing)
     fresh = missing | dup
     if fresh.any():
         start = int(ids[~fresh].max()) + 1 if (~fresh).any() else 1
@@ -227,17 +234,12 @@ def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed
         for row, e in enumerate(table.extra):
             if e:
                 _put_extra(anns[row], e)
-    subset_of_row = None
     docs: dict[str | None, dict[str, Any]] = {}
-    subsets = [it.subset for it in items]
-    keys = list(dict.fromkeys(subsets))
-    if len(keys) > 1:
-        code = {s: j for j, s in enumerate(keys)}
-        item_code = np.asarray([code[s] for s in subsets], dtype=np.int64)
-        subset_of_row = item_code[ann_of_row] if n else np.zeros(0, np.int64)
+    if single and len(keys) > 1:
+        subset_of_row = np.asarray([code[sub] for sub in subsets], dtype=np.int64)[ann_of_row] if n else subset_of_row
     for j, s in enumerate(keys):
         imgs = [_image(it, num, report) for it, num, sub in zip(items, numbers, subsets, strict=True) if sub == s]
-        if subset_of_row is None:
+        if len(keys) == 1:
             rows_anns = [a for a, dr in zip(anns, drop.tolist(), strict=True) if not dr] if drop.any() else anns
         else:
             sel = np.flatnonzero((subset_of_row == j) & ~drop).tolist()
@@ -246,6 +248,18 @@ def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed
     if not keys:
         docs[None] = {"licenses": [], "info": {}, "categories": cats, "images": [], "annotations": []}
     return docs, numbering
+
+
+def _duplicates(group: npt.NDArray[np.int64], ids: npt.NDArray[np.int64], skip: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Rows whose (group, id) pair appeared before (the first one stays); ``skip`` rows never count."""
+    n = len(ids)
+    if n == 0 or (not skip.any() and np.all(ids[1:] > ids[:-1])):
+        return np.zeros(n, dtype=bool)
+    order = np.lexsort((ids, group))
+    same = (ids[order][1:] == ids[order][:-1]) & (group[order][1:] == group[order][:-1])
+    dup = np.zeros(n, dtype=bool)
+    dup[order[1:][same]] = True
+    return dup & ~skip
 
 
 def _put_extra(a: dict[str, Any], e: dict[str, Any]) -> None:
