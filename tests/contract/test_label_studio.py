@@ -267,3 +267,15 @@ def test_fields_of_the_other_item_kind_are_reported(tmp_path: Path) -> None:
     ds = Dataset([Item("d", ItemKind.TEXT, media="d.txt", text="hi"), Item("i", media="i.jpg", text="caption")])
     report = formats.write(ds, tmp_path / "k", "label_studio")
     assert {"item.media", "item.text"} <= report.dropped_fields
+
+
+@SETTINGS
+@given(ds=st.one_of(
+    datasets(formats.get_codec("native").capabilities, kinds=[k for k in GeometryKind if k != GeometryKind.TEXT_SPAN]),
+    datasets(formats.get_codec("native").capabilities, kinds=[GeometryKind.TEXT_SPAN, GeometryKind.CLASSIFICATION]),
+))
+def test_anything_we_write_reads_back(tmp_path: Path, ds: Dataset) -> None:
+    """Whatever the dataset holds, the file is valid: losses are reported, never written."""
+    back, report = _round_trip(ds, tmp_path / "any")
+    assert list(back.items) == list(restrict(ds, CAPS)[0].items)
+    assert back.region_count == report.regions
