@@ -26,6 +26,23 @@ def _read(path: Path, fmt: str | None) -> Any:
     return formats.read(path, fmt)
 
 
+def _predictions(path: Path, fmt: str | None) -> Any:
+    """A COCO result list (a JSON array of detections) as is; any dataset file through formats."""
+    if fmt is None and path.is_file() and path.suffix.lower() == ".json":
+        with path.open("rb") as fh:
+            head = fh.read(4096).lstrip()
+        if head.startswith(b"["):
+            import orjson
+
+            from labelgate.core import FormatError
+
+            try:
+                return orjson.loads(path.read_bytes())
+            except orjson.JSONDecodeError as e:
+                raise FormatError(f"not valid JSON: {e}", path=path) from None
+    return _read(path, fmt)
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return "-" if math.isnan(v) else f"{v:.4f}"
@@ -77,7 +94,8 @@ def compare_cmd(
 @qa_app.command("evaluate")
 def evaluate_cmd(
     gt: Annotated[Path, typer.Argument(help="Ground truth (any supported format).")],
-    pred: Annotated[Path, typer.Argument(help="Predictions with scores (any supported format).")],
+    pred: Annotated[Path, typer.Argument(help="Predictions with scores: any supported format, or a COCO result list "
+                                              "(JSON array) whose ids refer to GT's COCO file.")],
     iou_type: Annotated[str, typer.Option(help="bbox or segm.")] = "bbox",
     engine: Annotated[str, typer.Option(help="faster (faster-coco-eval) or pycocotools.")] = "faster",
     from_gt: Annotated[str | None, typer.Option("--from", help="Format of GT; detected when omitted.")] = None,
@@ -88,7 +106,7 @@ def evaluate_cmd(
     from labelgate.quality.evaluation import coco_evaluate
 
     try:
-        ev = coco_evaluate(_read(gt, from_gt), _read(pred, from_pred or from_gt), iou_type=iou_type,  # type: ignore[arg-type]
+        ev = coco_evaluate(_read(gt, from_gt), _predictions(pred, from_pred or from_gt), iou_type=iou_type,  # type: ignore[arg-type]
                            engine=engine)  # type: ignore[arg-type]
     except LabelgateError as e:
         fail(str(e))
@@ -145,7 +163,7 @@ def report_cmd(
                 fail(f"annotator files need distinct names, got {stems}")
             rep.multi = spatial_agreement({f.stem: _read(f, fmt) for f in files}, iou_threshold=iou, scheme=scheme)  # type: ignore[arg-type]
         if gt is not None and pred is not None:
-            rep.evaluation = coco_evaluate(_read(gt, fmt), _read(pred, fmt))
+            rep.evaluation = coco_evaluate(_read(gt, fmt), _predictions(pred, fmt))
         if html_out:
             rep.write_html(html_out)
         if json_file:

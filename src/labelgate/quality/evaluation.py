@@ -57,17 +57,29 @@ def _segmentation(g: Any) -> Any:
     raise QualityError(f"segm evaluation needs polygons or masks, got {type(g).__name__}")
 
 
-def to_coco(gt: Dataset, pred: Dataset, iou_type: IouType = "bbox") -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _ids(names: Sequence[str], numbers: Sequence[int | None]) -> dict[str, int]:
+    """The numbers when all are given and distinct (COCO's own ids), else 1..n in order."""
+    if all(n is not None for n in numbers) and len(set(numbers)) == len(numbers):
+        return {k: int(n) for k, n in zip(names, numbers, strict=True) if n is not None}
+    return {k: i + 1 for i, k in enumerate(names)}
+
+
+def to_coco(gt: Dataset, pred: Dataset | Sequence[Mapping[str, Any]],
+            iou_type: IouType = "bbox") -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """COCO ground-truth dictionary and result list for ``gt`` and ``pred``.
 
-    Images are ``gt``'s items (ids 1..n in order); categories are every label of ``gt``'s schema
-    and of either side (ids 1..k in that order). ``area`` of a ground-truth region is its own
-    area (box, polygon, mask), which decides COCO's small/medium/large ranges. Predictions
-    without a score count as score 1. Regions that are not spatial are ignored.
+    Images are ``gt``'s items, with their COCO ids (``Item.number``) when every item has a
+    distinct one, else 1..n in order; categories are every label of ``gt``'s schema and of either
+    side, with their ``LabelClass.id`` when every one has a distinct id, else 1..k. So ``pred``
+    may also be a COCO result list (``image_id``, ``category_id``, ``bbox``, ``score``) written
+    against the ground truth's COCO file. ``area`` of a ground-truth region is its own area (box,
+    polygon, mask), which decides COCO's small/medium/large ranges. Predictions without a score
+    count as score 1. Regions that are not spatial are ignored.
     """
-    item_index = {k: i + 1 for i, k in enumerate(gt.items)}
-    labels = list(dict.fromkeys([*gt.schema.names, *gt.labels_used(), *pred.labels_used()]))
-    cat = {n: i + 1 for i, n in enumerate(labels)}
+    item_index = _ids(list(gt.items), [it.number for it in gt.items.values()])
+    used = pred.labels_used() if isinstance(pred, Dataset) else []
+    labels = list(dict.fromkeys([*gt.schema.names, *gt.labels_used(), *used]))
+    cat = _ids(labels, [c.id if c is not None else None for c in (gt.schema.get(n) for n in labels)])
     images = []
     for k, it in gt.items.items():
         img: dict[str, Any] = {"id": item_index[k], "file_name": it.media or k}
@@ -81,8 +93,26 @@ def to_coco(gt: Dataset, pred: Dataset, iou_type: IouType = "bbox") -> tuple[dic
         row["id"] = len(anns) + 1
         anns.append(row)
     gt_dict = {"images": images, "categories": [{"id": cat[n], "name": n} for n in labels], "annotations": anns}
-    results = list(_rows(pred, item_index, cat, iou_type, "predictions"))
-    return gt_dict, results
+    if isinstance(pred, Dataset):
+        return gt_dict, list(_rows(pred, item_index, cat, iou_type, "predictions"))
+    return gt_dict, _check_results(pred, set(item_index.values()), set(cat.values()), iou_type)
+
+
+def _check_results(results: Sequence[Mapping[str, Any]], images: set[int], cats: set[int], iou_type: IouType) -> list[dict[str, Any]]:
+    need = ("image_id", "category_id", "score", "bbox" if iou_type == "bbox" else "segmentation")
+    out = []
+    for i, r in enumerate(results):
+        if not isinstance(r, Mapping):
+            raise QualityError(f"result {i}: expected an object, got {type(r).__name__}")
+        missing = [k for k in need if k not in r]
+        if missing:
+            raise QualityError(f"result {i}: missing {missing}; COCO results need {list(need)}")
+        if r["image_id"] not in images:
+            raise QualityError(f"result {i}: image_id {r['image_id']!r} is not an image of the ground truth")
+        if r["category_id"] not in cats:
+            raise QualityError(f"result {i}: category_id {r['category_id']!r} is not a category of the ground truth")
+        out.append(dict(r))
+    return out
 
 
 def _rows(ds: Dataset, item_index: Mapping[str, int], cat: Mapping[str, int], iou_type: IouType, side: str) -> Any:
@@ -168,8 +198,10 @@ def _run(gt_dict: dict[str, Any], results: list[dict[str, Any]], iou_type: IouTy
     return ev
 
 
-def coco_evaluate(gt: Dataset, pred: Dataset, *, iou_type: IouType = "bbox", engine: Engine = "faster") -> DetectionEvaluation:
-    """Evaluate ``pred`` (regions with ``score``) against ``gt`` with COCO's protocol."""
+def coco_evaluate(gt: Dataset, pred: Dataset | Sequence[Mapping[str, Any]], *, iou_type: IouType = "bbox",
+                  engine: Engine = "faster") -> DetectionEvaluation:
+    """Evaluate ``pred`` (regions with ``score``, or a COCO result list) against ``gt`` with
+    COCO's protocol (see :func:`to_coco` for ids)."""
     gt_dict, results = to_coco(gt, pred, iou_type)
     if not gt_dict["annotations"]:
         raise QualityError("the ground truth has no regions to evaluate against")

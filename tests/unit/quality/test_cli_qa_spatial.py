@@ -93,3 +93,44 @@ def test_report_usage_errors(pair: tuple[Path, Path]) -> None:
     assert "nothing to write" in runner.invoke(app, ["qa", "report", str(pair[0])]).output
     assert "--gt and --pred" in runner.invoke(app, ["qa", "report", str(pair[0]), "--gt", str(pair[0]), "--json"]).output
     assert "give annotation files" in runner.invoke(app, ["qa", "report", "--json"]).output
+
+
+def test_evaluate_a_coco_result_list_against_a_coco_file_equals_pycocotools(tmp_path: Path) -> None:
+    import contextlib
+    import io
+
+    import numpy as np
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    rng = np.random.default_rng(7)
+    images = [{"id": 10 + i, "file_name": f"im{i}.jpg", "width": 200, "height": 200} for i in range(12)]
+    cats = [{"id": 3, "name": "cat"}, {"id": 9, "name": "dog"}]
+    anns, res = [], []
+    for im in images:
+        for _ in range(rng.integers(1, 6)):
+            x, y, w, h = (float(v) for v in (*rng.uniform(0, 120, 2), *rng.uniform(5, 70, 2)))
+            c = int(rng.choice([3, 9]))
+            anns.append({"id": len(anns) + 1, "image_id": im["id"], "category_id": c, "bbox": [x, y, w, h],
+                         "area": w * h, "iscrowd": 0})
+            if rng.random() < 0.8:
+                d = rng.normal(0, 3, 4)
+                res.append({"image_id": im["id"], "category_id": c, "score": float(rng.random()),
+                            "bbox": [x + d[0], y + d[1], max(1.0, w + d[2]), max(1.0, h + d[3])]})
+    gt_path, res_path = tmp_path / "instances.json", tmp_path / "results.json"
+    gt_path.write_text(json.dumps({"images": images, "categories": cats, "annotations": anns}))
+    res_path.write_text(json.dumps(res))
+    r = runner.invoke(app, ["qa", "evaluate", str(gt_path), str(res_path), "--json"])
+    assert r.exit_code == 0, r.output
+    with contextlib.redirect_stdout(io.StringIO()):
+        cg = COCO(str(gt_path))
+        ev = COCOeval(cg, cg.loadRes(str(res_path)), "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    d = json.loads(r.stdout)
+    np.testing.assert_allclose([d[k] for k in COCO_STATS], ev.stats, rtol=0, atol=1e-12)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"image_id": 999, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 1}]))
+    r = runner.invoke(app, ["qa", "evaluate", str(gt_path), str(bad), "--json"])
+    assert r.exit_code == 1 and "image_id 999" in r.output
