@@ -279,3 +279,22 @@ def test_anything_we_write_reads_back(tmp_path: Path, ds: Dataset) -> None:
     back, report = _round_trip(ds, tmp_path / "any")
     assert list(back.items) == list(restrict(ds, CAPS)[0].items)
     assert back.region_count == report.regions
+
+
+def test_per_region_controls_become_region_attributes(tmp_path: Path) -> None:
+    rect = {**_RECT, "id": "Xy9"}
+    tasks = _task(rect)
+    results = tasks[0]["annotations"][0]["result"]  # type: ignore[index]
+    results += [  # perRegion="true" controls share the shape's id
+        {"id": "Xy9", "type": "choices", "from_name": "colour", "to_name": "image", "value": {"choices": ["red", "dark"]}},
+        {"id": "Xy9", "type": "textarea", "from_name": "note", "to_name": "image", "value": {"text": ["a", "b"]}},
+        {"id": "Xy9", "type": "number", "from_name": "count", "to_name": "image", "value": {"number": 3}},
+        {"id": "other", "type": "choices", "from_name": "scene", "to_name": "image", "value": {"choices": ["day"]}},
+    ]
+    p = tmp_path / "tasks.json"
+    p.write_text(json.dumps(tasks))
+    ds = formats.read(p, "label_studio")
+    (box, scene) = ds.annotations[0].regions
+    assert box.attributes == {"colour": "red,dark", "note": "a\nb", "count": 3}
+    assert isinstance(box.geometry, Box) and box.id is None
+    assert isinstance(scene.geometry, Classification) and scene.label == "day"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import orjson
 
 from labelgate.core import (
     Annotation,
+    AttrValue,
     Classification,
     Dataset,
     FormatError,
@@ -36,6 +38,22 @@ from labelgate.formats.report import ConversionReport
 __all__ = ["CODEC", "LabelStudioCodec"]
 
 _SPATIAL = frozenset({"rectanglelabels", "polygonlabels", "brushlabels", "keypointlabels"})
+_SHAPES = _SPATIAL | {"labels"}
+_PER_REGION = frozenset({"choices", "textarea", "number", "rating"})
+
+
+def _per_region_value(res: dict[str, Any]) -> AttrValue:
+    """The value of a per-region result: choices joined by commas, text lines joined, a number."""
+    value = res.get("value") or {}
+    kind = res.get("type")
+    v = value.get({"choices": "choices", "textarea": "text", "number": "number", "rating": "rating"}[str(kind)])
+    if kind in ("choices", "textarea"):
+        if not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            raise ValueError(f"a per-region {kind} needs a list of strings, got {v!r}")
+        return ("," if kind == "choices" else "\n").join(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"a per-region {kind} needs a number, got {v!r}")
+    return v
 
 
 def _tasks_file(path: Path) -> Path:
@@ -103,13 +121,22 @@ def _read(path: Path, on_unsupported: str) -> Dataset:
             results = entry.get("result") or []
             if not isinstance(results, list):
                 raise FormatError("'result' must be a list", path=file, where=ewhere)
-            regions: list[Region] = []
+            regions: list[tuple[object, Region]] = []
+            shape_ids = {res.get("id") for res in results if isinstance(res, dict) and res.get("type") in _SHAPES}
+            per_region: dict[object, dict[str, AttrValue]] = {}
             for j, res in enumerate(results):
                 rwhere = f"{ewhere}.result[{j}]"
                 if not isinstance(res, dict):
                     raise FormatError("result is not an object", path=file, where=rwhere)
                 kind = res.get("type")
                 rwhere += f" ({kind}, id {res.get('id')!r})"
+                if res.get("id") is not None and res.get("id") in shape_ids and kind in _PER_REGION:
+                    # a per-region control (perRegion="true"): an attribute of the shape with this id
+                    try:
+                        per_region.setdefault(res["id"], {})[str(res.get("from_name") or kind)] = _per_region_value(res)
+                    except ValueError as e:
+                        raise FormatError(str(e), path=file, where=rwhere) from None
+                    continue
                 if kind not in LABEL_KEYS:
                     if on_unsupported == "skip":
                         skipped[f"result type {kind}"] = skipped.get(f"result type {kind}", 0) + 1
@@ -126,14 +153,15 @@ def _read(path: Path, on_unsupported: str) -> Dataset:
                         continue
                     raise FormatError("result has no label; read with on_unsupported='skip' to leave such results out",
                                       path=file, where=rwhere)
-                regions += got
+                regions += [(res.get("id"), r) for r in got]
                 used += [r.label for r in got]
             try:
                 prov = provenance_from(entry, key == "predictions")
             except (ValueError, InvariantError) as e:
                 raise FormatError(str(e), path=file, where=ewhere) from None
             aid = entry.get("id")
-            annotations.append(Annotation(item.id, regions, prov, None if aid is None else str(aid)))
+            final = [replace(r, attributes=per_region[rid]) if rid in per_region else r for rid, r in regions]
+            annotations.append(Annotation(item.id, final, prov, None if aid is None else str(aid)))
     schema = schema_from_config(config_path(file)) or LabelSchema()
     try:
         ds = Dataset(items, annotations, schema.with_classes(used))
