@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -18,6 +19,11 @@ from labelgate.server.settings import Settings
 __all__ = ["Database", "utcnow"]
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def _dumps(value: Any) -> str:
+    """JSON columns through orjson (numpy scalars included)."""
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 def utcnow() -> datetime:
@@ -38,7 +44,8 @@ class Database:
                 from pathlib import Path
 
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            self.engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                           json_serializer=_dumps, json_deserializer=orjson.loads)
             _sqlite_setup(self.engine)
         elif self.dialect == "postgresql":
             connect_args: dict[str, Any] = {}
@@ -46,7 +53,8 @@ class Database:
                 if not _SCHEMA_NAME.match(settings.database_schema):
                     raise InvariantError(f"LABELGATE_DATABASE_SCHEMA {settings.database_schema!r} is not a plain identifier")
                 connect_args["options"] = f"-csearch_path={settings.database_schema}"
-            self.engine = sa.create_engine(url, pool_size=10, max_overflow=40, connect_args=connect_args)
+            self.engine = sa.create_engine(url, pool_size=10, max_overflow=40, connect_args=connect_args,
+                                           json_serializer=_dumps, json_deserializer=orjson.loads)
         else:
             raise InvariantError(f"unsupported database {self.dialect!r}: use sqlite or postgresql+psycopg")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,13 @@ from typing import Any
 from labelgate import formats
 from labelgate.core import Dataset, LabelSchema, Source
 from labelgate.core.errors import InvariantError
-from labelgate.formats.native import item_to_dict, region_to_dict, schema_from_dict, schema_to_dict
+from labelgate.formats.native import item_to_dict, schema_from_dict, schema_to_dict
 from labelgate.server.db.repos import jobs as jobs_repo
 from labelgate.server.db.repos import projects as projects_repo
 from labelgate.server.db.repos import tasks as tasks_repo
 from labelgate.server.domain import AnnotationStatus, ImportRecord, Role, Task, User
 from labelgate.server.services.access import project_for
-from labelgate.server.services.regions import check_labels
+from labelgate.server.services.rows import dataset_regions, labels_in
 from labelgate.server.services.runtime import Runtime
 
 __all__ = ["ImportKind", "create_tasks", "file_hash", "import_dataset", "import_file", "list_imports"]
@@ -42,7 +43,7 @@ def _schema_for(project_schema: dict[str, Any], ds: Dataset) -> tuple[LabelSchem
     """The schema to check against, and a new schema to store when the project had none."""
     schema = schema_from_dict(project_schema)
     if len(schema) == 0:
-        adopted = ds.schema.with_classes(ds.labels_used())
+        adopted = ds.schema.with_classes(labels_in(ds))
         return adopted, schema_to_dict(adopted)
     return schema, None
 
@@ -83,7 +84,8 @@ def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: 
         keys = list(ds.items)
         existing = tasks_repo.existing_keys(conn, project_id, keys)
         new = [(k, item_to_dict(ds.items[k])) for k in keys if k not in existing]
-        ids = {**existing, **tasks_repo.insert_tasks(conn, project_id, new, import_id)}
+        human = Counter(r["item"] for r in rows if r["source"] == Source.HUMAN.value)
+        ids = {**existing, **tasks_repo.bulk_import(conn, project_id, import_id, new, human, project.overlap)}
         members = {m.username: m.user_id for m in projects_repo.members(conn, project_id)}
         owned: set[tuple[str, int]] = set()
         for r in rows:
@@ -93,13 +95,13 @@ def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: 
                 r["author_id"] = uid  # a member's own work: next-task will not offer the task to them again
                 owned.add((item, uid))
             r.update(project_id=project_id, task_id=ids[item], import_id=import_id)
-        tasks_repo.insert_annotations(conn, rows)
-        finished = Counter(r["task_id"] for r in rows if r["source"] == Source.HUMAN.value)
-        for task_id in finished:
-            total = tasks_repo.count_finished(conn, task_id)
-            tasks_repo.set_task_progress(conn, task_id, total, total >= project.overlap)
+        tasks_repo.bulk_annotations(conn, rows)
+        for key in human:
+            if key in existing:  # new tasks got their counts on insert
+                total = tasks_repo.count_finished(conn, existing[key])
+                tasks_repo.set_task_progress(conn, existing[key], total, total >= project.overlap)
         per_task = Counter(r["task_id"] for r in rows)
-        tasks_repo.add_events(conn, [
+        tasks_repo.bulk_events(conn, [
             {"project_id": project_id, "task_id": ids[k], "kind": "task.imported", "actor_id": actor.id,
              "data": {"import": import_id, "new": k not in existing, "annotations": per_task.get(ids[k], 0)}}
             for k in keys])
@@ -113,23 +115,25 @@ def _annotation_rows(ds: Dataset, schema: LabelSchema, kind: ImportKind, model: 
                      model_version: str | None) -> list[dict[str, Any]]:
     """Checked rows for the annotations table; raises on the first label not in the schema."""
     rows = []
-    for i, a in enumerate(ds.annotations):
-        regions = []
-        for j, r in enumerate(a.regions):
-            check_labels(schema, r, f"annotation {a.id or i} on item {a.item_id!r}, region {j}")
-            regions.append(region_to_dict(r))
+    for a, regions in zip(ds.annotations, dataset_regions(ds, schema), strict=True):
         p = a.provenance
         if kind is ImportKind.PREDICTIONS:
             source, m, mv, author = Source.MODEL.value, model, model_version, None
         else:
             source, m, mv, author = p.source.value, p.model, p.model_version, p.author
-        created = p.created_at
         rows.append({
             "item": a.item_id, "source": source, "model": m, "model_version": mv, "author_name": author,
             "status": AnnotationStatus.SUBMITTED.value, "regions": regions, "lead_time": p.lead_time,
-            "submitted_at": created,
+            "submitted_at": _utc(p.created_at),
         })
     return rows
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    """Timestamps from files: naive ones are taken as UTC, others converted to it."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def list_imports(rt: Runtime, actor: User, project_id: int) -> list[ImportRecord]:
@@ -162,7 +166,7 @@ def create_tasks(rt: Runtime, actor: User, project_id: int, items: list[dict[str
             k = next(iter(clash))
             raise ConflictError(f"project {project_id} already has a task for item {k!r} (task {clash[k]})")
         ids = tasks_repo.insert_tasks(conn, project_id, [(it.id, item_to_dict(it)) for it in parsed])
-        tasks_repo.add_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
+        tasks_repo.bulk_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
                                       "actor_id": actor.id} for k in keys])
         out = [tasks_repo.task(conn, ids[k]) for k in keys]
     return [t for t in out if t is not None]

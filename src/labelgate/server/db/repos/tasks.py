@@ -6,11 +6,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labelgate.server.db.engine import utcnow
 from labelgate.server.db.repos._rows import fields
+from labelgate.server.db.repos.bulk import bulk_insert
 from labelgate.server.db.tables import annotations as annotations_t
 from labelgate.server.db.tables import events, tasks
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Task
@@ -38,13 +40,16 @@ def _ann(row: Any) -> AnnotationRecord:
 
 
 def insert_tasks(conn: Connection, project_id: int, items: Sequence[tuple[str, dict[str, Any]]],
-                 import_id: int | None = None) -> dict[str, int]:
-    """Insert ``(key, item dict)`` rows; returns key -> task id."""
+                 import_id: int | None = None, submitted: dict[str, int] | None = None,
+                 overlap: int = 1) -> dict[str, int]:
+    """Insert ``(key, item dict)`` rows; ``submitted`` counts finished work already on each
+    (imported with it). Returns key -> task id."""
     if not items:
         return {}
     now = utcnow()
-    rows = [{"project_id": project_id, "key": k, "item": it, "n_submitted": 0, "completed": False,
-             "import_id": import_id, "created_at": now} for k, it in items]
+    done = submitted or {}
+    rows = [{"project_id": project_id, "key": k, "item": it, "n_submitted": done.get(k, 0),
+             "completed": done.get(k, 0) >= overlap, "import_id": import_id, "created_at": now} for k, it in items]
     out: dict[str, int] = {}
     for start in range(0, len(rows), 5000):
         res = conn.execute(tasks.insert().returning(tasks.c.id, tasks.c.key, sort_by_parameter_order=True),
@@ -121,7 +126,8 @@ def set_task_progress(conn: Connection, task_id: int, n_submitted: int, complete
         n_submitted=n_submitted, completed=completed, lock_user_id=None, lock_expires_at=None))
 
 
-def insert_annotations(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+def insert_annotations(conn: Connection, rows: Sequence[dict[str, Any]], returning: bool = True) -> list[int]:
+    """Insert annotation rows; their ids in order when ``returning``."""
     if not rows:
         return []
     now = utcnow()
@@ -130,8 +136,11 @@ def insert_annotations(conn: Connection, rows: Sequence[dict[str, Any]]) -> list
             for r in rows]
     ids: list[int] = []
     for start in range(0, len(full), 5000):
-        res = conn.execute(annotations_t.insert().returning(annotations_t.c.id, sort_by_parameter_order=True),
-                           full[start:start + 5000])
+        chunk = full[start:start + 5000]
+        if not returning:
+            conn.execute(annotations_t.insert(), chunk)
+            continue
+        res = conn.execute(annotations_t.insert().returning(annotations_t.c.id, sort_by_parameter_order=True), chunk)
         ids.extend(r.id for r in res)
     return ids
 
@@ -181,3 +190,38 @@ def list_events(conn: Connection, task_id: int) -> list[Event]:
     q = sa.select(events).where(events.c.task_id == task_id).order_by(events.c.id)
     return [Event(**fields(r, "id", "project_id", "task_id", "annotation_id", "actor_id", "kind", "data", "created_at"))
             for r in conn.execute(q)]
+
+
+_ANN_BULK = ("project_id", "task_id", "author_id", "author_name", "source", "model", "model_version", "status",
+             "regions", "version", "lead_time", "import_id", "created_at", "updated_at", "submitted_at")
+
+
+def bulk_import(conn: Connection, project_id: int, import_id: int, items: Sequence[tuple[str, dict[str, Any]]],
+                submitted: dict[str, int], overlap: int) -> dict[str, int]:
+    """Insert new tasks the fast way; returns key -> id for them."""
+    now = utcnow()
+    bulk_insert(conn, tasks, ("project_id", "key", "item", "n_submitted", "completed", "import_id", "created_at"),
+                [(project_id, k, _json(it), submitted.get(k, 0), submitted.get(k, 0) >= overlap, import_id, now)
+                 for k, it in items])
+    q = sa.select(tasks.c.key, tasks.c.id).where(tasks.c.project_id == project_id, tasks.c.import_id == import_id)
+    return {r.key: r.id for r in conn.execute(q)}
+
+
+def bulk_annotations(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert annotation rows (dicts with every column of ``_ANN_BULK`` but the timestamps)."""
+    now = utcnow()
+    bulk_insert(conn, annotations_t, _ANN_BULK, [
+        (r["project_id"], r["task_id"], r.get("author_id"), r.get("author_name"), r["source"], r.get("model"),
+         r.get("model_version"), r["status"], _json(r["regions"]), 1, r.get("lead_time"), r.get("import_id"),
+         now, now, r.get("submitted_at")) for r in rows])
+
+
+def bulk_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    now = utcnow()
+    bulk_insert(conn, events, ("project_id", "task_id", "annotation_id", "actor_id", "kind", "data", "created_at"),
+                [(r["project_id"], r.get("task_id"), r.get("annotation_id"), r.get("actor_id"), r["kind"],
+                  _json(r.get("data") or {}), now) for r in rows])
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()

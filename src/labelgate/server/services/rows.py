@@ -1,0 +1,101 @@
+"""Regions of a whole dataset as checked, canonical native dicts, one list per annotation.
+
+Two paths give identical output: a columnar one for datasets whose annotations are backed by one
+:class:`~labelgate.core.table.RegionTable` (fast readers build those; no Region objects are
+made for boxes), and the general one through :func:`labelgate.formats.native.region_to_dict`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from labelgate.core import Dataset, LabelSchema, RegionTable
+from labelgate.core.errors import InvariantError
+from labelgate.core.geometry import GeometryKind
+from labelgate.core.table import NO_ID
+from labelgate.formats.native import region_to_dict
+from labelgate.server.services.regions import check_labels
+
+__all__ = ["dataset_regions", "labels_in"]
+
+
+def _shared_table(ds: Dataset) -> RegionTable | None:
+    if not ds.annotations or ds.annotations[0].table_rows is None:
+        return None
+    table = ds.table()
+    return table if ds.annotations[0].table_rows is not None and ds.annotations[0].table_rows[0] is table else None
+
+
+def labels_in(ds: Dataset) -> list[str]:
+    """Every label a region uses, in first-seen order (cheap for table-backed datasets)."""
+    table = _shared_table(ds)
+    if table is not None:
+        used = np.unique(table.label).tolist() if len(table) else []
+        return [table.labels[i] for i in used]
+    return list(dict.fromkeys(r.label for a in ds.annotations for r in a.regions))
+
+
+def dataset_regions(ds: Dataset, schema: LabelSchema) -> list[list[dict[str, Any]]]:
+    """Per annotation, its regions as canonical dicts; raises on the first label or attribute
+    the schema does not allow, naming the annotation, item and region."""
+    table = _shared_table(ds)
+    if table is None:
+        out = []
+        for i, a in enumerate(ds.annotations):
+            regs = []
+            for j, r in enumerate(a.regions):
+                check_labels(schema, r, _where(ds, i, j))
+                regs.append(region_to_dict(r))
+            out.append(regs)
+        return out
+    return _from_table(ds, table, schema)
+
+
+def _where(ds: Dataset, i: int, j: int) -> str:
+    a = ds.annotations[i]
+    return f"annotation {a.id or i} on item {a.item_id!r}, region {j}"
+
+
+def _from_table(ds: Dataset, table: RegionTable, schema: LabelSchema) -> list[list[dict[str, Any]]]:
+    n = len(table)
+    offsets = table.offsets.tolist()
+    if n:
+        for idx in np.unique(table.label).tolist():
+            name = table.labels[idx]
+            if name not in schema:
+                row = int(np.flatnonzero(table.label == idx)[0])
+                i = int(np.searchsorted(table.offsets, row, side="right")) - 1
+                raise InvariantError(f"{_where(ds, i, row - offsets[i])}: label {name!r} is not in the project's "
+                                     f"label schema {schema.names}")
+    names = [table.labels[i] for i in table.label.tolist()]
+    kinds = table.kind.tolist()
+    boxes = table.bbox.tolist()
+    scores = table.score.tolist() if table.score is not None else None
+    ids = table.ids.tolist() if table.ids is not None else None
+    crowd = table.crowd.tolist() if table.crowd is not None else None
+    extra = table.extra
+    box = int(GeometryKind.BOX)
+    out: list[list[dict[str, Any]]] = []
+    for i in range(table.n_annotations):
+        regs = []
+        for row in range(offsets[i], offsets[i + 1]):
+            if kinds[row] != box or (extra is not None and extra[row]):
+                r = table.region(row)
+                check_labels(schema, r, _where(ds, i, row - offsets[i]))
+                regs.append(region_to_dict(r))
+                continue
+            x1, y1, x2, y2 = boxes[row]
+            d: dict[str, Any] = {"geometry": {"type": "box", "x1": x1, "y1": y1, "x2": x2, "y2": y2},
+                                 "label": names[row]}
+            if ids is not None and ids[row] != NO_ID:
+                d["id"] = ids[row]
+            if scores is not None and not math.isnan(scores[row]):
+                d["score"] = scores[row]
+            if crowd is not None and crowd[row]:
+                d["crowd"] = True
+            regs.append(d)
+        out.append(regs)
+    return out
