@@ -179,7 +179,7 @@ def test_report_names_every_dropped_field(tmp_path: Path) -> None:
              Item("f", ItemKind.VIDEO_FRAME, frame=0), Item("y")]
     square = (1.0, 1.0, 5.0, 1.0, 5.0, 5.0)
     regions = [
-        Region(Box(0, 0, 1, 1), "a", attributes={"k": "v"}, group=1, z_order=2, occluded=True, track_id=4, crowd=True),
+        Region(Box(0, 0, 1, 1), "a", attributes={"k": True}, group=1, z_order=2, occluded=True, track_id=4, crowd=True),
         Region(Polyline((0.0, 0.0, 1.0, 1.0)), "a"),
         Region(MultiPolygon((Polygon(square),)), "a"),
         Region(Polygon(square, holes=((2.0, 2.0, 3.0, 2.0, 3.0, 3.0),)), "b"),
@@ -298,3 +298,16 @@ def test_per_region_controls_become_region_attributes(tmp_path: Path) -> None:
     assert box.attributes == {"colour": "red,dark", "note": "a\nb", "count": 3}
     assert isinstance(box.geometry, Box) and box.id is None
     assert isinstance(scene.geometry, Classification) and scene.label == "day"
+
+
+def test_attributes_round_trip_as_per_region_controls(tmp_path: Path) -> None:
+    attrs = {"count": 3, "ratio": 0.5, "note": "two\nlines"}
+    ds = Dataset([Item("a", media="a.jpg", width=10, height=10)],
+                 [Annotation("a", [Region(Box(1, 1, 5, 5), "car", id=7, attributes=attrs),
+                                   Region(Classification(), "day", attributes={"why": "sun"})])])
+    back, report = _round_trip(ds, tmp_path / "attrs")
+    assert report.lossless, report.summary()
+    assert back.annotations == ds.annotations
+    config = (tmp_path / "attrs" / "tasks.label_config.xml").read_text()
+    assert '<Number name="count" toName="image" perRegion="true" />' in config
+    assert '<TextArea name="note" toName="image" perRegion="true" />' in config

@@ -18,6 +18,8 @@ CONTROL_TAGS = {
     "keypointlabels": "KeyPointLabels",
     "labels": "Labels",
     "choices": "Choices",
+    "textarea": "TextArea",  # per-region attributes
+    "number": "Number",
 }
 
 
@@ -41,6 +43,9 @@ def config_xml(schema: LabelSchema, objects: list[str], controls: list[tuple[str
         attrs = {"name": from_name, "toName": to_name}
         if kind == "choices":
             attrs["choice"] = "multiple"
+        if kind in ("textarea", "number"):
+            ET.SubElement(view, CONTROL_TAGS[kind], {**attrs, "perRegion": "true"})
+            continue
         ctl = ET.SubElement(view, CONTROL_TAGS[kind], attrs)
         for c in schema.classes:
             el = ET.SubElement(ctl, "Choice" if kind == "choices" else "Label", value=c.name)

@@ -42,6 +42,23 @@ _SHAPES = _SPATIAL | {"labels"}
 _PER_REGION = frozenset({"choices", "textarea", "number", "rating"})
 
 
+def _key(rid: object) -> str:
+    return "" if rid is None else str(rid)
+
+
+def _primary_results(results: list[Any]) -> dict[str, int]:
+    """For each result id, the index of the result that holds the region: its shape (or span)
+    result, else its first choices result. Other per-region results with the id are attributes."""
+    primary: dict[str, int] = {}
+    for j, res in enumerate(results):
+        if isinstance(res, dict) and res.get("id") is not None and res.get("type") in _SHAPES:
+            primary.setdefault(_key(res["id"]), j)
+    for j, res in enumerate(results):
+        if isinstance(res, dict) and res.get("id") is not None and res.get("type") == "choices":
+            primary.setdefault(_key(res["id"]), j)
+    return primary
+
+
 def _per_region_value(res: dict[str, Any]) -> AttrValue:
     """The value of a per-region result: choices joined by commas, text lines joined, a number."""
     value = res.get("value") or {}
@@ -121,19 +138,19 @@ def _read(path: Path, on_unsupported: str) -> Dataset:
             results = entry.get("result") or []
             if not isinstance(results, list):
                 raise FormatError("'result' must be a list", path=file, where=ewhere)
-            regions: list[tuple[object, Region]] = []
-            shape_ids = {res.get("id") for res in results if isinstance(res, dict) and res.get("type") in _SHAPES}
-            per_region: dict[object, dict[str, AttrValue]] = {}
+            regions: list[tuple[str, Region]] = []
+            primary = _primary_results(results)
+            per_region: dict[str, dict[str, AttrValue]] = {}
             for j, res in enumerate(results):
                 rwhere = f"{ewhere}.result[{j}]"
                 if not isinstance(res, dict):
                     raise FormatError("result is not an object", path=file, where=rwhere)
                 kind = res.get("type")
                 rwhere += f" ({kind}, id {res.get('id')!r})"
-                if res.get("id") is not None and res.get("id") in shape_ids and kind in _PER_REGION:
+                if kind in _PER_REGION and primary.get(_key(res.get("id")), j) != j:
                     # a per-region control (perRegion="true"): an attribute of the shape with this id
                     try:
-                        per_region.setdefault(res["id"], {})[str(res.get("from_name") or kind)] = _per_region_value(res)
+                        per_region.setdefault(_key(res["id"]), {})[str(res.get("from_name") or kind)] = _per_region_value(res)
                     except ValueError as e:
                         raise FormatError(str(e), path=file, where=rwhere) from None
                     continue
@@ -153,7 +170,7 @@ def _read(path: Path, on_unsupported: str) -> Dataset:
                         continue
                     raise FormatError("result has no label; read with on_unsupported='skip' to leave such results out",
                                       path=file, where=rwhere)
-                regions += [(res.get("id"), r) for r in got]
+                regions += [(_key(res.get("id")), r) for r in got]
                 used += [r.label for r in got]
             try:
                 prov = provenance_from(entry, key == "predictions")
@@ -182,6 +199,7 @@ class _Writer:
         self.regions = 0
         self.next_id = 0
         self.controls: dict[tuple[str, str], str] = {}
+        self.attr_controls: dict[tuple[str, str], str] = {}
         self.numbers = {it.number for it in ds.items.values() if it.number is not None}
         self.next_number = 1
         kinds = {it.kind for it in ds.items.values()}
@@ -222,7 +240,8 @@ class _Writer:
         for k, r in enumerate(a.regions):
             where = f"{item.id} region {k}"
             if (isinstance(r.geometry, Classification) and last_choice is not None and r.id is None
-                    and last_choice[1].id is None and last_choice[1].score == r.score):
+                    and last_choice[1].id is None and last_choice[1].score == r.score
+                    and not r.attributes and not last_choice[1].attributes):
                 last_choice[0]["value"]["choices"].append(r.label)  # one result holds several choices
                 self.regions += 1
                 continue
@@ -232,9 +251,30 @@ class _Writer:
                 res["from_name"] = self.control(res["type"], to_name)
                 res = {"id": str(r.id) if r.id is not None else self.fresh_id(), **res}
                 out.append(res)
+                out += self.attribute_results(r, res["id"], to_name, where)
                 self.regions += 1
                 if isinstance(g, Classification):
                     last_choice = (res, r)
+        return out
+
+    def attribute_results(self, r: Region, rid: str, to_name: str, where: str) -> list[dict[str, Any]]:
+        """Per-region results (sharing the region's id) holding its attributes: numbers as
+        ``number``, text as ``textarea``."""
+        out = []
+        reserved = {name for (_, _), name in self.controls.items()} | set(FROM_NAMES.values())
+        for name, v in r.attributes.items():
+            if name in reserved or any(name.startswith(f"{n}_") for n in FROM_NAMES.values()):
+                self.report.drop("region.attributes", f"{where} {name}", "dropped: the name is one of the writer's controls")
+                continue
+            if isinstance(v, bool):
+                self.report.drop("region.attributes", f"{where} {name}", "changed type: written as text")
+            value: dict[str, Any]
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                kind, value = "number", {"number": v}
+            else:
+                kind, value = "textarea", {"text": [attr_text(v)]}
+            self.attr_controls.setdefault((name, to_name), kind)
+            out.append({"id": rid, "type": kind, "from_name": name, "to_name": to_name, "value": value})
         return out
 
     def control(self, kind: str, to_name: str) -> str:
@@ -293,6 +333,12 @@ class _Writer:
         return task
 
 
+def attr_text(v: AttrValue) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
 def _kind(g: Geometry) -> int:
     from labelgate.core import kind_of
 
@@ -305,6 +351,7 @@ def _write(ds: Dataset, path: Path, report: ConversionReport) -> tuple[Path, int
     tasks = [w.task(it, i, by_item[it.id]) for i, it in enumerate(ds.items.values())]
     objects = list(dict.fromkeys("text" if it.kind is ItemKind.TEXT else "image" for it in ds.items.values()))
     controls = [(kind, name, to) for (kind, to), name in w.controls.items()]
+    controls += [(kind, name, to) for (name, to), kind in w.attr_controls.items()]
     file = path if path.suffix.lower() == ".json" else path / "tasks.json"
     config = config_xml(ds.schema, objects, controls)
     data = orjson.dumps(tasks, option=orjson.OPT_INDENT_2)
@@ -329,7 +376,7 @@ class LabelStudioCodec:
             GeometryKind.CLASSIFICATION,
         }),
         item_kinds=frozenset({ItemKind.IMAGE, ItemKind.TEXT}),
-        region_fields=frozenset({"id", "score"}),
+        region_fields=frozenset({"id", "score", "attributes"}),
         item_fields=frozenset({"media", "size", "number", "text"}),
         schema_fields=frozenset({"colors"}),
         per_item="many",
