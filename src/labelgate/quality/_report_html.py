@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from labelgate.core import MissingDependencyError
 from labelgate.quality.report import annotator_scores, esc, png
 
 if TYPE_CHECKING:
@@ -26,8 +27,11 @@ th{background:#f5f5f5}td.l,th.l{text-align:left}img{max-width:100%}.note{color:#
 
 def _figure(width: float, height: float) -> tuple[Any, Any]:
     """A figure on matplotlib's Agg canvas, made without pyplot (no global backend state)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise MissingDependencyError("matplotlib", "quality", "The HTML report's figures") from None
 
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)

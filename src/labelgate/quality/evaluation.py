@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from labelgate.core import Dataset, Mask, MultiPolygon, Polygon, QualityError
+from labelgate.core import Dataset, Mask, MissingDependencyError, MultiPolygon, Polygon, QualityError
 from labelgate.core.geometry import GeometryKind
 from labelgate.quality.iou import to_coco_rle
 from labelgate.quality.spans import Mode, Scheme, Span, decode_tags
@@ -171,7 +171,11 @@ class DetectionEvaluation:
 def _run(gt_dict: dict[str, Any], results: list[dict[str, Any]], iou_type: IouType, engine: Engine) -> Any:
     with contextlib.redirect_stdout(io.StringIO()):
         if engine == "faster":
-            from faster_coco_eval import COCO, COCOeval_faster
+            try:
+                from faster_coco_eval import COCO, COCOeval_faster
+            except ImportError:
+                raise MissingDependencyError("faster-coco-eval", "quality",
+                                             "COCO evaluation with the faster engine (or pass engine='pycocotools')") from None
 
             cg = COCO(gt_dict)
             cd = cg.loadRes(results) if results else COCO({**gt_dict, "annotations": []})

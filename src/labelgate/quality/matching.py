@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from labelgate.core import QualityError
+from labelgate.core import MissingDependencyError, QualityError
 
 __all__ = ["Matching", "Scheme", "cluster", "cluster_members", "match", "match_greedy"]
 
@@ -66,7 +66,10 @@ def _assign(iou: FloatArray, valid: npt.NDArray[np.bool_]) -> tuple[IntArray, In
     if (valid.sum(axis=1) <= 1).all() and (valid.sum(axis=0) <= 1).all():
         r, c = np.nonzero(valid)  # no competition: every candidate pair is the optimum
         return r.astype(np.intp), c.astype(np.intp)
-    from scipy.optimize import linear_sum_assignment
+    try:
+        from scipy.optimize import linear_sum_assignment
+    except ImportError:
+        raise MissingDependencyError("scipy", "quality", "Hungarian matching") from None
 
     rows = np.flatnonzero(valid.any(axis=1))
     cols = np.flatnonzero(valid.any(axis=0))
