@@ -76,3 +76,39 @@ def test_dawid_skene_takes_long_form_and_agrees_with_unanimous_raters() -> None:
     assert ds.annotators == ("a", "b", "c")
     with pytest.raises(QualityError, match="max_iter"):
         dawid_skene(records, max_iter=0)
+
+
+def naive_dawid_skene(data: np.ndarray, q: int, iterations: int, smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dawid & Skene (1979) written out unit by unit, as in the paper, to check the vectorised EM."""
+    n, r = data.shape
+    post = np.zeros((n, q))
+    for i in range(n):
+        for j in range(r):
+            if not np.isnan(data[i, j]):
+                post[i, int(data[i, j])] += 1
+        post[i] /= post[i].sum()
+    for _ in range(iterations):
+        priors = (post.sum(axis=0) + smoothing) / (n + q * smoothing)
+        conf = np.full((r, q, q), smoothing)
+        for j in range(r):
+            for i in range(n):
+                if not np.isnan(data[i, j]):
+                    conf[j, :, int(data[i, j])] += post[i]
+            conf[j] /= conf[j].sum(axis=1, keepdims=True)
+        for i in range(n):
+            like = priors.copy()
+            for j in range(r):
+                if not np.isnan(data[i, j]):
+                    like *= conf[j, :, int(data[i, j])]
+            post[i] = like / like.sum()
+    return post, priors, conf
+
+
+def test_dawid_skene_matches_the_paper_written_out() -> None:
+    data, _ = simulate(seed=4, n=120)
+    ours = dawid_skene(data, categories=[0, 1, 2], max_iter=7, tol=1e-300, smoothing=0.05)
+    post, priors, conf = naive_dawid_skene(data, 3, 7, 0.05)
+    assert ours.iterations == 7
+    np.testing.assert_allclose(ours.posteriors, post, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(ours.priors, priors, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.confusions, conf, rtol=0, atol=1e-12)
