@@ -348,3 +348,10 @@ def test_anything_we_write_reads_back(tmp_path: Path, ds: Dataset) -> None:
     back, report = _round_trip(ds, tmp_path / "any")
     assert list(back.items) == list(restrict(ds, CAPS)[0].items) or "item.id" in report.dropped_fields
     assert back.region_count == report.regions
+
+
+def test_control_characters_fail_the_write_without_output(tmp_path: Path) -> None:
+    ds = Dataset([Item("a", media="a.jpg")], [Annotation("a", [Region(Box(0, 0, 1, 1), "bad\x01label")])])
+    with pytest.raises(FormatError, match="control character"):
+        formats.write(ds, tmp_path / "cc", "cvat")
+    assert not (tmp_path / "cc" / "annotations.xml").exists()

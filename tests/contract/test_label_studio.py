@@ -311,3 +311,10 @@ def test_attributes_round_trip_as_per_region_controls(tmp_path: Path) -> None:
     config = (tmp_path / "attrs" / "tasks.label_config.xml").read_text()
     assert '<Number name="count" toName="image" perRegion="true" />' in config
     assert '<TextArea name="note" toName="image" perRegion="true" />' in config
+
+
+def test_control_characters_in_class_names_fail_the_write_without_output(tmp_path: Path) -> None:
+    ds = Dataset([Item("a", media="a.jpg")], [Annotation("a", [Region(Classification(), "bad\x02")])])
+    with pytest.raises(FormatError, match="control character"):
+        formats.write(ds, tmp_path / "cc", "label_studio")
+    assert not (tmp_path / "cc").exists() or not any((tmp_path / "cc").iterdir())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Mapping
@@ -37,6 +38,9 @@ from labelgate.formats.cvat._values import attr_from_text, attr_to_text
 from labelgate.formats.report import ConversionReport
 
 __all__ = ["cvat_document"]
+
+
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
@@ -308,5 +312,11 @@ def cvat_document(ds: Dataset, report: ConversionReport, mode: str) -> tuple[byt
                 report.drop("track", f"track {t.id}", "dropped: write with mode='video' to keep tracks")
         w.images(root, meta)
     ET.indent(root, space="  ")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n", w.regions
+    data = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    bad = _NOT_XML.search(data)
+    if bad:
+        context = data[max(0, bad.start() - 60) : bad.start()].decode("utf-8", "replace")
+        raise FormatError(f"a name or value holds control character {bad.group()!r}, which XML cannot hold "
+                          f"(after ...{context!r}); remove it and write again")
+    return data, w.regions
 

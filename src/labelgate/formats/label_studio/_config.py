@@ -3,6 +3,7 @@ also carries the class list, its order and colours, back to the reader."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -52,7 +53,12 @@ def config_xml(schema: LabelSchema, objects: list[str], controls: list[tuple[str
             if c.color is not None:
                 el.set("background", c.color)
     ET.indent(view, space="  ")
-    return ET.tostring(view, encoding="utf-8") + b"\n"
+    data = ET.tostring(view, encoding="utf-8") + b"\n"
+    bad = re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", data)
+    if bad:
+        raise FormatError(f"a class or attribute name holds control character {bad.group()!r}, which the labeling "
+                          "config (XML) cannot hold; rename it and write again")
+    return data
 
 
 def schema_from_config(path: Path) -> LabelSchema | None:
