@@ -77,8 +77,11 @@ def compare_cmd(
                     annotators=(a.stem, b.stem))
     except LabelgateError as e:
         fail(str(e))
+    spans = _span_agreement(da, db)
     if json_out:
         d = r.to_dict()
+        if spans is not None:
+            d["spans"] = spans.to_dict()
         emit_json(_clean({**{k: d[k] for k in COMPARE_KEYS}, **d}))
         return
     t = Table(title=f"{a.name} vs {b.name}: {r.items} items, {r.n_a} vs {r.n_b} objects")
@@ -89,6 +92,29 @@ def compare_cmd(
     console.print(t)
     if r.conflicts:
         console.print(f"{len(r.conflicts)} conflicts; --json lists them all")
+    if spans is not None:
+        console.print(f"text spans: F1 exact {_fmt(spans.f1_exact)}, overlap {_fmt(spans.f1_overlap)}, "
+                      f"character-level kappa {_fmt(spans.kappa) if spans.kappa is not None else '-'}")
+
+
+def _has_spans(ds: Any) -> bool:
+    from labelgate.core import TextSpan
+
+    return any(isinstance(r.geometry, TextSpan) for _, r in ds.iter_regions())
+
+
+def _span_agreement(da: Any, db: Any) -> Any:
+    """Span agreement when both files hold text spans (character offsets; kappa per character)."""
+    from labelgate.quality.spans import span_agreement, spans_of
+
+    if not (_has_spans(da) and _has_spans(db)):
+        return None
+    lengths = {k: len(it.text) for k, it in da.items.items() if it.text is not None}
+    sa, sb = spans_of(da), spans_of(db)
+    try:
+        return span_agreement(sa, sb, lengths if all(k in lengths for k in sa if k in sb) else None)
+    except LabelgateError:  # overlapping spans: no character-level kappa, the F1s still hold
+        return span_agreement(sa, sb)
 
 
 @qa_app.command("evaluate")
@@ -102,11 +128,25 @@ def evaluate_cmd(
     from_pred: Annotated[str | None, typer.Option("--from-pred", help="Format of PRED; defaults to --from.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """COCO's 12 detection numbers of predictions against ground truth, and AP per class."""
-    from labelgate.quality.evaluation import coco_evaluate
+    """COCO's 12 detection numbers of predictions against ground truth, and AP per class
+    (entity precision/recall/F1 instead when the ground truth holds text spans)."""
+    from labelgate.quality.evaluation import coco_evaluate, ner_evaluate
 
     try:
-        ev = coco_evaluate(_read(gt, from_gt), _predictions(pred, from_pred or from_gt), iou_type=iou_type,  # type: ignore[arg-type]
+        g = _read(gt, from_gt)
+        if _has_spans(g):
+            ner = ner_evaluate(g, _read(pred, from_pred or from_gt))
+            if json_out:
+                emit_json(_clean(ner.to_dict()))
+            else:
+                t = Table(title="Entity-level scores (exact match, seqeval-compatible)")
+                for c in ("class", "precision", "recall", "f1", "support"):
+                    t.add_column(c, justify="left" if c == "class" else "right")
+                for name, v in [*ner.per_class.items(), ("micro avg", ner.micro), ("macro avg", ner.macro)]:
+                    t.add_row(name, *(_fmt(float(v[k])) for k in ("precision", "recall", "f1")), str(int(v["support"])))
+                console.print(t)
+            return
+        ev = coco_evaluate(g, _predictions(pred, from_pred or from_gt), iou_type=iou_type,  # type: ignore[arg-type]
                            engine=engine)  # type: ignore[arg-type]
     except LabelgateError as e:
         fail(str(e))

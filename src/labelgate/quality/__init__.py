@@ -15,6 +15,7 @@ from labelgate.quality.evaluation import (
     NerScores,
     SegmentationAccumulator,
     coco_evaluate,
+    ner_evaluate,
     ner_scores,
     ner_scores_from_tags,
 )
@@ -34,4 +35,4 @@ __all__ += ["Conflict", "Matching", "MultiAgreement", "PairAccumulator", "PairAg
             "iou_matrix", "mask_dice", "mask_iou", "match", "match_greedy", "oks", "shape_iou", "spatial_agreement"]
 __all__ += ["SpanAgreement", "decode_tags", "span_agreement", "fuse_dataset", "fuse_masks", "fuse_regions"]
 __all__ += ["COCO_STATS", "DetectionEvaluation", "NerScores", "QualityReport", "SegmentationAccumulator", "coco_evaluate",
-            "ner_scores", "ner_scores_from_tags"]
+            "ner_evaluate", "ner_scores", "ner_scores_from_tags"]

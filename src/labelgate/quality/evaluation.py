@@ -30,6 +30,7 @@ __all__ = [
     "NerScores",
     "SegmentationAccumulator",
     "coco_evaluate",
+    "ner_evaluate",
     "ner_scores",
     "ner_scores_from_tags",
     "to_coco",
@@ -304,6 +305,15 @@ def ner_scores(true: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) -
     weighted = {k: (sum(per[lab][k] * per[lab]["support"] for lab in labels) / total if total else 0.0) for k in keys}
     weighted["support"] = len(ts)
     return NerScores(per, micro, macro, weighted)
+
+
+def ner_evaluate(gt: Dataset, pred: Dataset) -> NerScores:
+    """:func:`ner_scores` of the text spans of ``pred`` against those of ``gt``, item by item
+    (``gt``'s items; an item without predictions has none)."""
+    from labelgate.quality.spans import spans_of
+
+    t, p = spans_of(gt), spans_of(pred)
+    return ner_scores([t[k] for k in gt.items], [p.get(k, []) for k in gt.items])
 
 
 def ner_scores_from_tags(true: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], *,

@@ -134,3 +134,27 @@ def test_evaluate_a_coco_result_list_against_a_coco_file_equals_pycocotools(tmp_
     bad.write_text(json.dumps([{"image_id": 999, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 1}]))
     r = runner.invoke(app, ["qa", "evaluate", str(gt_path), str(bad), "--json"])
     assert r.exit_code == 1 and "image_id 999" in r.output
+
+
+def test_text_spans_compare_and_evaluate(tmp_path: Path) -> None:
+    from labelgate.core import ItemKind, TextSpan
+
+    items = [Item("d1", kind=ItemKind.TEXT, text="Ada Lovelace met Babbage in London"),
+             Item("d2", kind=ItemKind.TEXT, text="Paris")]
+
+    def spans(pairs: dict[str, list[tuple[int, int, str]]], path: Path) -> Path:
+        anns = [Annotation(k, [Region(TextSpan(s, e), lab, score=1.0) for s, e, lab in v]) for k, v in pairs.items()]
+        formats.write(Dataset(items, anns), path, "native")
+        return path
+
+    a = spans({"d1": [(0, 12, "PER"), (17, 24, "PER"), (28, 34, "LOC")], "d2": [(0, 5, "LOC")]}, tmp_path / "a.json")
+    b = spans({"d1": [(0, 12, "PER"), (17, 24, "ORG"), (28, 33, "LOC")], "d2": [(0, 5, "LOC")]}, tmp_path / "b.json")
+    r = runner.invoke(app, ["qa", "compare", str(a), str(b), "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)["spans"]
+    assert (d["exact"], d["overlap"], d["f1_exact"]) == (2, 3, 0.5) and d["kappa"] is not None
+    r = runner.invoke(app, ["qa", "evaluate", str(a), str(b), "--json"])
+    assert r.exit_code == 0, r.output
+    e = json.loads(r.stdout)
+    assert e["micro"]["precision"] == 0.5 and e["per_class"]["PER"]["support"] == 2
+    assert "micro avg" in runner.invoke(app, ["qa", "evaluate", str(a), str(b)]).stdout
