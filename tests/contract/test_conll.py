@@ -268,6 +268,9 @@ def test_two_column_files_and_detection(tmp_path: Path) -> None:
     assert list(ds.items) == ["doc0"]
     assert ds.items["doc0"].text == "@paul love New York\nok"
     assert ds.items["doc0"].metadata == {}
+    tight = tmp_path / "tight.conll"
+    tight.write_text("a B-X\n-DOCSTART- O\nb O\n-DOCSTART- O\n", encoding="utf-8")
+    assert [it.text for it in formats.read(tight).items.values()] == ["a", "b", ""]
     yolo = tmp_path / "labels.txt"
     yolo.write_text("0 0.5 0.5 0.1 0.1\n", encoding="utf-8")
     assert CODEC.detect(yolo) == 0.0

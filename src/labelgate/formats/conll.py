@@ -50,9 +50,16 @@ _TAG = re.compile(r"^(O|[BIESLU]-\S+)$")
 @dataclass
 class _Sentence:
     line: int
+    rows: list[list[str]] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     middle: list[list[str]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Columns from the rows: token first, tag last, the rest between."""
+        cols = [list(c) for c in zip(*self.rows, strict=True)]
+        self.tokens, self.tags, self.middle = cols[0], cols[-1], cols[1:-1]
+        self.rows = []
 
 
 @dataclass
@@ -63,15 +70,18 @@ class _Doc:
 def _parse(text: str, path: Path) -> tuple[list[_Doc], int]:
     docs: list[_Doc] = []
     ncols, first_line = 0, 0
-    sent: _Sentence | None = None
+    rows: list[list[str]] | None = None
     for lineno, line in enumerate(text.split("\n"), 1):
         fields = line.split()
+        if rows is not None and len(fields) == ncols and fields[0] != DOCSTART:
+            rows.append(fields)  # the common case: one more token of the open sentence
+            continue
         if not fields:
-            sent = None
+            rows = None
             continue
         if fields[0] == DOCSTART:
             docs.append(_Doc())
-            sent = None
+            rows = None
             continue
         if not ncols:
             ncols, first_line = len(fields), lineno
@@ -87,13 +97,13 @@ def _parse(text: str, path: Path) -> tuple[list[_Doc], int]:
             )
         if not docs:
             docs.append(_Doc())
-        if sent is None:
-            sent = _Sentence(lineno, middle=[[] for _ in range(ncols - 2)])
-            docs[-1].sentences.append(sent)
-        sent.tokens.append(fields[0])
-        sent.tags.append(fields[-1])
-        for k in range(ncols - 2):
-            sent.middle[k].append(fields[k + 1])
+        sent = _Sentence(lineno)
+        docs[-1].sentences.append(sent)
+        rows = sent.rows
+        rows.append(fields)
+    for doc in docs:
+        for sent in doc.sentences:
+            sent.close()
     return docs, ncols
 
 

@@ -139,34 +139,25 @@ def _strict_tok(tag: str) -> _Tok:
 # --- default (lenient) decoding -----------------------------------------------------------------
 
 
-def _ends_between(prev: _Tok, cur: _Tok) -> bool:
-    p, c = prev[0], cur[0]
-    if p in ("E", "S"):
-        return True
-    if p in ("B", "I") and c in ("B", "S", "O"):
-        return True
-    return p not in ("O", ".") and prev[1] != cur[1]
-
-
-def _starts_at(prev: _Tok, cur: _Tok) -> bool:
-    p, c = prev[0], cur[0]
-    if c in ("B", "S"):
-        return True
-    if c in ("E", "I") and p in ("E", "S", "O"):
-        return True
-    return c not in ("O", ".") and prev[1] != cur[1]
+_ALWAYS_CLOSED = frozenset("ES")  # a chunk ends after E- and S-
+_OPEN = frozenset("BI")  # ... after B- or I- when B-, S- or O follows
+_CLOSES_OPEN = frozenset("BSO")
+_ALWAYS_OPENS = frozenset("BS")  # a chunk starts at B- and S-
+_CONTINUES = frozenset("EI")  # ... at E- or I- after E-, S- or O
+_AFTER_CLOSED = frozenset("ESO")
+_UNTYPED = frozenset("O.")  # and, for any other prefix, wherever the type changes
 
 
 def _lenient(toks: Sequence[_Tok]) -> list[Chunk]:
     chunks: list[Chunk] = []
-    prev: _Tok = ("O", "")
+    pp, pt = "O", ""
     begin = 0
-    for i, cur in enumerate([*toks, _OUT]):
-        if _ends_between(prev, cur):
-            chunks.append(Chunk(begin, i, prev[1]))
-        if _starts_at(prev, cur):
+    for i, (cp, ct) in enumerate([*toks, _OUT]):
+        if pp in _ALWAYS_CLOSED or (pp in _OPEN and cp in _CLOSES_OPEN) or (pt != ct and pp not in _UNTYPED):
+            chunks.append(Chunk(begin, i, pt))
+        if cp in _ALWAYS_OPENS or (cp in _CONTINUES and pp in _AFTER_CLOSED) or (pt != ct and cp not in _UNTYPED):
             begin = i
-        prev = cur
+        pp, pt = cp, ct
     return chunks
 
 
@@ -178,6 +169,9 @@ def decode(tags: Sequence[str], scheme: Scheme | str = Scheme.IOB2, *, strict: b
     if strict:
         return decode_strict(tags, scheme)[0]
     s = Scheme.parse(scheme)
+    tags = list(tags)
+    if tags.count("O") == len(tags):
+        return []
     toks = [_lenient_tok(t) for t in tags]
     if s is Scheme.BILOU:
         toks = [(_BILOU_AS_IOBES.get(p, p), ty) for p, ty in toks]
