@@ -69,19 +69,22 @@ def _metric_name(metric: str) -> str:
     return name
 
 
-def _estimator(name: str, table: RatingTable, level: str | None, weights: Any) -> tuple[Callable[[RatingTable], Estimate], str | None]:
+Estimator = Callable[[RatingTable, bool], Estimate]  # (table, with_se) -> estimate
+
+
+def _estimator(name: str, table: RatingTable, level: str | None, weights: Any) -> tuple[Estimator, str | None]:
     if name == "krippendorff_alpha":
         if weights is not None:
             raise QualityError("Krippendorff's alpha takes a level of measurement (level=...), not weights")
         lvl = (level or "nominal").lower()
         if lvl not in LEVELS:
             raise QualityError(f"unknown level of measurement {level!r}: use one of {', '.join(LEVELS)}")
-        return (lambda t: krippendorff_alpha(t, lvl)), None
+        return (lambda t, with_se: krippendorff_alpha(t, lvl, with_se=with_se)), None
     if level is not None:
         raise QualityError(f"{name} takes weights=... (identity, linear, quadratic, ordinal or a matrix), not level=")
     w, wname = weight_matrix(weights, table.q)
     fn = _KAPPA[name]
-    return (lambda t: fn(t, w)), wname
+    return (lambda t, _with_se: fn(t, w)), wname  # Gwet's SE costs little beside the value
 
 
 def _two_rater_indices(table: RatingTable) -> tuple[float | None, float | None, dict[str, float]]:
@@ -131,7 +134,7 @@ def agreement(
     if name in _TWO_RATERS and table.n_raters != 2:
         raise QualityError(f"{name} is defined for exactly two raters, got {table.n_raters}: use fleiss_kappa or conger_kappa")
     estimate, wname = _estimator(name, table, level, weights)
-    est = estimate(table)
+    est = estimate(table, ci_method in ("auto", "analytic"))
     se, ci, method = est.se, None, ci_method
     if ci_method == "none":
         se, method = None, "none"
@@ -159,11 +162,11 @@ def agreement(
     )
 
 
-def _bootstrap(estimate: Callable[[RatingTable], Estimate], table: RatingTable, *, resamples: int, seed: int,
+def _bootstrap(estimate: Estimator, table: RatingTable, *, resamples: int, seed: int,
                confidence: float) -> tuple[float, tuple[float, float]]:
     def statistic(idx: npt.NDArray[np.intp]) -> float:
         try:
-            return float(estimate(table.subset(idx)).value)
+            return float(estimate(table.subset(idx), False).value)
         except QualityError:  # a resample without any pairable unit has no value
             return math.nan
 
