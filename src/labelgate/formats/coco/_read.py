@@ -11,8 +11,8 @@ import gc
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
-from operator import contains, itemgetter
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +173,11 @@ def _lookup(keys: npt.NDArray[np.int64], values: npt.NDArray[np.int64], d: _Doc,
 def _bboxes(d: _Doc, boxes: list[Any]) -> npt.NDArray[np.float64]:
     """x1, y1, x2, y2 per annotation (NaN where there is no bbox)."""
     n = len(boxes)
-    if set(map(type, boxes)) <= {list} and set(map(len, boxes)) <= {4}:
+    try:
+        fast = set(map(len, boxes)) <= {4}
+    except TypeError:  # a missing bbox (None) or a number: checked one by one below
+        fast = False
+    if fast:
         try:
             out = np.fromiter(chain.from_iterable(boxes), dtype=np.float64, count=4 * n).reshape(n, 4)
         except (TypeError, ValueError):
@@ -256,9 +260,8 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> _Part:
                 cat = np.fromiter(map(itemgetter("category_id"), anns), dtype=np.int64, count=n)
                 ids = np.fromiter(map(itemgetter("id"), anns), dtype=np.int64, count=n)
                 crowd = np.fromiter(map(itemgetter("iscrowd"), anns), dtype=bool, count=n)
-                segs = list(map(itemgetter("segmentation"), anns))
+                segs: Any = map(itemgetter("segmentation"), anns)
                 boxes = list(map(itemgetter("bbox"), anns))
-                standard = all(map(contains, anns, repeat("area")))
             except (KeyError, TypeError, ValueError, OverflowError):
                 standard = False
         present: set[str] = set(_STANDARD) if standard else set().union(*map(dict.keys, anns))
@@ -318,18 +321,21 @@ def _first_of(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     return first
 
 
-def _kinds(d: _Doc, segs: list[Any], bbox: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
-    n = len(segs)
+def _kinds(d: _Doc, segs: Any, bbox: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
+    """Geometry kind per annotation from its segmentation (an iterable, consumed once)."""
+    n = len(d.annotations)
     try:
         lens = np.fromiter(map(len, segs), dtype=np.int64, count=n)
     except TypeError:
-        lens = np.asarray([0 if s is None else len(s) if isinstance(s, (list, dict)) else -1 for s in segs], dtype=np.int64)
+        raw = [a.get("segmentation") for a in d.annotations]
+        lens = np.asarray([0 if s is None else len(s) if isinstance(s, (list, dict)) else -1 for s in raw], dtype=np.int64)
         if np.any(lens < 0):
             i = int(np.flatnonzero(lens < 0)[0])
-            raise _bad_ann(d, f"segmentation must be a list of polygons or an RLE dict, got {segs[i]!r}", i) from None
+            raise _bad_ann(d, f"segmentation must be a list of polygons or an RLE dict, got {raw[i]!r}", i) from None
     kind = np.where(lens == 0, _K_BOX, np.where(lens == 1, _K_POLY, _K_MULTI)).astype(np.uint8)
+    anns = d.annotations
     for i in np.flatnonzero(lens == 2).tolist():
-        if type(segs[i]) is dict:
+        if type(anns[i].get("segmentation")) is dict:
             kind[i] = _K_MASK
     no_box = (kind == _K_BOX) & np.isnan(bbox[:, 0])
     kind[no_box] = _K_TAG
