@@ -45,6 +45,9 @@ def agreement_cmd(
     weights: Annotated[str | None, typer.Option(help="Kappa-family weights: identity, linear, quadratic, ordinal.")] = None,
     categories: Annotated[str | None, typer.Option(help="Declared categories in order, comma-separated.")] = None,
     confidence: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,
+    ci: Annotated[str, typer.Option("--ci", help="Intervals: auto (analytic where known, else bootstrap), analytic, "
+                                    "bootstrap, none.")] = "auto",
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap, where one is used.")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -60,7 +63,7 @@ def agreement_cmd(
         for name in names:
             is_alpha = name.lower().replace("-", "_") in ("krippendorff_alpha", "alpha", "krippendorff")
             results.append(agreement(table, name, level=level if is_alpha else None, weights=None if is_alpha else weights,
-                                     confidence=confidence, seed=seed))
+                                     confidence=confidence, ci_method=ci, resamples=resamples, seed=seed))
     except LabelgateError as e:
         fail(str(e))
     if json_out:

@@ -46,6 +46,10 @@ def test_agreement_wide_form_matches_the_published_alpha(tmp_path: Path) -> None
     assert round(alpha["value"], 3) == 0.849
     assert alpha["level"] == "interval"
     assert round(fleiss["value"], 5) == 0.76117
+    ordinal = run("agreement", str(path), "-m", "alpha", "--level", "ordinal", "--ci", "bootstrap", "--resamples", "200", "--json")
+    assert ordinal["results"][0]["ci_method"] == "bootstrap" and round(ordinal["results"][0]["value"], 3) == 0.815
+    bare = run("agreement", str(path), "-m", "fleiss", "--ci", "none", "--json")
+    assert bare["results"][0]["se"] is None
 
 
 def test_agreement_long_form_default_metrics(tmp_path: Path) -> None:
