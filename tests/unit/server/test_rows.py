@@ -65,3 +65,15 @@ def test_both_paths_name_the_unknown_label() -> None:
             dataset_regions(d, SCHEMA)
         messages.append(str(e.value))
     assert messages[0] == messages[1]
+
+
+def test_table_from_stored_dicts_gives_back_the_same_regions() -> None:
+    from labelgate.server.services.rows import table_from_dicts
+
+    ds = _table_dataset(["a", "b", "c"], seed=2)
+    stored = dataset_regions(ds, SCHEMA)
+    table = table_from_dicts(stored)
+    for i, a in enumerate(ds.annotations):
+        assert table.regions(table.rows_of(i)) == a.regions
+    empty = table_from_dicts([[], []])
+    assert len(empty) == 0 and empty.n_annotations == 2

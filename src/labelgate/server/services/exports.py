@@ -16,7 +16,7 @@ from typing import Any
 from labelgate import formats
 from labelgate.core import Annotation, Dataset, Provenance, Source
 from labelgate.core.errors import InvariantError, NotFoundError
-from labelgate.formats.native import item_from_dict, region_from_dict, schema_from_dict
+from labelgate.formats.native import item_from_dict, schema_from_dict
 from labelgate.server.db import utcnow
 from labelgate.server.db.repos import jobs as repo
 from labelgate.server.db.repos import projects as projects_repo
@@ -24,6 +24,7 @@ from labelgate.server.db.repos import tasks as tasks_repo
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, ExportFilter, ExportRecord, Job, JobStatus, Role, User
 from labelgate.server.services import jobs
 from labelgate.server.services.access import project_for
+from labelgate.server.services.rows import table_from_dicts
 from labelgate.server.services.runtime import Runtime
 
 __all__ = ["build_export", "export_files", "get_export", "list_exports", "start_export"]
@@ -76,11 +77,12 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter) -> Dataset:
         tasks = tasks_repo.list_tasks(conn, project_id, 0, len(keys) + 1)
         records = tasks_repo.annotations_of_project(conn, project_id, None, None)
     items = [item_from_dict(t.item) for t in tasks]
-    anns = []
-    for a in _select(records, flt):
-        prov = Provenance(Source(a.source), a.author_name, a.model, a.model_version,
-                          a.submitted_at or a.created_at, a.lead_time)
-        anns.append(Annotation(keys[a.task_id], [region_from_dict(r) for r in a.regions], prov, str(a.id)))
+    chosen = _select(records, flt)
+    table = table_from_dicts([a.regions for a in chosen])
+    anns = [Annotation.from_table(keys[a.task_id], table, table.rows_of(i),
+                                  Provenance(Source(a.source), a.author_name, a.model, a.model_version,
+                                             a.submitted_at or a.created_at, a.lead_time), str(a.id))
+            for i, a in enumerate(chosen)]
     return Dataset(items, anns, schema_from_dict(project.label_schema),
                    metadata={"project": project.name, "filter": flt.value})
 

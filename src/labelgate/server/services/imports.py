@@ -13,7 +13,7 @@ from typing import Any
 
 from labelgate import formats
 from labelgate.core import Dataset, LabelSchema, Source
-from labelgate.core.errors import InvariantError
+from labelgate.core.errors import FormatError, InvariantError, LabelgateError
 from labelgate.formats.native import item_to_dict, schema_from_dict, schema_to_dict
 from labelgate.server.db.repos import jobs as jobs_repo
 from labelgate.server.db.repos import projects as projects_repo
@@ -59,7 +59,13 @@ def import_file(rt: Runtime, actor: User, project_id: int, path: Path, filename:
     if found is not None:
         return ImportRecord(**{**found.__dict__, "reused": True})
     name = fmt or formats.detect(path)
-    ds = formats.read(path, name)
+    try:
+        ds = formats.read(path, name)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+        if isinstance(e, LabelgateError):
+            raise
+        # a reader tripping over a file it does not expect is still bad input, not a server fault
+        raise FormatError(f"the {name} reader could not read this file ({type(e).__name__}: {e})", path=filename) from e
     return import_dataset(rt, actor, project_id, ds, name, filename, digest, kind, model, model_version)
 
 

@@ -19,7 +19,7 @@ from labelgate.core.table import NO_ID
 from labelgate.formats.native import region_to_dict
 from labelgate.server.services.regions import check_labels
 
-__all__ = ["dataset_regions", "labels_in"]
+__all__ = ["dataset_regions", "labels_in", "table_from_dicts"]
 
 
 def _shared_table(ds: Dataset) -> RegionTable | None:
@@ -99,3 +99,61 @@ def _from_table(ds: Dataset, table: RegionTable, schema: LabelSchema) -> list[li
             regs.append(d)
         out.append(regs)
     return out
+
+
+_BOX_KEYS = frozenset({"geometry", "label", "id", "score", "crowd"})
+_EXTRA = ("attributes", "group", "z_order", "occluded", "track_id")
+_EXTRA_DEFAULTS: dict[str, Any] = {"attributes": {}, "group": None, "z_order": 0, "occluded": False, "track_id": None}
+
+
+def table_from_dicts(groups: list[list[dict[str, Any]]]) -> RegionTable:
+    """One columnar table from stored region dicts (one list per annotation). Plain boxes go
+    straight into columns; anything else is parsed through the native codec."""
+    from labelgate.core.geometry import bounds, kind_of
+    from labelgate.formats.native import region_from_dict
+
+    labels: dict[str, int] = {}
+    label: list[int] = []
+    kind: list[int] = []
+    bbox: list[tuple[float, float, float, float]] = []
+    score: list[float] = []
+    ids: list[int] = []
+    crowd: list[bool] = []
+    geometry: list[Any] = []
+    extra: list[dict[str, Any] | None] = []
+    offsets = [0]
+    nan, box = math.nan, int(GeometryKind.BOX)
+    for regs in groups:
+        for d in regs:
+            g = d["geometry"]
+            if g.get("type") == "box" and d.keys() <= _BOX_KEYS:
+                label.append(labels.setdefault(d["label"], len(labels)))
+                kind.append(box)
+                bbox.append((g["x1"], g["y1"], g["x2"], g["y2"]))
+                s = d.get("score")
+                score.append(nan if s is None else s)
+                ids.append(d.get("id", NO_ID))
+                crowd.append(bool(d.get("crowd", False)))
+                geometry.append(None)
+                extra.append(None)
+                continue
+            r = region_from_dict(d)
+            k = kind_of(r.geometry)
+            label.append(labels.setdefault(r.label, len(labels)))
+            kind.append(int(k))
+            b = bounds(r.geometry)
+            bbox.append(b if b is not None else (nan, nan, nan, nan))
+            score.append(nan if r.score is None else r.score)
+            ids.append(NO_ID if r.id is None else r.id)
+            crowd.append(r.crowd)
+            geometry.append(None if k == GeometryKind.BOX else r.geometry)
+            e = {f: getattr(r, f) for f in _EXTRA if getattr(r, f) != _EXTRA_DEFAULTS[f]}
+            extra.append(e or None)
+        offsets.append(len(label))
+    n = len(label)
+    return RegionTable(
+        labels=list(labels), label=np.asarray(label, dtype=np.int32), kind=np.asarray(kind, dtype=np.uint8),
+        bbox=np.asarray(bbox, dtype=np.float64).reshape(n, 4), offsets=np.asarray(offsets, dtype=np.int64),
+        score=np.asarray(score, dtype=np.float64), ids=np.asarray(ids, dtype=np.int64),
+        crowd=np.asarray(crowd, dtype=bool), geometry=geometry, extra=extra,
+    )
