@@ -355,3 +355,13 @@ def test_control_characters_fail_the_write_without_output(tmp_path: Path) -> Non
     with pytest.raises(FormatError, match="control character"):
         formats.write(ds, tmp_path / "cc", "cvat")
     assert not (tmp_path / "cc" / "annotations.xml").exists()
+
+
+def test_images_whose_shapes_all_came_from_a_model_read_as_model_annotations(tmp_path: Path) -> None:
+    p = tmp_path / "annotations.xml"
+    p.write_text(_META + "<image id='0' name='a.jpg'><box label='car' source='auto' xtl='0' ytl='0' xbr='1' ybr='1'/></image>"
+                 "<image id='1' name='b.jpg'><box label='car' source='auto' xtl='0' ytl='0' xbr='1' ybr='1'/>"
+                 "<box label='car' source='semi-auto' xtl='0' ytl='0' xbr='2' ybr='2'/></image>"
+                 "<image id='2' name='c.jpg'></image></annotations>")
+    ds = formats.read(p, "cvat")
+    assert [a.provenance.source for a in ds.annotations] == [Source.MODEL, Source.HUMAN, Source.HUMAN]

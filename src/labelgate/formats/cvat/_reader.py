@@ -138,8 +138,8 @@ class _Reader:
             except ValueError as e:
                 raise self.fail(f"bad id, width or height: {e}", where) from None
             subset = im.get("subset") or stem_subset
-            entries.append({"name": name, "number": number, "size": size, "subset": subset})
             regs: list[Region] = []
+            sources = set()
             for j, el in enumerate(im):
                 swhere = f"{where}, shape #{j + 1} <{el.tag}>"
                 if el.tag not in SHAPE_TAGS:
@@ -150,10 +150,14 @@ class _Reader:
                     continue
                 try:
                     s = read_shape(el, self.classes.get(label), size, self.specs(label))
+                    sources.add((el.get("source") or "manual").lower())
                     regs.append(Region(s.geometry, label, attributes=s.attributes, group=s.group,
                                        z_order=s.z_order, occluded=s.occluded))
                 except (ValueError, InvariantError) as e:
                     raise self.fail(str(e), swhere) from None
+            # shapes a model made and nobody touched (CVAT marks edited ones "semi-auto")
+            model = sources == {"auto"}
+            entries.append({"name": name, "number": number, "size": size, "subset": subset, "model": model})
             regions.append(regs)
         return entries, regions
 
@@ -269,7 +273,8 @@ def read_cvat(path: Path, on_unsupported: str = "error") -> Dataset:
     for iid, e in zip(ids, entries, strict=True):
         w, h = e["size"] if e["size"] is not None else (None, None)
         items.append(Item(iid, media=e["name"], width=w, height=h, number=e["number"], subset=e["subset"]))
-    annotations = [Annotation(it.id, regs) for it, regs in zip(items, regions, strict=True)]
+    annotations = [Annotation(it.id, regs, Provenance(Source.MODEL) if e["model"] else None)
+                   for it, regs, e in zip(items, regions, entries, strict=True)]
     # files without a <labels> block name their classes only in the shapes
     schema = schema.with_classes([r.label for regs in regions for r in regs] + [t.label for t in tracks]
                                  + [r.label for a in frame_anns for r in a.regions])
