@@ -9,7 +9,7 @@ probability 0.7 (else uniform), then 20% of ratings removed at random (seeded).
 - Fleiss' kappa on complete data (before removing ratings): ``statsmodels`` (aggregate_raters +
   fleiss_kappa) vs ours.
 
-Times are the best of ``--repeat`` runs (wall clock). Values must agree to 1e-9 or the run fails.
+Times are the best of ``--repeat`` runs (wall clock), peer and Labelgate alternating. Values must agree to 1e-9 or the run fails.
 Writes the ``## Quality: agreement`` section of benchmarks/RESULTS.md (``--no-write`` to skip).
 
     .venv/bin/python benchmarks/quality/agreement.py [--units 1000000] [--repeat 3]
@@ -18,6 +18,7 @@ Writes the ``## Quality: agreement`` section of benchmarks/RESULTS.md (``--no-wr
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 import warnings
@@ -42,13 +43,22 @@ def make(units: int, raters: int = 5, q: int = 5, missing: float = 0.2, seed: in
     return complete, data
 
 
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, value = [], None
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - t, value
+
+
+def paired(peer: Callable[[], Any], ours: Callable[[], Any], repeat: int) -> tuple[float, Any, float, Any]:
+    """Best-of-``repeat`` for both, run alternately so that both see the same machine load."""
+    tp, to = [], []
+    vp = vo = None
     for _ in range(repeat):
-        t = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), value
+        t, vp = timed(peer)
+        tp.append(t)
+        t, vo = timed(ours)
+        to.append(t)
+    return min(tp), vp, min(to), vo
 
 
 def run(units: int, repeat: int) -> list[tuple[str, str, float, float, float]]:
@@ -60,25 +70,26 @@ def run(units: int, repeat: int) -> list[tuple[str, str, float, float, float]]:
     complete, data = make(units)
     rows: list[tuple[str, str, float, float, float]] = []
 
-    t_ref, ref = best(lambda: krippendorff.alpha(data.T, level_of_measurement="nominal"), repeat)
-    t_se, ours = best(lambda: agreement(data, "krippendorff_alpha"), repeat)
-    t_val, ours_v = best(lambda: agreement(data, "krippendorff_alpha", ci_method="none"), repeat)
+    def kripp() -> float:
+        return float(krippendorff.alpha(data.T, level_of_measurement="nominal"))
+
+    t_ref, ref, t_se, ours = paired(kripp, lambda: agreement(data, "krippendorff_alpha"), repeat)
+    t_ref2, _, t_val, ours_v = paired(kripp, lambda: agreement(data, "krippendorff_alpha", ci_method="none"), repeat)
     assert abs(ours.value - ref) < 1e-9 and abs(ours_v.value - ref) < 1e-9, (ours.value, ref)
-    rows.append(("Krippendorff alpha, nominal", "krippendorff", t_ref, t_se, ours.value))
-    rows.append(("Krippendorff alpha, nominal (value only)", "krippendorff", t_ref, t_val, ours_v.value))
+    rows.append(("Krippendorff alpha, nominal (value + SE + CI)", "krippendorff", t_ref, t_se, ours.value))
+    rows.append(("Krippendorff alpha, nominal (value only)", "krippendorff", t_ref2, t_val, ours_v.value))
 
     def irr() -> float:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return float(CAC(pd.DataFrame(data), digits=15).fleiss()["est"]["coefficient_value"])
 
-    t_irr, ref_f = best(irr, 1)
-    t_f, ours_f = best(lambda: agreement(data, "fleiss_kappa"), repeat)
+    t_irr, ref_f, t_f, ours_f = paired(irr, lambda: agreement(data, "fleiss_kappa"), 1)
     assert abs(ours_f.value - ref_f) < 1e-9, (ours_f.value, ref_f)
-    rows.append(("Fleiss kappa, 20% missing (value + SE)", "irrCAC", t_irr, t_f, ours_f.value))
+    rows.append(("Fleiss kappa, 20% missing (value + SE + CI)", "irrCAC", t_irr, t_f, ours_f.value))
 
-    t_sm, ref_c = best(lambda: fleiss_kappa(aggregate_raters(complete.astype(int), n_cat=5)[0]), repeat)
-    t_c, ours_c = best(lambda: agreement(complete, "fleiss_kappa", ci_method="none"), repeat)
+    t_sm, ref_c, t_c, ours_c = paired(lambda: fleiss_kappa(aggregate_raters(complete.astype(int), n_cat=5)[0]),
+                                      lambda: agreement(complete, "fleiss_kappa", ci_method="none"), repeat)
     assert abs(ours_c.value - ref_c) < 1e-9, (ours_c.value, ref_c)
     rows.append(("Fleiss kappa, complete data (value only)", "statsmodels", t_sm, t_c, ours_c.value))
     return rows
@@ -88,8 +99,9 @@ def render(rows: list[tuple[str, str, float, float, float]], units: int, repeat:
     lines = [
         SECTION, "",
         f"`benchmarks/quality/agreement.py`: {units:,} units x 5 raters, 5 categories, 20% of ratings missing; "
-        f"best of {repeat} runs (irrCAC: 1 run); Python {platform.python_version()}, numpy {np.__version__}, "
-        f"on a shared 2-core machine. Values agree with the peer to 1e-9 (asserted).",
+        f"best of {repeat} runs, peer and Labelgate alternating (irrCAC: 1 run); Python {platform.python_version()}, "
+        f"numpy {np.__version__}, on a shared 2-core machine (load average {os.getloadavg()[0]:.1f} at the end). "
+        "Values agree with the peer to 1e-9 (asserted).",
         "",
         "| computation | peer | peer s | Labelgate s | speed-up (peer / Labelgate) | value |",
         "|---|---|---:|---:|---:|---:|",
