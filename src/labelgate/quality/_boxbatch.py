@@ -163,36 +163,72 @@ def match_box_sets(a: BoxSet, b: BoxSet, threshold: float, scheme: Scheme = "agn
     return common, tuple(np.concatenate([o[n] for o in outs]) for n in range(6))
 
 
-def cluster_counts(sets: Sequence[BoxSet], threshold: float) -> npt.NDArray[np.float64]:
+def cluster_counts(sets: Sequence[BoxSet], threshold: float, chunk: int = 2048) -> npt.NDArray[np.float64]:
     """Reliability data of box clusters as a ``units x (labels + 1)`` count matrix (the last
-    column is the empty category), clustering each item's boxes with
-    :func:`~labelgate.quality.matching.cluster` among the annotators who saw the item."""
-    from labelgate.quality.iou import box_iou
-    from labelgate.quality.matching import cluster_members
+    column is the empty category; an annotator who did not see the item adds nothing).
 
+    The clusters are those of :func:`~labelgate.quality.matching.cluster_members` (chaining in
+    annotator order, a cluster scored by the mean IoU of its members), computed for a chunk of
+    items at once: padded ``items x clusters x objects`` score tensors, with the assignment only
+    run on items where objects compete.
+    """
     n_items = len(sets[0].seen)
-    counts = [np.bincount(s.item, minlength=n_items) for s in sets]
-    starts = [np.cumsum(c) - c for c in counts]
+    counts = np.stack([np.bincount(s.item, minlength=n_items) for s in sets])
+    starts = np.cumsum(counts, axis=1) - counts
     n_labels = int(max((int(s.label.max(initial=-1)) for s in sets), default=-1)) + 1
     seen = np.stack([s.seen for s in sets])
-    unit_ids: list[npt.NDArray[Any]] = []
-    cats: list[npt.NDArray[Any]] = []
-    n_units = 0
-    for item in np.flatnonzero(seen.sum(axis=0) >= 1).tolist():
-        who = np.flatnonzero(seen[:, item]).tolist()
-        spans = [(int(starts[k][item]), int(starts[k][item] + counts[k][item])) for k in who]
-        if not any(e > s for s, e in spans):
-            continue
-        boxes = [sets[k].boxes[s:e] for k, (s, e) in zip(who, spans, strict=True)]
-        ious = {(i, j): box_iou(boxes[i], boxes[j]) for i in range(len(who)) for j in range(i + 1, len(who))}
-        members = cluster_members([len(b) for b in boxes], ious, threshold)
-        for pos, k in enumerate(who):
-            obj = members[:, pos]
-            lab = sets[k].label[spans[pos][0] + np.maximum(obj, 0)] if spans[pos][1] > spans[pos][0] else obj
-            unit_ids.append(np.arange(n_units, n_units + len(members)))
-            cats.append(np.where(obj >= 0, lab, n_labels))
-        n_units += len(members)
-    out = np.zeros((n_units, n_labels + 1))
-    if unit_ids:
-        np.add.at(out, (np.concatenate(unit_ids).astype(np.intp), np.concatenate(cats).astype(np.intp)), 1)
+    todo = np.flatnonzero(seen.any(axis=0) & (counts.sum(axis=0) > 0)).astype(np.int64)
+    todo = todo[np.argsort(counts[:, todo].sum(axis=0), kind="stable")]
+    units: list[npt.NDArray[np.float64]] = []
+    for lo in range(0, len(todo), chunk):
+        part = todo[lo:lo + chunk]
+        members = _chain(sets, part, starts, counts, threshold)
+        units.append(_unit_counts(sets, part, starts, members, seen[:, part], n_labels))
+    return np.concatenate(units) if units else np.zeros((0, n_labels + 1))
+
+
+def _chain(sets: Sequence[BoxSet], part: IntArray, starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64],
+           threshold: float) -> npt.NDArray[np.intp]:
+    """``items x clusters x annotators`` object indices (-1: none) for the items ``part``."""
+    n, k_all = len(part), len(sets)
+    widths = [max(int(counts[k, part].max(initial=0)), 1) for k in range(k_all)]
+    padded = [_pad(sets[k], part, starts[k], counts[k], widths[k]) for k in range(k_all)]
+    members = np.full((n, sum(widths), k_all), -1, dtype=np.intp)
+    n_clusters = np.zeros(n, dtype=np.int64)
+    rows = np.arange(n)[:, None]
+    for k in range(k_all):
+        boxes_k, label_k = padded[k]
+        exists = label_k >= 0
+        total = np.zeros((n, members.shape[1], widths[k]))
+        votes = np.zeros((n, members.shape[1]))
+        for i in range(k):
+            iou = np.nan_to_num(_chunk_iou(padded[i][0], boxes_k))
+            idx = members[:, :, i]
+            has = idx >= 0
+            total += iou[rows, np.maximum(idx, 0)] * has[:, :, None]
+            votes += has
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = np.where(votes[:, :, None] > 0, total / np.maximum(votes, 1)[:, :, None], 0.0)
+        valid = (score >= threshold) & (score > 0) & (votes > 0)[:, :, None] & exists[:, None, :]
+        c, m, q = _assign_chunk(score, valid)
+        members[c, m, k] = q
+        used = np.zeros(exists.shape, dtype=bool)
+        used[c, q] = True
+        nc, nq = np.nonzero(exists & ~used)  # row-major: by item, then object order
+        first = np.searchsorted(nc, nc)
+        slot = n_clusters[nc] + (np.arange(len(nc)) - first)
+        members[nc, slot, k] = nq
+        n_clusters += np.bincount(nc, minlength=n)
+    return members
+
+
+def _unit_counts(sets: Sequence[BoxSet], part: IntArray, starts: npt.NDArray[np.int64], members: npt.NDArray[np.intp],
+                 seen: npt.NDArray[np.bool_], n_labels: int) -> npt.NDArray[np.float64]:
+    alive = (members >= 0).any(axis=2)  # items x clusters
+    c, m = np.nonzero(alive)
+    out = np.zeros((len(c), n_labels + 1))
+    for k, s in enumerate(sets):
+        obj = members[c, m, k]
+        label = np.where(obj >= 0, s.label[np.where(obj >= 0, starts[k, part[c]] + obj, 0)] if len(s.label) else n_labels, n_labels)
+        np.add.at(out, (np.arange(len(c)), label), seen[k, c])
     return out

@@ -263,3 +263,6 @@ def test_columnar_path_edge_cases_equal_per_item_path() -> None:
         _same(fast, compare(_as_items(a), _as_items(b), scheme=scheme))  # type: ignore[arg-type]
     fast = compare(a, b)
     assert (fast.items, fast.n_a, fast.n_b, fast.matched) == (4, 6, 3, 3)
+    fast_m = spatial_agreement({"a": a, "b": b, "c": a})
+    slow_m = spatial_agreement({"a": _as_items(a), "b": _as_items(b), "c": _as_items(a)})
+    assert (fast_m.clusters, fast_m.alpha) == (slow_m.clusters, pytest.approx(slow_m.alpha))
