@@ -3,6 +3,7 @@ cannot hold, strict mode naming document/sentence/token/line, and bad input."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from labelgate.core import (
     TextSpan,
 )
 from labelgate.formats.tagging import Finding, Scheme
+from tests.contract.test_tagging import SEQEVAL_STRICT, TAG_SEQS, seqeval_default, seqeval_strict
 from tests.strategies import datasets
 
 CODEC = formats.get_codec("conll")
@@ -106,6 +108,40 @@ def test_free_text_is_tokenised_and_the_report_says_what_changed(tmp_path: Path,
             assert isinstance(r.geometry, TextSpan)
             piece = text[r.geometry.start : r.geometry.end]
             assert piece == piece.strip() and "\n" not in piece
+
+
+@FIXTURE_SETTINGS
+@given(sentences=st.lists(TAG_SEQS.filter(bool), max_size=4), scheme=st.sampled_from(list(Scheme)))
+def test_regions_read_are_seqevals_entities(tmp_path: Path, sentences: list[list[str]], scheme: Scheme) -> None:
+    p = tmp_path / "tags.conll"
+    p.write_text("".join("".join(f"w{i} {t}\n" for i, t in enumerate(s)) + "\n" for s in sentences), encoding="utf-8")
+
+    def entities(ds: Dataset) -> list[list[tuple[str, int, int]]]:
+        text = ds.items["doc0"].text if ds.items else ""
+        starts = [[m.start() for m in re.finditer(r"\S+", line)] for line in (text or "").split("\n")]
+        out: list[list[tuple[str, int, int]]] = [[] for _ in sentences]
+        for r in (ds.annotations[0].regions if ds.annotations else ()):
+            assert isinstance(r.geometry, TextSpan)
+            j = text[: r.geometry.start].count("\n")
+            k = starts[j].index(r.geometry.start - (text.rfind("\n", 0, r.geometry.start) + 1))
+            n = text[r.geometry.start : r.geometry.end].count(" ") + 1
+            out[j].append((r.label, k, k + n))
+        return out
+
+    assert entities(formats.read(p, "conll", scheme=scheme)) == [seqeval_default(s, scheme) for s in sentences]
+    if scheme in SEQEVAL_STRICT:
+        findings: list[Finding] = []
+        formats.read(p, "conll", scheme=scheme, findings=findings)
+        try:
+            want = [seqeval_strict(s, scheme) for s in sentences]
+        except (ValueError, KeyError):
+            assert findings
+            return
+        if findings:
+            with pytest.raises(FormatError, match="malformed tag sequence"):
+                formats.read(p, "conll", scheme=scheme, strict=True)
+        else:
+            assert entities(formats.read(p, "conll", scheme=scheme, strict=True)) == want
 
 
 def test_report_names_every_dropped_field(tmp_path: Path) -> None:
