@@ -250,6 +250,12 @@ def test_result_serialises() -> None:
     assert float(result) == result.value
 
 
+def test_boolean_ratings_keep_their_labels() -> None:
+    result = agreement(np.array([[True, True], [False, True], [False, False], [True, True]]), "cohen_kappa")
+    assert result.categories == (False, True)
+    assert result.observed == 0.75
+
+
 def test_pandas_nullable_missing_values() -> None:
     frame = pd.DataFrame({"a": [1, 2, None, 1], "b": [1, 2, 2, None]}, dtype="Int64")
     result = agreement(frame, "krippendorff_alpha")

@@ -366,7 +366,7 @@ def rating_table(data: Any, categories: Sequence[Any] | None = None) -> RatingTa
         raters, units = None, None
     if arr.ndim != 2:
         raise QualityError(f"ratings must be a 2-D units x raters table, got shape {arr.shape}")
-    if arr.dtype.kind in "biuf":
+    if arr.dtype.kind in "iuf":  # booleans keep True/False labels through the object path
         codes, cats = _codes_numeric(arr, categories)
     else:
         codes, cats = _codes_objects(arr, categories)
