@@ -3,7 +3,7 @@
 Accepted inputs (see :func:`rating_table`):
 
 - wide form: a list of lists, a 2-D numpy array (numeric with NaN, or object with None/NaN) or a
-  pandas DataFrame; rows are units, columns raters, a missing rating is None or NaN;
+  pandas DataFrame; rows are units, columns raters, a missing rating is None, NaN, pandas NA or "";
 - long form: records ``(unit, rater, label)`` (tuples or mappings with those keys; ``annotator`` may
   stand for ``rater``) or a DataFrame with columns ``unit``, ``rater`` (or ``annotator``), ``label``;
 - a :class:`RatingTable` (returned unchanged) or :meth:`RatingTable.from_counts` for a units x
