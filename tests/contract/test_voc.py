@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -328,6 +329,8 @@ def _files(root: Path) -> dict[str, bytes]:
     GeometryKind.CLASSIFICATION,
 ]))
 def test_columnar_path_writes_what_the_general_path_writes(tmp_path_factory: pytest.TempPathFactory, ds: Dataset) -> None:
+    items = [replace(it, number=k, metadata={"k": k} if k % 2 else {}) for k, it in enumerate(ds.items.values())]
+    ds = Dataset(items, ds.annotations, ds.schema, metadata={"m": 1})
     slow_dir, fast_dir = tmp_path_factory.mktemp("slow"), tmp_path_factory.mktemp("fast")
     slow = formats.write(ds, slow_dir, "voc")
     fast = formats.write(_table_backed(ds), fast_dir, "voc")
@@ -335,3 +338,13 @@ def test_columnar_path_writes_what_the_general_path_writes(tmp_path_factory: pyt
     counts = lambda r: {k: v.count for k, v in r.losses.items()}  # noqa: E731
     assert counts(fast) == counts(slow)
     assert (fast.items, fast.regions, fast.files) == (slow.items, slow.regions, slow.files)
+
+
+def test_failed_write_into_an_empty_directory_leaves_it_empty(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    ds = Dataset([Item("a"), Item("b")], [Annotation("a", []), Annotation("b", [Region(Box(0, 0, 1, 1), "x\x02")])])
+    with pytest.raises(FormatError):
+        formats.write(ds, out, "voc")
+    assert out.is_dir() and list(out.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [out]

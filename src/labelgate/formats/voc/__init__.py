@@ -11,7 +11,10 @@ rotated boxes become their bounding box (``polygons="box"``, default) or, with
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,19 @@ from labelgate.formats.voc._writer import restricted_rows, write_voc
 __all__ = ["CODEC", "VocCodec"]
 
 _ROOT = re.compile(rb"<annotation[\s>]")
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: writing allocates millions of short-lived strings
+    and nothing cyclic, and each collection would walk the whole dataset."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _looks_like_voc(xml: Path) -> bool:
@@ -82,7 +98,10 @@ class VocCodec:
         if polygons not in ("box", "mask"):
             raise FormatError(f"polygons={polygons!r}: expected 'box' or 'mask'")
         report = ConversionReport(self.name)
+        with _no_gc():
+            return self._write(dataset, path, polygons, images, report)
 
+    def _write(self, dataset: Dataset, path: Path, polygons: str, images: Any, report: ConversionReport) -> ConversionReport:
         def convert(r: Region, where: str) -> Region | None:
             kind = kind_of(r.geometry).name.lower()
             if not isinstance(r.geometry, RASTERISABLE):
@@ -102,8 +121,17 @@ class VocCodec:
         else:
             restricted, report = restrict(dataset, self.capabilities, report, convert=convert)
             items, rows, schema = list(restricted.items.values()), restricted_rows(restricted), restricted.schema
-        with atomic_dir(path) as tmp:
-            write_voc(items, rows, schema, tmp, report, None if images is None else Path(images))
+        # an empty target directory is replaced by one rename instead of a per-file merge
+        emptied = path.is_dir() and next(path.iterdir(), None) is None
+        if emptied:
+            path.rmdir()
+        try:
+            with atomic_dir(path) as tmp:
+                write_voc(items, rows, schema, tmp, report, None if images is None else Path(images))
+        except BaseException:
+            if emptied:
+                path.mkdir(exist_ok=True)
+            raise
         report.path = str(path)
         return report
 

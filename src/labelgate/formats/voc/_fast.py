@@ -3,7 +3,8 @@
 When every annotation is backed by one :class:`RegionTable` (as fast readers build them),
 building a :class:`Region` per row just to drop its id and score dominates an export. This
 path computes the same restricted rows and the same report from the table's columns: items,
-schema, tracks and metadata still go through :func:`restrict` (on a dataset without regions);
+schema and metadata still go through :func:`restrict` (on a dataset without items), items are
+checked field by field as restrict does;
 per-region losses are counted with numpy. It declines (returns None) whenever it would need
 anything it does not mirror, and the writer then takes the general path.
 """
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from labelgate.core import NO_ID, Dataset, GeometryKind, Item, LabelSchema, Provenance, RegionTable, bounds
+from labelgate.core import NO_ID, Dataset, GeometryKind, Item, ItemKind, LabelSchema, Provenance, RegionTable, bounds
 from labelgate.formats.capabilities import Capabilities, restrict
 from labelgate.formats.report import ConversionReport
 from labelgate.formats.voc._writer import Row, format_numbers
@@ -57,6 +58,28 @@ def _shared_table(dataset: Dataset) -> RegionTable | None:
     return table
 
 
+def _items(dataset: Dataset, caps: Capabilities, report: ConversionReport) -> list[Item]:
+    """The items restrict keeps, with the same reports; the fields VOC drops from an item are
+    never read by the writer, so the items themselves need not be copied."""
+    assert {"media", "size", "subset"} <= caps.item_fields
+    f = caps.item_fields
+    out = []
+    for it in dataset.items.values():
+        if it.kind not in caps.item_kinds:
+            report.drop(f"item.kind.{it.kind.value}", it.id)
+            continue
+        if "number" not in f and it.number is not None:
+            report.drop("item.number", it.id)
+        if "metadata" not in f and it.metadata:
+            report.drop("item.metadata", it.id)
+        if "text" not in f and it.text is not None and it.kind is not ItemKind.TEXT:
+            report.drop("item.text", it.id)
+        if "video" not in f and it.video is not None:
+            report.drop("item.video", it.id)
+        out.append(it)
+    return out
+
+
 def fast_restrict(
     dataset: Dataset, caps: Capabilities, report: ConversionReport
 ) -> tuple[list[Item], Iterator[list[Row]], LabelSchema] | None:
@@ -64,9 +87,8 @@ def fast_restrict(
     table = _shared_table(dataset)
     if table is None or dataset.tracks:
         return None
-    lite = Dataset(dataset.items.values(), (), dataset.schema, metadata=dataset.metadata)
-    restricted, _ = restrict(lite, caps, report)
-    items = list(restricted.items.values())
+    items = _items(dataset, caps, report)
+    restricted, _ = restrict(Dataset((), (), dataset.schema, metadata=dataset.metadata), caps, report)
     position = {it.id: i for i, it in enumerate(items)}
     item_ids = [it.id for it in items]
     n = len(table)
