@@ -66,8 +66,7 @@ def _columns(items: Sequence[Item], shapes: Mapping[str, list[int]]) -> list[str
 
 
 class _Writer:
-    def __init__(self, scheme: Scheme, strict: bool, report: ConversionReport) -> None:
-        self.scheme = scheme
+    def __init__(self, strict: bool, report: ConversionReport) -> None:
         self.strict = strict
         self.report = report
         self.problems: list[str] = []
@@ -120,7 +119,7 @@ def write_conll(
     sentences = {it.id: sentences_of(it.text or "") for it in items}
     shapes = {k: [len(s) for s in v] for k, v in sentences.items()}
     columns = _columns(items, shapes)
-    writer = _Writer(scheme, strict, report)
+    writer = _Writer(strict, report)
     lines: list[str] = []
     docstart = " ".join([DOCSTART, *(["-X-"] * len(columns)), "O"])
     for k, it in enumerate(items):
