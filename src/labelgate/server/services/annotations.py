@@ -104,9 +104,7 @@ def _lead_time(value: float | None) -> float | None:
 
 
 def _after_submit(conn: Connection, task: Task, project: Project, actor: User) -> None:
-    n = repo.count_finished(conn, task.id)
-    done = n >= project.overlap
-    repo.set_task_progress(conn, task.id, n, done)
+    n, done = repo.refresh_progress(conn, task.id, project.overlap)
     if done and not task.completed:
         repo.add_event(conn, project.id, task.id, "task.completed", actor.id, {"submitted": n})
 
@@ -118,23 +116,24 @@ def create_annotation(rt: Runtime, actor: User, task_id: int, regions: Any, subm
     with rt.db.write() as conn:
         task, project = _task_in(conn, task_id, actor)
         canonical = parse_regions(parse_schema(project), regions)
-        existing = [a for a in repo.annotations_of(conn, task_id) if a.author_id == actor.id]
-        if existing:
-            raise ConflictError(f"you already have annotation {existing[0].id} on task {task_id} "
-                                f"(version {existing[0].version}); update it instead")
+        existing = repo.annotation_by(conn, task_id, actor.id)
+        if existing is not None:
+            raise ConflictError(f"you already have annotation {existing.id} on task {task_id} "
+                                f"(version {existing.version}); update it instead")
         now = utcnow()
         status = AnnotationStatus.SUBMITTED if submit else AnnotationStatus.DRAFT
-        (aid,) = repo.insert_annotations(conn, [{
+        out = repo.insert_annotation(conn, {
             "project_id": project.id, "task_id": task_id, "author_id": actor.id, "author_name": actor.username,
             "source": Source.HUMAN.value, "status": status.value, "regions": canonical, "lead_time": lead_time,
-            "submitted_at": now if submit else None}])
-        repo.add_event(conn, project.id, task_id, "annotation.created", actor.id,
-                       {"status": status.value, "regions": len(canonical)}, aid)
+            "submitted_at": now if submit else None})
+        evs = [{"project_id": project.id, "task_id": task_id, "kind": "annotation.created", "actor_id": actor.id,
+                "annotation_id": out.id, "data": {"status": status.value, "regions": len(canonical)}}]
         if submit:
-            repo.add_event(conn, project.id, task_id, "annotation.submitted", actor.id, {"version": 1}, aid)
+            evs.append({"project_id": project.id, "task_id": task_id, "kind": "annotation.submitted",
+                        "actor_id": actor.id, "annotation_id": out.id, "data": {"version": 1}})
+        repo.add_events(conn, evs)
+        if submit:
             _after_submit(conn, task, project, actor)
-        out = repo.annotation(conn, aid)
-    assert out is not None
     return out
 
 
@@ -161,7 +160,8 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
                 values["lead_time"] = (now - ann.created_at).total_seconds()
         elif ann.status is AnnotationStatus.SKIPPED:
             values["status"] = AnnotationStatus.DRAFT.value
-        if not repo.update_annotation(conn, annotation_id, expected_version, **values):
+        out = repo.update_annotation_returning(conn, annotation_id, expected_version, **values)
+        if out is None:
             current = repo.annotation(conn, annotation_id)
             have = None if current is None else current.version
             raise ConflictError(f"annotation {annotation_id} is at version {have}, not {expected_version}: "
@@ -172,8 +172,6 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
             task = repo.task(conn, ann.task_id)
             assert task is not None
             _after_submit(conn, task, project, actor)
-        out = repo.annotation(conn, annotation_id)
-    assert out is not None
     return out
 
 
@@ -181,12 +179,12 @@ def skip_task(rt: Runtime, actor: User, task_id: int, reason: str = "") -> Annot
     """Record that the caller skipped a task; next-task will not offer it to them again."""
     with rt.db.write() as conn:
         task, project = _task_in(conn, task_id, actor)
-        mine = [a for a in repo.annotations_of(conn, task_id) if a.author_id == actor.id]
-        if mine and mine[0].status is not AnnotationStatus.DRAFT:
-            raise ConflictError(f"task {task_id}: your annotation {mine[0].id} is already {mine[0].status.value}")
-        if mine:
-            aid = mine[0].id
-            if not repo.update_annotation(conn, aid, mine[0].version, status=AnnotationStatus.SKIPPED.value):
+        mine = repo.annotation_by(conn, task_id, actor.id)
+        if mine is not None and mine.status is not AnnotationStatus.DRAFT:
+            raise ConflictError(f"task {task_id}: your annotation {mine.id} is already {mine.status.value}")
+        if mine is not None:
+            aid = mine.id
+            if not repo.update_annotation(conn, aid, mine.version, status=AnnotationStatus.SKIPPED.value):
                 raise ConflictError(f"annotation {aid} changed while skipping; reload")
         else:
             (aid,) = repo.insert_annotations(conn, [{

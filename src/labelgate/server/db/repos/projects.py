@@ -13,7 +13,7 @@ from labelgate.server.db.tables import guidelines, memberships, projects, users
 from labelgate.server.domain import Guideline, Member, Project, Role
 
 __all__ = [
-    "add_guideline", "create", "delete", "get", "get_by_name", "guideline", "list_for", "members", "remove_member",
+    "add_guideline", "create", "delete", "get", "get_by_name", "get_with_role", "guideline", "list_for", "members", "remove_member",
     "role_of", "set_member", "update",
 ]
 
@@ -58,6 +58,22 @@ def update(conn: Connection, project_id: int, **values: Any) -> None:
 
 def delete(conn: Connection, project_id: int) -> None:
     conn.execute(projects.delete().where(projects.c.id == project_id))
+
+
+_WITH_ROLE = (
+    sa.select(projects, memberships.c.role)
+    .select_from(projects.outerjoin(memberships, sa.and_(memberships.c.project_id == projects.c.id,
+                                                         memberships.c.user_id == sa.bindparam("uid"))))
+    .where(projects.c.id == sa.bindparam("pid"))
+)
+
+
+def get_with_role(conn: Connection, project_id: int, user_id: int) -> tuple[Project, Role | None] | None:
+    """The project and ``user_id``'s role in it (None: not a member), in one query."""
+    row = conn.execute(_WITH_ROLE, {"pid": project_id, "uid": user_id}).first()
+    if row is None:
+        return None
+    return _project(row), None if row.role is None else Role(row.role)
 
 
 def role_of(conn: Connection, project_id: int, user_id: int) -> Role | None:

@@ -18,9 +18,10 @@ from labelgate.server.db.tables import events, tasks
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Task
 
 __all__ = [
-    "add_event", "annotation", "annotations_of", "annotations_of_project", "count_tasks", "existing_keys",
-    "insert_annotations", "insert_tasks", "list_events", "list_tasks", "lock_task", "next_task_candidates",
-    "task", "task_ids_by_key", "update_annotation", "user_draft_task",
+    "add_event", "annotation", "annotation_by", "annotations_of", "annotations_of_project", "count_tasks",
+    "existing_keys", "insert_annotation", "insert_annotations", "insert_tasks", "list_events", "list_tasks",
+    "lock_task", "next_task_candidates", "refresh_progress", "task", "task_ids_by_key", "update_annotation",
+    "update_annotation_returning", "user_draft_task",
 ]
 
 _TASK_COLS = ("id", "project_id", "key", "item", "n_submitted", "completed", "created_at")
@@ -72,8 +73,35 @@ def task_ids_by_key(conn: Connection, project_id: int) -> dict[str, int]:
     return {r.key: r.id for r in conn.execute(sa.select(tasks.c.key, tasks.c.id).where(tasks.c.project_id == project_id))}
 
 
+_TASK = sa.select(tasks).where(tasks.c.id == sa.bindparam("id"))
+_ANNOTATION = sa.select(annotations_t).where(annotations_t.c.id == sa.bindparam("id"))
+_OF_TASK = sa.select(annotations_t).where(annotations_t.c.task_id == sa.bindparam("tid")).order_by(annotations_t.c.id)
+_MINE = sa.select(annotations_t).where(annotations_t.c.task_id == sa.bindparam("tid"),
+                                       annotations_t.c.author_id == sa.bindparam("uid"))
+_DRAFT_TASK = (sa.select(tasks).join(annotations_t, annotations_t.c.task_id == tasks.c.id)
+               .where(annotations_t.c.project_id == sa.bindparam("pid"), annotations_t.c.author_id == sa.bindparam("uid"),
+                      annotations_t.c.status == AnnotationStatus.DRAFT.value)
+               .order_by(tasks.c.id).limit(1))
+_TOUCHED = sa.select(annotations_t.c.id).where(annotations_t.c.task_id == tasks.c.id,
+                                               annotations_t.c.author_id == sa.bindparam("uid"))
+_FREE = sa.or_(tasks.c.lock_user_id.is_(None), tasks.c.lock_user_id == sa.bindparam("uid"),
+               tasks.c.lock_expires_at < sa.bindparam("now"))
+_CANDIDATES = (sa.select(tasks.c.id)
+               .where(tasks.c.project_id == sa.bindparam("pid"), tasks.c.completed.is_(False), ~sa.exists(_TOUCHED), _FREE)
+               .order_by(tasks.c.id).limit(sa.bindparam("n")))
+_LOCK = (tasks.update().where(tasks.c.id == sa.bindparam("tid"), _FREE)
+         .values(lock_user_id=sa.bindparam("uid"), lock_expires_at=sa.bindparam("until")))
+_FINISHED_OF_TASK = (sa.select(sa.func.count()).select_from(annotations_t)
+                     .where(annotations_t.c.task_id == tasks.c.id, annotations_t.c.source == "human",
+                            annotations_t.c.status.in_(_FINISHED)).scalar_subquery())
+_PROGRESS = (tasks.update().where(tasks.c.id == sa.bindparam("tid"))
+             .values(n_submitted=_FINISHED_OF_TASK, completed=sa.bindparam("overlap") <= _FINISHED_OF_TASK,
+                     lock_user_id=None, lock_expires_at=None)
+             .returning(tasks.c.n_submitted, tasks.c.completed))
+
+
 def task(conn: Connection, task_id: int) -> Task | None:
-    row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
+    row = conn.execute(_TASK, {"id": task_id}).first()
     return None if row is None else _task(row)
 
 
@@ -88,30 +116,18 @@ def count_tasks(conn: Connection, project_id: int) -> int:
 
 def user_draft_task(conn: Connection, project_id: int, user_id: int) -> Task | None:
     """The first task on which ``user_id`` has an unfinished draft."""
-    q = (sa.select(tasks).join(annotations_t, annotations_t.c.task_id == tasks.c.id)
-         .where(annotations_t.c.project_id == project_id, annotations_t.c.author_id == user_id,
-                annotations_t.c.status == AnnotationStatus.DRAFT.value)
-         .order_by(tasks.c.id).limit(1))
-    row = conn.execute(q).first()
+    row = conn.execute(_DRAFT_TASK, {"pid": project_id, "uid": user_id}).first()
     return None if row is None else _task(row)
 
 
 def next_task_candidates(conn: Connection, project_id: int, user_id: int, now: datetime, limit: int = 8) -> list[int]:
     """Open tasks ``user_id`` has not touched, not reserved by someone else, oldest first."""
-    mine = sa.select(annotations_t.c.id).where(annotations_t.c.task_id == tasks.c.id, annotations_t.c.author_id == user_id)
-    q = (sa.select(tasks.c.id)
-         .where(tasks.c.project_id == project_id, tasks.c.completed.is_(False), ~sa.exists(mine),
-                sa.or_(tasks.c.lock_user_id.is_(None), tasks.c.lock_user_id == user_id, tasks.c.lock_expires_at < now))
-         .order_by(tasks.c.id).limit(limit))
-    return [r.id for r in conn.execute(q)]
+    return [r.id for r in conn.execute(_CANDIDATES, {"pid": project_id, "uid": user_id, "now": now, "n": limit})]
 
 
 def lock_task(conn: Connection, task_id: int, user_id: int, now: datetime, until: datetime) -> bool:
     """Reserve a task for ``user_id`` unless someone else holds a live reservation (atomic)."""
-    res = conn.execute(tasks.update().where(
-        tasks.c.id == task_id,
-        sa.or_(tasks.c.lock_user_id.is_(None), tasks.c.lock_user_id == user_id, tasks.c.lock_expires_at < now),
-    ).values(lock_user_id=user_id, lock_expires_at=until))
+    res = conn.execute(_LOCK, {"tid": task_id, "uid": user_id, "now": now, "until": until})
     return res.rowcount == 1
 
 
@@ -119,6 +135,13 @@ def count_finished(conn: Connection, task_id: int) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(annotations_t).where(
         annotations_t.c.task_id == task_id, annotations_t.c.source == "human",
         annotations_t.c.status.in_(_FINISHED))).scalar_one())
+
+
+def refresh_progress(conn: Connection, task_id: int, overlap: int) -> tuple[int, bool]:
+    """Recount finished human work on a task, mark it completed at ``overlap``, release its
+    reservation; returns ``(n_submitted, completed)`` in one statement."""
+    row = conn.execute(_PROGRESS, {"tid": task_id, "overlap": overlap}).one()
+    return int(row.n_submitted), bool(row.completed)
 
 
 def set_task_progress(conn: Connection, task_id: int, n_submitted: int, completed: bool) -> None:
@@ -146,13 +169,26 @@ def insert_annotations(conn: Connection, rows: Sequence[dict[str, Any]], returni
 
 
 def annotation(conn: Connection, annotation_id: int) -> AnnotationRecord | None:
-    row = conn.execute(sa.select(annotations_t).where(annotations_t.c.id == annotation_id)).first()
+    row = conn.execute(_ANNOTATION, {"id": annotation_id}).first()
     return None if row is None else _ann(row)
 
 
 def annotations_of(conn: Connection, task_id: int) -> list[AnnotationRecord]:
-    q = sa.select(annotations_t).where(annotations_t.c.task_id == task_id).order_by(annotations_t.c.id)
-    return [_ann(r) for r in conn.execute(q)]
+    return [_ann(r) for r in conn.execute(_OF_TASK, {"tid": task_id})]
+
+
+def annotation_by(conn: Connection, task_id: int, user_id: int) -> AnnotationRecord | None:
+    """``user_id``'s own annotation on a task, if any."""
+    row = conn.execute(_MINE, {"tid": task_id, "uid": user_id}).first()
+    return None if row is None else _ann(row)
+
+
+def insert_annotation(conn: Connection, row: dict[str, Any]) -> AnnotationRecord:
+    """One annotation, returned as stored."""
+    now = utcnow()
+    full = {"author_id": None, "author_name": None, "model": None, "model_version": None, "lead_time": None,
+            "import_id": None, "submitted_at": None, "version": 1, "created_at": now, "updated_at": now, **row}
+    return _ann(conn.execute(_INSERT_ANNOTATION, full).one())
 
 
 def annotations_of_project(conn: Connection, project_id: int, statuses: Sequence[str] | None,
@@ -167,22 +203,32 @@ def annotations_of_project(conn: Connection, project_id: int, statuses: Sequence
 
 def update_annotation(conn: Connection, annotation_id: int, expected_version: int, **values: Any) -> bool:
     """Compare-and-set: applies only if the stored version is ``expected_version``."""
-    res = conn.execute(annotations_t.update().where(
+    return update_annotation_returning(conn, annotation_id, expected_version, **values) is not None
+
+
+def update_annotation_returning(conn: Connection, annotation_id: int, expected_version: int,
+                                **values: Any) -> AnnotationRecord | None:
+    """Compare-and-set returning the new row; None when the stored version has moved on."""
+    row = conn.execute(annotations_t.update().where(
         annotations_t.c.id == annotation_id, annotations_t.c.version == expected_version,
-    ).values(**values, version=expected_version + 1, updated_at=utcnow()))
-    return res.rowcount == 1
+    ).values(**values, version=expected_version + 1, updated_at=utcnow()).returning(*annotations_t.c)).first()
+    return None if row is None else _ann(row)
+
+
+_INSERT_ANNOTATION = annotations_t.insert().returning(*annotations_t.c)
+_INSERT_EVENT = events.insert()
 
 
 def add_event(conn: Connection, project_id: int, task_id: int | None, kind: str, actor_id: int | None,
               data: dict[str, Any] | None = None, annotation_id: int | None = None) -> None:
-    conn.execute(events.insert().values(project_id=project_id, task_id=task_id, annotation_id=annotation_id,
-                                        actor_id=actor_id, kind=kind, data=data or {}, created_at=utcnow()))
+    conn.execute(_INSERT_EVENT, {"project_id": project_id, "task_id": task_id, "annotation_id": annotation_id,
+                                 "actor_id": actor_id, "kind": kind, "data": data or {}, "created_at": utcnow()})
 
 
 def add_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         now = utcnow()
-        conn.execute(events.insert(), [{"annotation_id": None, "actor_id": None, "data": {}, "created_at": now, **r}
+        conn.execute(_INSERT_EVENT, [{"annotation_id": None, "actor_id": None, "data": {}, "created_at": now, **r}
                                        for r in rows])
 
 

@@ -92,9 +92,10 @@ def revoke_token(conn: Connection, user_id: int, token_id: int) -> bool:
     return res.rowcount == 1
 
 
+_BY_TOKEN = (sa.select(users).join(api_tokens, api_tokens.c.user_id == users.c.id)
+             .where(api_tokens.c.token_hash == sa.bindparam("h"), api_tokens.c.revoked.is_(False),
+                    users.c.is_active.is_(True)))
+
+
 def user_by_token(conn: Connection, token_hash: str) -> User | None:
-    row = conn.execute(
-        sa.select(users).join(api_tokens, api_tokens.c.user_id == users.c.id)
-        .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked.is_(False), users.c.is_active.is_(True))
-    ).first()
-    return _user(row)
+    return _user(conn.execute(_BY_TOKEN, {"h": token_hash}).first())
