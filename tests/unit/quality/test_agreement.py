@@ -222,8 +222,8 @@ def test_ordinal_alpha_bootstraps_reproducibly() -> None:
 
 
 def test_interpretation_scales() -> None:
-    assert [interpret(v, LANDIS_KOCH) for v in (-0.1, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)] == [
-        "poor", "slight", "slight", "fair", "moderate", "substantial", "almost perfect"]
+    assert [interpret(v, LANDIS_KOCH) for v in (-0.1, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 0.9)] == [
+        "poor", "slight", "slight", "slight", "fair", "fair", "moderate", "substantial", "substantial", "almost perfect"]
     assert [interpret(v, KRIPPENDORFF) for v in (0.5, 0.667, 0.75, 0.8)] == ["unreliable", "tentative", "tentative", "reliable"]
     assert interpret(math.nan, LANDIS_KOCH) == "undefined"
     assert agreement(KRIPP_2011, "alpha").interpretation == "tentative"

@@ -1,7 +1,7 @@
 """The value an agreement computation returns, and the interpretation scales that name it.
 
 A scale is an ascending sequence of ``(lower_bound, band)``: a value gets the band of the largest
-lower bound it reaches. ``LANDIS_KOCH`` (Landis & Koch 1977) is the default for kappa-type
+lower bound it reaches (inclusive). ``LANDIS_KOCH`` (Landis & Koch 1977) is the default for kappa-type
 coefficients, ``KRIPPENDORFF`` (Krippendorff 2004: discard below 0.667, tentative below 0.800)
 for alpha. Pass your own through ``agreement(..., scale=...)``.
 """
@@ -17,13 +17,15 @@ __all__ = ["KRIPPENDORFF", "LANDIS_KOCH", "AgreementResult", "Scale", "interpret
 
 Scale = Sequence[tuple[float, str]]
 
-LANDIS_KOCH: tuple[tuple[float, str], ...] = (
+_ABOVE = math.inf  # direction for math.nextafter: "just above" a published band edge
+
+LANDIS_KOCH: tuple[tuple[float, str], ...] = (  # bands 0.00-0.20, 0.21-0.40, ...: each closed above
     (-math.inf, "poor"),
     (0.0, "slight"),
-    (0.2, "fair"),
-    (0.4, "moderate"),
-    (0.6, "substantial"),
-    (0.8, "almost perfect"),
+    (math.nextafter(0.2, _ABOVE), "fair"),
+    (math.nextafter(0.4, _ABOVE), "moderate"),
+    (math.nextafter(0.6, _ABOVE), "substantial"),
+    (math.nextafter(0.8, _ABOVE), "almost perfect"),
 )
 KRIPPENDORFF: tuple[tuple[float, str], ...] = (
     (-math.inf, "unreliable"),
@@ -33,17 +35,13 @@ KRIPPENDORFF: tuple[tuple[float, str], ...] = (
 
 
 def interpret(value: float, scale: Scale) -> str:
-    """The band of ``value`` on ``scale`` (``"undefined"`` for NaN).
-
-    Landis and Koch's bands are closed above (0.20 is "slight"); a lower bound here is exclusive
-    for Landis-Koch style scales and inclusive for Krippendorff's ("alpha >= .800").
-    """
+    """The band of ``value`` on ``scale``: the last band whose lower bound ``value`` reaches
+    (bounds are inclusive; ``"undefined"`` for NaN)."""
     if not math.isfinite(value):
         return "undefined"
-    inclusive = scale is KRIPPENDORFF
     band = scale[0][1]
     for lower, name in scale:
-        if value > lower or (inclusive and value >= lower):
+        if value >= lower:
             band = name
     return band
 
