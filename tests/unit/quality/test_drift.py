@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labelgate.core.errors import QualityError
 from labelgate.quality import Cusum, WindowedAgreement, agreement, cusum, drift
@@ -73,3 +75,22 @@ def test_windowed_agreement() -> None:
     anchored.update(start, "u", "a", "x")
     anchored.update(start, "u", "b", "x")
     assert anchored.compute()[0].start == start.timestamp() - 1800
+
+
+@settings(max_examples=50, deadline=None)
+@given(errors=st.lists(st.booleans(), max_size=200), target=st.floats(0, 0.5), slack=st.floats(0, 0.3),
+       threshold=st.floats(0.1, 5), chunk=st.integers(1, 50))
+def test_cusum_streaming_in_chunks_equals_page_recursion(errors: list[bool], target: float, slack: float, threshold: float,
+                                                        chunk: int) -> None:
+    s, alarm, path = 0.0, None, []
+    for t, x in enumerate(errors):  # Page (1954), written out
+        s = max(0.0, s + x - target - slack)
+        path.append(s)
+        if alarm is None and s > threshold:
+            alarm = t
+    monitor = Cusum(target=target, slack=slack, threshold=threshold)
+    for i in range(0, len(errors), chunk):
+        monitor.update(errors[i:i + chunk])
+    result = monitor.compute()
+    assert result.alarm == alarm
+    assert result.statistic.tolist() == pytest.approx(path)
