@@ -103,3 +103,30 @@ def test_consensus_command(tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "unknown consensus method" in bad.output
     human = runner.invoke(app, ["qa", "consensus", str(path), "--method", "dawid-skene"])
     assert human.exit_code == 0 and "converged" in human.stdout
+
+
+def test_csv_reader_errors_and_typing(tmp_path: Path) -> None:
+    from labelgate.core.errors import FormatError
+    from labelgate.quality.agreement.csvio import read_gold_csv, read_ratings_csv
+
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("unit,A\n1,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(FormatError, match="not UTF-8"):
+        read_ratings_csv(latin)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("unit,rater,label\n")
+    with pytest.raises(FormatError, match="header row and at least one data row"):
+        read_ratings_csv(empty)
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("\ufeffA,B\n1,2\n3,\n2.5,1\n")
+    parsed = read_ratings_csv(numbers)
+    assert parsed.form == "wide"
+    assert parsed.records == [("1", "A", 1.0), ("1", "B", 2.0), ("2", "A", 3.0), ("3", "A", 2.5), ("3", "B", 1.0)]
+    assert read_ratings_csv(numbers, typed=False).records[0] == ("1", "A", "1")
+    gold = tmp_path / "gold.csv"
+    gold.write_text("item,answer\nu1,a\nu1,b\n")
+    with pytest.raises(FormatError, match="two gold labels"):
+        read_gold_csv(gold)
+    gold.write_text("x,y\nu1,a\n")
+    with pytest.raises(FormatError, match="unit column"):
+        read_gold_csv(gold)
