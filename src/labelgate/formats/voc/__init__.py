@@ -76,7 +76,9 @@ class VocCodec:
         if path.is_dir():
             ann = path / "Annotations"
             if not ann.is_dir():
-                return 0.0
+                # loose layouts (labelImg, Roboflow): every XML must be a VOC annotation
+                xmls = [*path.glob("*.xml"), *path.glob("*/*.xml")][:20]
+                return 0.6 if xmls and all(_looks_like_voc(p) for p in xmls) else 0.0
             first = next(ann.rglob("*.xml"), None)
             return 0.9 if first is not None and _looks_like_voc(first) else 0.0
         if path.is_file() and path.suffix.lower() == ".xml":

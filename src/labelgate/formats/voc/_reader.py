@@ -23,7 +23,7 @@ from labelgate.formats.voc._labelmap import BACKGROUND, Labelmap, parse_labelmap
 from labelgate.formats.voc._objects import DEFAULT_SUBSET, ParsedFile, VocObject, parse_annotation_file
 from labelgate.formats.voc._segmentation import find_png, read_segmentation
 
-__all__ = ["read_voc"]
+__all__ = ["loose_files", "read_voc"]
 
 _NAN4 = (math.nan, math.nan, math.nan, math.nan)
 _TAG = Classification()
@@ -147,8 +147,24 @@ def _add_item(rows: _Rows, parsed: ParsedFile, instances: dict[int, tuple[str, M
     rows.offsets.append(len(rows.label))
 
 
+def loose_files(root: Path) -> tuple[dict[str, Path], dict[str, str]]:
+    """Annotation files of the loose layouts (labelImg: XML beside the images; Roboflow: one
+    folder per subset): ``(item id -> file, item id -> subset folder)``."""
+    files: dict[str, Path] = {}
+    subsets: dict[str, str] = {}
+    for p in [*sorted(root.glob("*.xml")), *sorted(root.glob("*/*.xml"))]:
+        if p.stem in files:
+            raise FormatError(f"item {p.stem!r} has two annotation files; ids must be unique", path=p,
+                              where=f"also {files[p.stem]}")
+        files[p.stem] = p
+        if p.parent != root:
+            subsets[p.stem] = p.parent.name
+    return files, subsets
+
+
 def read_voc(path: Path) -> Dataset:
     """Read a VOC directory, or a single annotation XML file."""
+    folder_subsets: dict[str, str] = {}
     if path.is_file():
         root = path.parent
         files = {path.stem: path}
@@ -156,14 +172,17 @@ def read_voc(path: Path) -> Dataset:
     else:
         root = path
         ann = root / "Annotations"
-        files = {p.relative_to(ann).with_suffix("").as_posix(): p for p in ann.rglob("*.xml")} if ann.is_dir() else {}
+        if ann.is_dir():
+            files = {p.relative_to(ann).with_suffix("").as_posix(): p for p in ann.rglob("*.xml")}
+        else:
+            files, folder_subsets = loose_files(root)
         labelmap_path = root / "labelmap.txt"
     labelmap = parse_labelmap(labelmap_path) if labelmap_path is not None and labelmap_path.is_file() else None
     parsed = {i: parse_annotation_file(p) for i, p in files.items()}
     seen = {o.label for pf in parsed.values() for o in pf.objects} - set(Labelmap.default().names)
     known = labelmap.names if labelmap is not None else [*Labelmap.default().names, *sorted(seen)]
     subsets, tags = _image_lists(root, known) if path.is_dir() else ({}, {})
-    subset_of: dict[str, str] = {}
+    subset_of: dict[str, str] = dict(folder_subsets)
     for name, ids in subsets.items():
         for i in ids:
             subset_of.setdefault(i, name)
