@@ -36,36 +36,39 @@ def masked_crc(data: bytes, crc: Callable[[bytes], int] | None = None) -> int:
 
 
 def iter_records(path: Path, *, check_crc: bool = True) -> Iterator[tuple[int, int, bytes]]:
-    """Yield ``(index, byte offset, data)`` for every record; a truncated file or a CRC
-    mismatch raises :class:`FormatError` naming the record index and byte offset."""
+    """Yield ``(index, byte offset, data)`` for every record, streaming from the file; a
+    truncated file or a CRC mismatch raises :class:`FormatError` naming the record index and
+    byte offset."""
     crc = _crc32c()
     try:
-        data = path.read_bytes()
+        fh = path.open("rb")
     except OSError as e:
         raise FormatError(f"cannot read: {e.strerror}", path=path) from None
-    pos, index, end = 0, 0, len(data)
-    view = memoryview(data)
-    while pos < end:
-        where = f"record {index} at byte {pos}"
-        if pos + 12 > end:
-            raise FormatError(f"truncated record header ({end - pos} of 12 bytes); the file is cut short", path=path, where=where)
-        header = bytes(view[pos : pos + 8])
-        (length,) = _U64.unpack(header)
-        (length_crc,) = _U32.unpack_from(data, pos + 8)
-        if check_crc and masked_crc(header, crc) != length_crc:
-            raise FormatError("length CRC mismatch: the file is corrupt", path=path, where=where)
-        start = pos + 12
-        stop = start + length
-        if stop + 4 > end:
-            raise FormatError(f"truncated record: {length} data bytes announced, {max(end - start - 4, 0)} present",
-                              path=path, where=where)
-        payload = bytes(view[start:stop])
-        (data_crc,) = _U32.unpack_from(data, stop)
-        if check_crc and masked_crc(payload, crc) != data_crc:
-            raise FormatError("data CRC mismatch: the record is corrupt", path=path, where=where)
-        yield index, pos, payload
-        pos = stop + 4
-        index += 1
+    with fh:
+        pos = index = 0
+        while True:
+            where = f"record {index} at byte {pos}"
+            head = fh.read(12)
+            if not head:
+                return
+            if len(head) < 12:
+                raise FormatError(f"truncated record header ({len(head)} of 12 bytes); the file is cut short",
+                                  path=path, where=where)
+            (length,) = _U64.unpack_from(head)
+            (length_crc,) = _U32.unpack_from(head, 8)
+            if check_crc and masked_crc(head[:8], crc) != length_crc:
+                raise FormatError("length CRC mismatch: the file is corrupt", path=path, where=where)
+            payload = fh.read(length)
+            tail = fh.read(4)
+            if len(payload) < length or len(tail) < 4:
+                raise FormatError(f"truncated record: {length} data bytes announced, {len(payload)} present",
+                                  path=path, where=where)
+            (data_crc,) = _U32.unpack(tail)
+            if check_crc and masked_crc(payload, crc) != data_crc:
+                raise FormatError("data CRC mismatch: the record is corrupt", path=path, where=where)
+            yield index, pos, payload
+            pos += 16 + length
+            index += 1
 
 
 def write_records(fh: BinaryIO, records: Iterable[bytes]) -> int:

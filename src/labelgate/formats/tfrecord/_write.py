@@ -4,6 +4,7 @@ embedded, instance masks as PNG, and ``label_map.pbtxt`` beside them."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,21 +146,23 @@ def write_tfrecord(dataset: Dataset, path: Path, *, images: Path | None = None) 
             report.drop("item.subset", it.id, f"dropped: every item of {path.name} reads as subset {path.stem!r}")
         groups.setdefault(name, []).append(it)
     regions = {a.item_id: list(a.regions) for a in ds.annotations}
-    records = {name: [_example(it, regions.get(it.id, []), ids, images, index, report) for it in its]
-               for name, its in groups.items()}
+
+    def examples(its: list[Item]) -> Iterator[bytes]:  # one image in memory at a time
+        return (_example(it, regions.get(it.id, []), ids, images, index, report) for it in its)
+
     label_map = format_label_map([(ids[c.name], c.name) for c in ds.schema.classes])
     if single:
         with atomic_file(path) as fh:
-            write_records(fh, records.get(path.stem, []))
+            write_records(fh, examples(groups.get(path.stem, [])))
         with atomic_file(path.parent / LABEL_MAP, "w") as fh:
             fh.write(label_map)
     else:
         with atomic_dir(path) as tmp:
-            for name, recs in records.items():
+            for name, its in groups.items():
                 with open(tmp / f"{name}.tfrecord", "wb") as fh:
-                    write_records(fh, recs)
+                    write_records(fh, examples(its))
             (tmp / LABEL_MAP).write_text(label_map, encoding="utf-8")
     report.items = len(ds.items)
     report.regions = sum(len(a) for a in ds.annotations)
-    report.files = len(records) + 1
+    report.files = len(groups) + 1
     return report
