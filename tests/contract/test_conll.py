@@ -185,6 +185,20 @@ def test_report_names_every_dropped_field(tmp_path: Path) -> None:
     assert formats.read(tmp_path / "o.conll").schema.names == ["A", "B"]
 
 
+def test_split_tokens_keeps_spans_inside_tokens(tmp_path: Path) -> None:
+    ds = Dataset([Item("doc0", ItemKind.TEXT, text="see New York, (NY) now")],
+                 [Annotation("doc0", [Region(TextSpan(4, 12), "LOC"), Region(TextSpan(15, 17), "LOC")])])
+    dropped = formats.write(ds, tmp_path / "a.conll", "conll")
+    assert dropped.dropped_fields == {"region.misaligned", "schema.class"}
+    assert dropped.regions == 0
+    report = formats.write(ds, tmp_path / "b.conll", "conll", split_tokens=True)
+    assert report.dropped_fields == {"item.text"}
+    back = formats.read(tmp_path / "b.conll", scheme="iob2", strict=True)
+    text = back.items["doc0"].text or ""
+    assert text == "see New York , ( NY ) now"
+    assert [text[r.geometry.start : r.geometry.end] for r in back.annotations[0].regions] == ["New York", "NY"]  # type: ignore[union-attr]
+
+
 CONLL2003 = """-DOCSTART- -X- O O
 
 EU NNP I-NP I-ORG

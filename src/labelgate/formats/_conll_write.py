@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +28,23 @@ def column_names(n_middle: int) -> list[str]:
     return (["pos", "chunk"] + [f"column{i + 2}" for i in range(2, n_middle)])[:n_middle]
 
 
-def sentences_of(text: str) -> list[list[tuple[int, int]]]:
+def sentences_of(text: str, cuts: Iterable[int] = ()) -> list[list[tuple[int, int]]]:
     """Token character ranges of ``text``, one list per line that has any (tokens are runs of
-    non-whitespace, the same split a CoNLL reader applies to its columns)."""
+    non-whitespace, the same split a CoNLL reader applies to its columns), each token also cut
+    at the offsets in ``cuts`` that fall inside it."""
+    inner = sorted(set(cuts))
     out = []
     pos = 0
     for line in text.split("\n"):
-        toks = [(pos + m.start(), pos + m.end()) for m in _TOKEN.finditer(line)]
+        toks = []
+        for m in _TOKEN.finditer(line):
+            s, e = pos + m.start(), pos + m.end()
+            k = bisect.bisect_right(inner, s)
+            while k < len(inner) and inner[k] < e:
+                toks.append((s, inner[k]))
+                s = inner[k]
+                k += 1
+            toks.append((s, e))
         if toks:
             out.append(toks)
         pos += len(line) + 1
@@ -109,14 +120,22 @@ class _Writer:
 
 
 def write_conll(
-    dataset: Dataset, path: Path, caps: Capabilities, scheme: Scheme, *, strict: bool, name: str = "conll"
+    dataset: Dataset,
+    path: Path,
+    caps: Capabilities,
+    scheme: Scheme,
+    *,
+    strict: bool = False,
+    split_tokens: bool = False,
+    name: str = "conll",
 ) -> ConversionReport:
-    """Write ``dataset`` to the token file ``path`` with tags in ``scheme``."""
+    """Write ``dataset`` to the token file ``path`` with tags in ``scheme``; ``split_tokens`` cuts
+    tokens where a span starts or ends inside one, so the span can be tagged."""
     report = ConversionReport(name)
     ds, report = restrict(dataset, caps, report)
     items = list(ds.items.values())
     regions = {a.item_id: a.regions for a in ds.annotations}
-    sentences = {it.id: sentences_of(it.text or "") for it in items}
+    sentences = {it.id: sentences_of(it.text or "", _cuts(regions.get(it.id, ())) if split_tokens else ()) for it in items}
     shapes = {k: [len(s) for s in v] for k, v in sentences.items()}
     columns = _columns(items, shapes)
     writer = _Writer(strict, report)
@@ -162,6 +181,10 @@ def write_conll(
         fh.write(data)
     report.path, report.items, report.regions, report.files = str(path), len(items), writer.regions, 1
     return report
+
+
+def _cuts(regions: Sequence[Any]) -> list[int]:
+    return [v for r in regions if isinstance(r.geometry, TextSpan) for v in (r.geometry.start, r.geometry.end)]
 
 
 def _schema_losses(names: list[str], used: list[str], report: ConversionReport) -> None:

@@ -10,8 +10,10 @@ written back unchanged. Documents are keyed ``doc0``, ``doc1``... by position.
 
 Options: ``scheme`` (iob1, iob2/bio, ioe1, ioe2, iobes, bilou; reading infers it from the tag
 prefixes when not given), ``strict`` (reading: malformed tag sequences are an error listing
-document, sentence, token and line; writing: spans that tags cannot hold are an error), and for
-reading ``findings``, a list that receives every malformed tag sequence even when not strict.
+document, sentence, token and line; writing: spans that tags cannot hold are an error); for
+reading ``findings``, a list that receives every malformed tag sequence even when not strict; for
+writing ``split_tokens``, which cuts a token where a span starts or ends inside it (the text then
+gains a space there, reported) instead of dropping the span as not aligned to tokens.
 """
 
 from __future__ import annotations
@@ -196,7 +198,8 @@ class ConllCodec:
         if path.is_dir() or not path.suffix:
             path = path / "data.conll"
         scheme = Scheme.parse(options.get("scheme", Scheme.IOB2))
-        return write_conll(dataset, path, self.capabilities, scheme, strict=bool(options.get("strict", False)), name=self.name)
+        return write_conll(dataset, path, self.capabilities, scheme, strict=bool(options.get("strict", False)),
+                           split_tokens=bool(options.get("split_tokens", False)), name=self.name)
 
 
 CODEC = ConllCodec()
