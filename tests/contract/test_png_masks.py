@@ -166,3 +166,15 @@ def test_unknown_options_are_refused(tmp_path: Path) -> None:
         formats.write(Dataset(), tmp_path / "o", "png_masks", colour="x")
     with pytest.raises(FormatError, match="expected mode"):
         formats.write(Dataset(), tmp_path / "o", "png_masks", mode="panoptic")
+
+
+def test_images_are_copied_and_found_again(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    Image.fromarray(np.zeros((6, 8, 3), np.uint8)).save(tmp_path / "src" / "a.jpg")
+    ds = _two_class_dataset()
+    ds = Dataset([Item("a", media="a.jpg", width=8, height=6), ds.items["b"]], ds.annotations, ds.schema)
+    report = formats.write(ds, tmp_path / "o", "png_masks", images=tmp_path / "src")
+    assert "item.media" in report.dropped_fields  # the layout has no place for a media path...
+    assert (tmp_path / "o" / "images" / "a.jpg").is_file()
+    back = formats.read(tmp_path / "o")
+    assert back.items["a"].media == "a.jpg" and back.items["b"].media is None  # ...but the copy is found

@@ -365,3 +365,12 @@ def test_reads_the_loose_roboflow_layout(interop: Path) -> None:
     assert [(r.label, r.geometry) for r in ds.annotations[2].regions] == [
         ("label_0", Box(0, 0, 1, 2)), ("label_1", Box(0, 0, 9, 1)),
     ]
+
+
+def test_images_option_gives_missing_sizes(tmp_path: Path) -> None:
+    root = _voc_dir(tmp_path / "voc", "<annotation><filename>sub/x.png</filename></annotation>")
+    (tmp_path / "imgs" / "sub").mkdir(parents=True)
+    Image.fromarray(np.zeros((7, 9), np.uint8)).save(tmp_path / "imgs" / "sub" / "x.png")
+    assert formats.read(root, "voc").items["x"].size is None
+    item = formats.read(root, "voc", images=tmp_path / "imgs").items["x"]
+    assert (item.media, item.size) == ("sub/x.png", (9, 7))

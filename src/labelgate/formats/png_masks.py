@@ -7,6 +7,8 @@ Layout::
     masks/<id>.png       class of every pixel (palette PNG with the class colours, or a grey
                          PNG holding the class index: ``encoding="palette" | "index"``)
     instances/<id>.png   instance id of every pixel, 0 = none (``mode="instance"``, the default)
+    images/<id>.<ext>    the images, copied there when ``images=DIR`` is given to write; read
+                         sets an item's media from here (or from ``images=DIR`` given to read)
 
 Reading gives one Mask region per instance (its class is the class under most of its pixels),
 or, without an instance PNG, one Mask per class present. Writing paints regions in order, so a
@@ -17,6 +19,7 @@ polygons and rotated boxes are rasterised (reported). Item ids come back in natu
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ import numpy.typing as npt
 from labelgate.core import Annotation, Dataset, GeometryKind, Item, LabelClass, LabelSchema, Mask, Region, kind_of, rle
 from labelgate.core.errors import FormatError
 from labelgate.formats._io import atomic_dir, read_text
+from labelgate.formats._media import ImageIndex
 from labelgate.formats._palette import hex_to_rgb, natural_key, read_label_png, rgb_to_hex, voc_colormap, write_label_png
 from labelgate.formats._raster import RASTERISABLE, to_mask
 from labelgate.formats.capabilities import Capabilities, restrict
@@ -37,6 +41,7 @@ __all__ = ["CODEC", "PngMasksCodec"]
 CLASSES = "classes.txt"
 MASKS = "masks"
 INSTANCES = "instances"
+IMAGES = "images"
 BACKGROUND = "background"
 _RGB = re.compile(r"^(\d{1,3}),(\d{1,3}),(\d{1,3})$")
 
@@ -147,6 +152,24 @@ def _paint(item: Item, regions: tuple[Region, ...], index: dict[str, int], repor
     return cls, inst, k
 
 
+def _copy_images(src: Path, dst: Path, original: Dataset, kept: Dataset, report: ConversionReport) -> int:
+    """Copy each kept item's image to ``images/<id><suffix>``, where :meth:`read` finds it."""
+    copied = 0
+    for item_id in kept.items:
+        media = original.items[item_id].media
+        if media is None:
+            continue
+        source = src / media
+        if not source.is_file():
+            report.warnings.append(f"{item_id}: image {source} not found; not copied")
+            continue
+        target = dst / f"{item_id}{source.suffix}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        copied += 1
+    return copied
+
+
 class PngMasksCodec:
     name = "png_masks"
     description = "PNG label masks: semantic (palette or class index) and instance-id PNGs with classes.txt"
@@ -164,6 +187,7 @@ class PngMasksCodec:
         return 0.0
 
     def read(self, path: Path, **options: Any) -> Dataset:
+        images = options.pop("images", None)
         if options:
             raise FormatError(f"unknown read option(s) for png_masks: {', '.join(sorted(options))}")
         if not (path / CLASSES).is_file():
@@ -171,15 +195,20 @@ class PngMasksCodec:
         schema = _parse_classes(path / CLASSES)
         mask_dir, inst_dir = path / MASKS, path / INSTANCES
         files = {p.relative_to(mask_dir).with_suffix("").as_posix(): p for p in mask_dir.rglob("*.png")} if mask_dir.is_dir() else {}
+        pictures = ImageIndex(Path(images) if images is not None else path / IMAGES)
         items, anns = [], []
         for item_id in sorted(files, key=natural_key):
             inst = inst_dir / f"{item_id}.png"
             item, regions = _read_item(item_id, files[item_id], inst if inst.is_file() else None, schema)
+            found = pictures.find(item_id)
+            if found is not None:
+                item = replace(item, media=Path(found).relative_to(pictures.root).as_posix())
             items.append(item)
             anns.append(Annotation(item_id, regions))
         return Dataset(items, anns, schema)
 
     def write(self, dataset: Dataset, path: Path, **options: Any) -> ConversionReport:
+        images = options.pop("images", None)
         mode = options.pop("mode", "instance")
         encoding = options.pop("encoding", "palette")
         if options:
@@ -216,6 +245,8 @@ class PngMasksCodec:
             (tmp / CLASSES).write_text("\n".join(lines) + "\n", encoding="utf-8")
             for item in ds.items.values():
                 files += self._write_item(tmp, item, by_item.get(item.id, ()), index, palette, mode, report)
+            if images is not None:
+                files += _copy_images(Path(images), tmp / IMAGES, dataset, ds, report)
         report.items, report.regions, report.files, report.path = len(ds.items), ds.region_count, files, str(path)
         return report
 

@@ -86,11 +86,12 @@ class VocCodec:
         return 0.0
 
     def read(self, path: Path, **options: Any) -> Dataset:
+        images = options.pop("images", None)
         if options:
             raise FormatError(f"unknown read option(s) for voc: {', '.join(sorted(options))}")
         if not path.exists():
             raise FormatError("no such file or directory", path=path)
-        return read_voc(path)
+        return read_voc(path, None if images is None else Path(images))
 
     def write(self, dataset: Dataset, path: Path, **options: Any) -> ConversionReport:
         polygons = options.pop("polygons", "box")

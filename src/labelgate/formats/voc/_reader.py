@@ -18,6 +18,7 @@ import numpy as np
 from labelgate.core import Annotation, Classification, Dataset, GeometryKind, Item, LabelClass, LabelSchema, Mask, RegionTable, bounds
 from labelgate.core.errors import FormatError
 from labelgate.formats._io import read_text
+from labelgate.formats._media import ImageIndex, image_size
 from labelgate.formats._palette import VOC_CLASSES, natural_key
 from labelgate.formats.voc._labelmap import BACKGROUND, Labelmap, parse_labelmap
 from labelgate.formats.voc._objects import DEFAULT_SUBSET, ParsedFile, VocObject, parse_annotation_file
@@ -27,7 +28,6 @@ __all__ = ["loose_files", "read_voc"]
 
 _NAN4 = (math.nan, math.nan, math.nan, math.nan)
 _TAG = Classification()
-_IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".JPG", ".JPEG", ".PNG")
 
 
 class _Rows:
@@ -100,18 +100,13 @@ def _image_lists(root: Path, class_names: list[str]) -> tuple[dict[str, list[str
     return subsets, tags
 
 
-def _media_of(root: Path, item_id: str) -> tuple[str | None, tuple[int, int] | None]:
-    from PIL import Image, UnidentifiedImageError
-
-    for ext in _IMAGE_EXTS:
-        p = root / "JPEGImages" / f"{item_id}{ext}"
-        if p.is_file():
-            try:
-                with Image.open(p) as im:
-                    return p.name if "/" not in item_id else f"{item_id}{ext}", im.size
-            except (OSError, UnidentifiedImageError):
-                return f"{item_id}{ext}", None
-    return None, None
+def _media_of(index: ImageIndex, item_id: str, media: str | None) -> tuple[str | None, tuple[int, int] | None]:
+    """The media name and size of an item's image under ``index``'s folder, if there is one."""
+    found = str(index.root / media) if media is not None and (index.root / media).is_file() else index.find(item_id)
+    if found is None:
+        return media, None
+    name = Path(found).relative_to(index.root).as_posix()
+    return media if media is not None else name, image_size(found)
 
 
 def _fresh_groups(objects: list[VocObject]) -> int:
@@ -162,8 +157,9 @@ def loose_files(root: Path) -> tuple[dict[str, Path], dict[str, str]]:
     return files, subsets
 
 
-def read_voc(path: Path) -> Dataset:
-    """Read a VOC directory, or a single annotation XML file."""
+def read_voc(path: Path, images: Path | None = None) -> Dataset:
+    """Read a VOC directory, or a single annotation XML file. With ``images``, items whose
+    annotation has no ``<size>`` get it from their image there (header only)."""
     folder_subsets: dict[str, str] = {}
     if path.is_file():
         root = path.parent
@@ -190,13 +186,18 @@ def read_voc(path: Path) -> Dataset:
     listed = {i for ids in subsets.values() for i in ids}
     ids = sorted(set(parsed) | listed, key=natural_key)
     segmap = labelmap if labelmap is not None else Labelmap.default()
+    jpeg = ImageIndex(images if images is not None else root / "JPEGImages")
+    given = ImageIndex(images) if images is not None else None
     rows = _Rows()
     items: list[Item] = []
     for item_id in ids:
         pf = parsed.get(item_id)
         if pf is None:
-            media, size = _media_of(root, item_id)
+            media, size = _media_of(jpeg, item_id, None)
             pf = ParsedFile(media, size, [])
+        elif pf.size is None and given is not None:
+            media, size = _media_of(given, item_id, pf.filename)
+            pf = ParsedFile(media, size, pf.objects)
         cls_png = find_png(root / "SegmentationClass", item_id) if path.is_dir() else None
         obj_png = find_png(root / "SegmentationObject", item_id) if path.is_dir() else None
         instances, semantic = read_segmentation(cls_png, obj_png, segmap, pf.size)
