@@ -190,28 +190,26 @@ def main() -> None:
             install_errors[peer.name] = err
     results: dict[str, dict[str, dict[str, object]]] = {}
     for task in tasks:
-        for tool in tools:
-            if tool not in pythons:
-                continue
-            out = work / "_out" / f"{os.getpid()}-{tool}-{task}"
-            runs = []
-            for k in range(repeat):
+        runs: dict[str, list[dict[str, object]]] = {t: [] for t in tools if t in pythons}
+        for k in range(repeat):  # tools take turns, so a burst of load on the machine hits all of them
+            for tool, done in runs.items():
+                if done and "error" in done[-1]:
+                    continue
+                out = work / "_out" / f"{os.getpid()}-{tool}-{task}"
                 shutil.rmtree(out, ignore_errors=True)
                 r = _run_task(pythons[tool], tool, task, work, out, timeout, a.max_rss_gb * 1024)
                 if "error" not in r and out.exists() and k == 0:
                     r["found"] = count_output(task, out)
-                runs.append(r)
-                if "error" in r:
-                    break
-            shutil.rmtree(out, ignore_errors=True)
-            ok = [r for r in runs if "error" not in r]
-            res = runs[-1] if not ok else {
+                shutil.rmtree(out, ignore_errors=True)
+                done.append(r)
+                shown = f"{r['seconds']:.2f} s, {r['maxrss_mb']:.0f} MB" if "seconds" in r else r["error"]
+                print(f"{task:10s} {tool:24s} run {k + 1}: {shown}", flush=True)
+        for tool, done in runs.items():
+            ok = [r for r in done if "error" not in r]
+            results.setdefault(task, {})[tool] = done[-1] if not ok else {
                 **min(ok, key=lambda r: float(r["seconds"])),  # type: ignore[arg-type]
                 "maxrss_mb": max(float(r["maxrss_mb"]) for r in ok),  # type: ignore[arg-type]
                 "found": ok[0].get("found"), "runs": len(ok)}
-            results.setdefault(task, {})[tool] = res
-            shown = f"{res['seconds']:.2f} s, {res['maxrss_mb']:.0f} MB" if "seconds" in res else res["error"]
-            print(f"{task:10s} {tool:24s} {shown}", flush=True)
     table = render(a.size, results, versions, install_errors)
     print(table)
     if not a.no_write:

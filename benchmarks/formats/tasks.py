@@ -279,6 +279,13 @@ def _ls(src_kind: str, work: Path, out: Path) -> tuple[Any, Path]:
         from label_studio_converter.imports.yolo import convert_yolo_to_ls
 
         convert_yolo_to_ls(str(work / "yolo_ls"), str(tasks))
+    # the importers write tasks without ids, which the exporters require: number them
+    import json as _json
+
+    data = _json.loads(tasks.read_text())
+    for i, t in enumerate(data):
+        t.setdefault("id", i + 1)
+    tasks.write_text(_json.dumps(data))
     config = next(tasks.parent.glob("*.xml"))
     return Converter(config=str(config), project_dir=str(out / "_ls"), download_resources=False), tasks
 
@@ -325,6 +332,11 @@ def main() -> None:
         # imports are not part of the task's time; a missing module fails the task itself below
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
+    if tool == "labelgate":  # the registry reads entry points once per process: setup, like imports
+        from labelgate import formats
+
+        for name in ("coco", "yolo", "voc"):
+            formats.get_codec(name)
     out.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     n = fn(work, out)

@@ -25,8 +25,11 @@ _set = object.__setattr__
 
 
 def _stem(name: str) -> str:
-    stem = posixpath.splitext(name)[0]
-    return stem or name
+    """``posixpath.splitext(name)[0]`` (or the name if that is empty), quickly."""
+    dot, slash = name.rfind("."), name.rfind("/")
+    if dot > slash + 1 and name[slash + 1] != ".":
+        return name[:dot]
+    return posixpath.splitext(name)[0] or name
 
 
 def _checked(images: Sequence[dict[str, Any]]) -> tuple[list[Any], list[Any], list[Any], list[Any]] | None:
@@ -57,10 +60,17 @@ def items_from(images: Sequence[dict[str, Any]], subset: str | None, slow: Calla
     out = []
     for num, name, w, h in zip(*cols, strict=True):
         it = _new(Item)
-        for field, value in (("id", _stem(name)), ("kind", image), ("media", name), ("width", w), ("height", h),
-                             ("text", None), ("video", None), ("frame", None), ("number", num), ("subset", subset),
-                             ("metadata", {})):
-            _set(it, field, value)
+        _set(it, "id", _stem(name))
+        _set(it, "kind", image)
+        _set(it, "media", name)
+        _set(it, "width", w)
+        _set(it, "height", h)
+        _set(it, "text", None)
+        _set(it, "video", None)
+        _set(it, "frame", None)
+        _set(it, "number", num)
+        _set(it, "subset", subset)
+        _set(it, "metadata", {})
         out.append(it)
     return out
 
