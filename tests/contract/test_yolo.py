@@ -307,3 +307,11 @@ def test_darknet_classes_must_match_names(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="classes = 3") as e:
         formats.read(tmp_path, "yolo")
     assert "obj.data" in str(e.value)
+
+
+def test_convert_option_accepts_text(tmp_path: Path) -> None:
+    ds = Dataset([Item("a", width=10, height=10)], [Annotation("a", [Region(Polygon((0, 0, 5, 0, 5, 5)), "p")])])
+    assert formats.write(ds, tmp_path / "t", "yolo", convert="true").regions == 1
+    assert formats.write(ds, tmp_path / "f", "yolo", convert="false").regions == 0
+    with pytest.raises(FormatError, match="convert='maybe'"):
+        formats.write(ds, tmp_path / "m", "yolo", convert="maybe")

@@ -5,6 +5,11 @@ Coordinates are normalised by the image size, so reading needs the images (or ``
 and writing needs item sizes (or ``images=DIR``). One task is written per export
 (``task=detect|segment|pose|obb``); ``convert=True`` turns other geometries into the task's
 one where that is meaningful (their bounding box for detect), and the report says so.
+
+Pose lines carry an object box before the keypoints; the model has no place for it beside a
+:class:`~labelgate.core.Keypoints` region, so the reader keeps the keypoints only and the
+writer writes the box of the labelled keypoints. Rotated boxes are read from their corners
+(angle from the longer edge). Items are ordered by their ids (``img2`` before ``img10``).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from labelgate.core import Dataset, GeometryKind
+from labelgate.core.errors import FormatError
 from labelgate.formats.capabilities import Capabilities
 from labelgate.formats.report import ConversionReport
 from labelgate.formats.yolo._layout import YAML_NAMES
@@ -54,10 +60,22 @@ class YoloCodec:
             path,
             task=options.get("task", "detect"),
             images=Path(images) if images else None,
-            convert=bool(options.get("convert", False)),
+            convert=_flag(options.get("convert", False), "convert"),
             precision=int(options.get("precision", 10)),
             layout=str(options.get("layout", "ultralytics")),
         )
+
+
+def _flag(value: Any, name: str) -> bool:
+    """A boolean option, also from text (``convert=true`` on a command line)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise FormatError(f"option {name}={value!r}: expected true or false")
 
 
 CODEC = YoloCodec()
