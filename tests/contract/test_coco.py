@@ -326,3 +326,19 @@ def test_missing_ids_are_assigned_and_warned(tmp_path: Path) -> None:
     assert sorted(a["id"] for a in doc["annotations"]) == [1, 2] and doc["images"][0]["id"] == 1
     assert doc["categories"] == [{"id": 1, "name": "x", "supercategory": ""}]
     assert len(report.warnings) == 3
+
+
+@pytest.mark.interop
+def test_keypoint_people_are_written_back_as_one_annotation_each(interop: Path, tmp_path: Path) -> None:
+    src = interop / "coco_dataset" / "coco_person_keypoints" / "annotations" / "person_keypoints_val.json"
+    ds = formats.read(src, "coco")
+    report = formats.write(ds, tmp_path / "person_keypoints_val.json", "coco")
+    assert report.lossless, report.summary()
+    theirs = json.loads(src.read_text())["annotations"]
+    ours = orjson.loads((tmp_path / "person_keypoints_val.json").read_bytes())["annotations"]
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):
+        assert {k: a[k] for k in ("id", "keypoints", "num_keypoints", "segmentation", "bbox", "iscrowd")} == {
+            k: b[k] for k in ("id", "keypoints", "num_keypoints", "segmentation", "bbox", "iscrowd")}
+        assert a.get("attributes", {}) == {k: v for k, v in b.get("attributes", {}).items() if k != "occluded" or v}
+    assert formats.read(tmp_path / "person_keypoints_val.json", "coco") == ds
