@@ -21,6 +21,7 @@ __all__ = ["DOCSTART", "column_names", "sentences_of", "write_conll"]
 DOCSTART = "-DOCSTART-"
 MAX_LISTED = 10
 _TOKEN = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
 
 
 def column_names(n_middle: int) -> list[str]:
@@ -36,18 +37,23 @@ def sentences_of(text: str, cuts: Iterable[int] = ()) -> list[list[tuple[int, in
     out = []
     pos = 0
     for line in text.split("\n"):
-        toks = []
-        for m in _TOKEN.finditer(line):
-            s, e = pos + m.start(), pos + m.end()
-            k = bisect.bisect_right(inner, s)
-            while k < len(inner) and inner[k] < e:
-                toks.append((s, inner[k]))
-                s = inner[k]
-                k += 1
-            toks.append((s, e))
+        toks = [(pos + m.start(), pos + m.end()) for m in _TOKEN.finditer(line)]
+        if inner:
+            toks = [piece for s, e in toks for piece in _cut(s, e, inner)]
         if toks:
             out.append(toks)
         pos += len(line) + 1
+    return out
+
+
+def _cut(s: int, e: int, cuts: list[int]) -> list[tuple[int, int]]:
+    out = []
+    k = bisect.bisect_right(cuts, s)
+    while k < len(cuts) and cuts[k] < e:
+        out.append((s, cuts[k]))
+        s = cuts[k]
+        k += 1
+    out.append((s, e))
     return out
 
 
@@ -57,7 +63,7 @@ def _valid_column(value: Any, shape: list[int]) -> bool:
     for sent, n in zip(value, shape, strict=True):
         if not isinstance(sent, Sequence) or isinstance(sent, str) or len(sent) != n:
             return False
-        if not all(isinstance(v, str) and v and not any(ch.isspace() for ch in v) for v in sent):
+        if not all(isinstance(v, str) for v in sent) or "" in sent or _SPACE.search("".join(sent)):
             return False
     return True
 
