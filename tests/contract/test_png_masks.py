@@ -178,3 +178,17 @@ def test_images_are_copied_and_found_again(tmp_path: Path) -> None:
     assert (tmp_path / "o" / "images" / "a.jpg").is_file()
     back = formats.read(tmp_path / "o")
     assert back.items["a"].media == "a.jpg" and back.items["b"].media is None  # ...but the copy is found
+
+
+def test_rasterised_areas_match_the_geometry(tmp_path: Path) -> None:
+    ring = (1, 1, 9, 1, 9, 9, 1, 9)
+    regions = [
+        Region(Box(1, 2, 3, 4), "box"),
+        Region(Polygon((12, 1, 19, 1, 19, 9, 12, 9)), "square"),
+        Region(Polygon(tuple(v + 20 if i % 2 == 0 else v for i, v in enumerate(ring)), ((23, 3, 27, 3, 27, 7, 23, 7),)), "holed"),
+    ]
+    ds = Dataset([Item("i", width=32, height=12)], [Annotation("i", regions)])
+    formats.write(ds, tmp_path / "o", "png_masks")
+    areas = {r.label: r.geometry.area for r in formats.read(tmp_path / "o").annotations[0].regions}  # type: ignore[union-attr]
+    assert areas == {"box": 4, "square": 56, "holed": 64 - 16}
+    assert areas == {r.label: r.geometry.area for r in regions}  # type: ignore[union-attr]
