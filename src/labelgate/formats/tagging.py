@@ -12,6 +12,11 @@ Two decoding modes:
 
 A :class:`Chunk` covers tokens ``[start, end)`` (end exclusive). In IOB1 ``B-`` only separates
 two adjacent chunks of one type; in IOE1 ``E-`` only ends a chunk followed by one of its type.
+
+Strict mode equals seqeval's for IOB2, IOE2, IOBES and BILOU on every input, and for IOB1 on
+well-formed input (tests check both). Where they part: a malformed IOB1 chunk (``O B-X I-X``) is
+dropped whole here, while seqeval keeps its ``I-X`` tail; and seqeval's IOE1 class (marked
+incomplete in its source) misses a chunk that starts with ``E-`` (``E-X I-X`` is two chunks).
 """
 
 from __future__ import annotations
