@@ -315,3 +315,19 @@ def test_convert_option_accepts_text(tmp_path: Path) -> None:
     assert formats.write(ds, tmp_path / "f", "yolo", convert="false").regions == 0
     with pytest.raises(FormatError, match="convert='maybe'"):
         formats.write(ds, tmp_path / "m", "yolo", convert="maybe")
+
+
+@pytest.mark.parametrize(("layout", "where"), [("ultralytics", "images/train/a.png"), ("darknet", "obj_train_data/a.png")])
+def test_copy_images_makes_a_self_contained_dataset(tmp_path: Path, layout: str, where: str) -> None:
+    ds = Dataset([Item("a", media="pics/a.png", subset="train")], [Annotation("a", [Region(Box(1, 1, 3, 2), "cat")])])
+    (tmp_path / "src/pics").mkdir(parents=True)
+    Image.new("L", (8, 4)).save(tmp_path / "src/pics/a.png")
+    report = formats.write(ds, tmp_path / "out", "yolo", images=tmp_path / "src", copy_images=True, layout=layout)
+    assert (tmp_path / "out" / where).read_bytes() == (tmp_path / "src/pics/a.png").read_bytes()
+    assert report.files == (3 if layout == "ultralytics" else 5)
+    back = formats.read(tmp_path / "out")  # sizes from the copied image, no --images needed
+    (r,) = back.annotations[0].regions
+    assert back.items["a"].size == (8, 4)
+    assert r.geometry == Box(1, 1, 3, 2)
+    with pytest.raises(FormatError, match="pass --images"):
+        formats.write(ds, tmp_path / "x", "yolo", copy_images=True)

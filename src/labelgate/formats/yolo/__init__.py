@@ -63,6 +63,7 @@ class YoloCodec:
             convert=_flag(options.get("convert", False), "convert"),
             precision=int(options.get("precision", 10)),
             layout=str(options.get("layout", "ultralytics")),
+            copy_images=_flag(options.get("copy_images", False), "copy_images"),
         )
 
 

@@ -8,6 +8,7 @@ per coordinate.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -80,8 +81,17 @@ def _converter(task: str, report: ConversionReport) -> Callable[[Region, str], R
     return convert
 
 
-def _sizes(items: list[Item], original: Dataset, images: Path | None, need: npt.NDArray[np.bool_]) -> F64:
-    index = ImageIndex(images) if images is not None else None
+def _source_image(it: Item, original: Dataset, index: ImageIndex | None) -> str | None:
+    """The item's image under the ``images`` folder: by its media path, else by subset and id."""
+    if index is None:
+        return None
+    media = original.items[it.id].media
+    keys = [os.path.splitext(media)[0]] if media else []
+    keys += [f"{it.subset}/{it.id}", it.id] if it.subset else [it.id]
+    return next((p for k in keys if (p := index.find(k)) is not None), None)
+
+
+def _sizes(items: list[Item], original: Dataset, index: ImageIndex | None, need: npt.NDArray[np.bool_]) -> F64:
     wh = np.zeros((len(items), 2), dtype=np.float64)
     for i, it in enumerate(items):
         if it.width is not None and it.height is not None:
@@ -89,18 +99,36 @@ def _sizes(items: list[Item], original: Dataset, images: Path | None, need: npt.
             continue
         if not need[i]:
             continue
-        found = None
-        if index is not None:
-            media = original.items[it.id].media
-            keys = [media.rsplit(".", 1)[0]] if media else []
-            keys += [f"{it.subset}/{it.id}", it.id] if it.subset else [it.id]
-            found = next((p for k in keys if (p := index.find(k)) is not None), None)
+        found = _source_image(it, original, index)
         if found is None:
-            hint = f"no image for it under {images}" if images else "pass --images DIR so the sizes can be read from the images"
+            hint = f"no image for it under {index.root}" if index else "pass --images DIR so the sizes can be read from the images"
             raise FormatError(f"item {it.id!r} has no width and height, needed to normalise its coordinates; {hint}",
                               where=f"item {it.id!r}")
         wh[i] = image_size(found)
     return wh
+
+
+def _copy_images(items: list[Item], original: Dataset, index: ImageIndex | None, tmp: Path, layout: str) -> list[str]:
+    """Hard-link (or copy) every item's image into the dataset; returns the suffixes."""
+    if index is None:
+        raise FormatError("copy_images needs the folder with the images: pass --images DIR")
+    exts = []
+    for it in items:
+        src = _source_image(it, original, index)
+        if src is None:
+            raise FormatError(f"item {it.id!r}: no image for it under {index.root}", where=f"item {it.id!r}")
+        ext = os.path.splitext(src)[1]
+        rel = f"images/{it.subset}/{it.id}{ext}" if it.subset else f"images/{it.id}{ext}"
+        if layout == "darknet":
+            rel = f"obj_{it.subset or 'train'}_data/{it.id}{ext}"
+        dst = tmp / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copyfile(src, dst)
+        exts.append(ext)
+    return exts
 
 
 def _fmt(columns: str, n: int, precision: int) -> str:
@@ -126,6 +154,7 @@ def write_yolo(
     convert: bool = False,
     precision: int = 10,
     layout: str = "ultralytics",
+    copy_images: bool = False,
 ) -> ConversionReport:
     if layout not in ("ultralytics", "darknet"):
         raise FormatError(f"unknown YOLO layout {layout!r}; expected 'ultralytics' or 'darknet'")
@@ -139,7 +168,8 @@ def write_yolo(
     items, table, rows, row_item = plan.items, plan.table, plan.rows, plan.row_item
     n_rows = len(rows)
     per_item = np.bincount(row_item, minlength=len(items)) if n_rows else np.zeros(len(items), dtype=np.int64)
-    wh = _sizes(items, dataset, images, per_item > 0)
+    index = ImageIndex(images) if images is not None else None
+    wh = _sizes(items, dataset, index, per_item > 0)
     lines: list[str] | npt.NDArray[Any] = []
     kpt_k = _keypoint_count(dataset, table) if task == "pose" else 0
     dropped = 0
@@ -175,11 +205,13 @@ def write_yolo(
             finally:
                 os.close(fd)
             start = end
+        exts = _copy_images(items, dataset, index, tmp, layout) if copy_images else None
         if layout == "ultralytics":
             _write_yaml(tmp, items, plan.schema, task, kpt_k, report)
             meta = 1
         else:
-            meta = _write_darknet(tmp, items, dataset, plan.schema, out_files)
+            meta = _write_darknet(tmp, items, dataset, plan.schema, out_files, exts)
+        meta += len(items) if copy_images else 0
     report.items = len(items)
     report.regions = n_rows - dropped
     report.files = len(items) + meta
@@ -299,13 +331,14 @@ def _darknet_layout(items: list[Item], report: ConversionReport) -> list[str]:
     return out
 
 
-def _write_darknet(root: Path, items: list[Item], original: Dataset, schema: LabelSchema, files: list[str]) -> int:
+def _write_darknet(root: Path, items: list[Item], original: Dataset, schema: LabelSchema, files: list[str],
+                   exts: list[str] | None) -> int:
     """obj.names, obj.data and one list of images per subset, paths written as ``data/...``
     the way Darknet and CVAT expect them."""
     lists: dict[str, list[str]] = {}
-    for it, rel in zip(items, files, strict=True):
+    for i, (it, rel) in enumerate(zip(items, files, strict=True)):
         media = original.items[it.id].media
-        ext = os.path.splitext(media)[1] if media and os.path.splitext(media)[1] else ".jpg"
+        ext = exts[i] if exts else os.path.splitext(media)[1] if media and os.path.splitext(media)[1] else ".jpg"
         lists.setdefault(it.subset or "train", []).append(f"data/{rel[:-4]}{ext}")
     (root / "obj.names").write_text("".join(f"{n}\n" for n in schema.names), encoding="utf-8")
     lines = [f"classes = {len(schema)}", *(f"{s} = data/{s}.txt" for s in lists), "names = data/obj.names", "backup = backup/"]
