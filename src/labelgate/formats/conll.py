@@ -36,6 +36,7 @@ from labelgate.core import (
 from labelgate.core.errors import FormatError
 from labelgate.formats import tagging
 from labelgate.formats._conll_write import DOCSTART, column_names, sentences_of, write_conll
+from labelgate.formats._gc import paused_gc
 from labelgate.formats._io import read_text
 from labelgate.formats.capabilities import Capabilities
 from labelgate.formats.report import ConversionReport
@@ -157,6 +158,10 @@ class ConllCodec:
         return 0.8 if path.suffix.lower() != ".txt" else 0.6
 
     def read(self, path: Path, **options: Any) -> Dataset:
+        with paused_gc():
+            return self._read(path, **options)
+
+    def _read(self, path: Path, **options: Any) -> Dataset:
         strict = bool(options.get("strict", False))
         sink: list[Finding] | None = options.get("findings")
         docs, ncols = _parse(read_text(path), path)
@@ -198,8 +203,9 @@ class ConllCodec:
         if path.is_dir() or not path.suffix:
             path = path / "data.conll"
         scheme = Scheme.parse(options.get("scheme", Scheme.IOB2))
-        return write_conll(dataset, path, self.capabilities, scheme, strict=bool(options.get("strict", False)),
-                           split_tokens=bool(options.get("split_tokens", False)), name=self.name)
+        with paused_gc():
+            return write_conll(dataset, path, self.capabilities, scheme, strict=bool(options.get("strict", False)),
+                               split_tokens=bool(options.get("split_tokens", False)), name=self.name)
 
 
 CODEC = ConllCodec()

@@ -28,6 +28,7 @@ from labelgate.core import (
     TextSpan,
 )
 from labelgate.core.errors import FormatError
+from labelgate.formats._gc import paused_gc
 from labelgate.formats._io import atomic_file, read_text
 from labelgate.formats.capabilities import Capabilities, restrict
 from labelgate.formats.report import ConversionReport
@@ -128,6 +129,10 @@ class SpansJsonlCodec:
         return 0.9 if "spans" in d or "labels" in d else 0.5
 
     def read(self, path: Path, **options: Any) -> Dataset:
+        with paused_gc():
+            return self._read(path)
+
+    def _read(self, path: Path) -> Dataset:
         items: list[Item] = []
         annotations: list[Annotation] = []
         seen: dict[str, int] = {}
