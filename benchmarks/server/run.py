@@ -27,9 +27,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.server.generate import generate_coco  # noqa: E402
-from labelgate.client import Client  # noqa: E402
-from labelgate.core.errors import ConflictError  # noqa: E402
+from benchmarks.server.generate import generate_coco
+
+from labelgate.client import Client
+from labelgate.core.errors import ConflictError
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -188,7 +189,7 @@ def main() -> None:
     args = ap.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     rows = [run(b, args.tasks, args.boxes, args.annotators, args.seconds, args.port + i) for i, b in enumerate(backends)]
-    print(f"| backend | tasks | boxes | import s | export s | server peak RSS MB | submits/s | next p50/p99 ms | submit p50/p99 ms | lost |")
+    print("| backend | tasks | boxes | import s | export s | server peak RSS MB | submits/s | next p50/p99 ms | submit p50/p99 ms | lost |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['backend']} | {r['tasks']:,} | {r['boxes']:,} | {r['import_s']:.1f} | {r['export_s']:.1f} | "

@@ -139,3 +139,20 @@ def test_unknown_export_format_and_unready_download(app_client: TestClient, worl
     c, m = app_client, world["manager"].headers
     r = c.post(f"/api/v1/projects/{world.project_id}/exports", headers=m, json={"format": "nope"})
     assert r.status_code == 422 and "known formats" in r.json()["error"]["message"]
+
+
+def test_export_to_a_format_that_holds_less_reports_what_it_dropped(app_client: TestClient, world: World,
+                                                                    tmp_path) -> None:
+    c, m = app_client, world["manager"].headers
+    assert _upload(c, world, _native_bytes(3, seed=9)).status_code == 201
+    started = c.post(f"/api/v1/projects/{world.project_id}/exports", headers=m,
+                     json={"format": "coco", "filter": "all"}).json()
+    assert _wait_job(c, m, started["job"]["id"])["status"] == "succeeded"
+    exp = c.get(f"/api/v1/exports/{started['export']['id']}", headers=m).json()
+    dropped = {loss["field"] for loss in exp["report"]["losses"]}
+    assert {"annotation.multiple", "annotation.provenance"} <= dropped
+    z = zipfile.ZipFile(io.BytesIO(c.get(f"/api/v1/exports/{exp['id']}/download", headers=m).content))
+    z.extractall(tmp_path)
+    back = formats.read(tmp_path / exp["manifest"]["files"][0]["path"], "coco")
+    assert len(back.items) == 3
+    assert back.region_count == exp["manifest"]["regions"]

@@ -86,9 +86,14 @@ def next_task(rt: Runtime, actor: User, project_id: int) -> Task | None:
             return draft
         now = utcnow()
         until = now + timedelta(seconds=rt.settings.task_lock_s)
-        for tid in repo.next_task_candidates(conn, project_id, actor.id, now):
-            if repo.lock_task(conn, tid, actor.id, now, until):
-                return repo.task(conn, tid)
+        batch = 8
+        for attempt in range(4):  # others may reserve candidates between our read and our update
+            found = repo.next_task_candidates(conn, project_id, actor.id, now, batch, attempt * batch)
+            for tid in found:
+                if repo.lock_task(conn, tid, actor.id, now, until):
+                    return repo.task(conn, tid)
+            if len(found) < batch:
+                break
     return None
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from labelgate import formats
 from labelgate.core import Annotation, Dataset, Provenance, Source
 from labelgate.core.errors import InvariantError, NotFoundError
+from labelgate.formats import ConversionReport
 from labelgate.formats.native import item_from_dict, schema_from_dict
 from labelgate.server.db import utcnow
 from labelgate.server.db.repos import jobs as repo
@@ -68,7 +69,12 @@ def _select(records: list[AnnotationRecord], flt: ExportFilter) -> list[Annotati
     return sorted(human + models, key=lambda a: (a.task_id, a.id))
 
 
-def _dataset(rt: Runtime, project_id: int, flt: ExportFilter) -> Dataset:
+def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str) -> tuple[Dataset, ConversionReport]:
+    """The snapshot as one table-backed dataset, already shaped the way ``fmt`` holds annotations
+    (one per item, or provenance dropped, recorded in a report), so that writers with columnar
+    paths can take them."""
+    caps = formats.get_codec(fmt).capabilities
+    report = ConversionReport(fmt)
     with rt.db.read() as conn:
         project = projects_repo.get(conn, project_id)
         if project is None:
@@ -78,13 +84,34 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter) -> Dataset:
         records = tasks_repo.annotations_of_project(conn, project_id, None, None)
     items = [item_from_dict(t.item) for t in tasks]
     chosen = _select(records, flt)
+    schema = schema_from_dict(project.label_schema)
+    if caps.per_item == "one" and not caps.lossless:
+        by_task: dict[int, list[AnnotationRecord]] = {}
+        for a in chosen:
+            by_task.setdefault(a.task_id, []).append(a)
+        groups = [by_task.get(t.id, []) for t in tasks]
+        for t, group in zip(tasks, groups, strict=True):
+            if len(group) > 1:
+                report.drop("annotation.multiple", t.key, "merged into one")
+            if not caps.provenance and group:  # stored work always has a source and a time
+                report.drop("annotation.provenance", t.key)
+        table = table_from_dicts([[r for a in group for r in a.regions] for group in groups])
+        anns = [Annotation.from_table(t.key, table, table.rows_of(i)) for i, t in enumerate(tasks)]
+        return Dataset(items, anns, schema), report
     table = table_from_dicts([a.regions for a in chosen])
-    anns = [Annotation.from_table(keys[a.task_id], table, table.rows_of(i),
-                                  Provenance(Source(a.source), a.author_name, a.model, a.model_version,
-                                             a.submitted_at or a.created_at, a.lead_time), str(a.id))
-            for i, a in enumerate(chosen)]
-    return Dataset(items, anns, schema_from_dict(project.label_schema),
-                   metadata={"project": project.name, "filter": flt.value})
+    anns = []
+    for i, a in enumerate(chosen):
+        prov = _provenance(a)
+        if not caps.provenance and not caps.lossless and prov != Provenance():
+            report.drop("annotation.provenance", keys[a.task_id])
+            prov = Provenance()
+        anns.append(Annotation.from_table(keys[a.task_id], table, table.rows_of(i), prov, str(a.id)))
+    return Dataset(items, anns, schema), report
+
+
+def _provenance(a: AnnotationRecord) -> Provenance:
+    return Provenance(Source(a.source), a.author_name, a.model, a.model_version, a.submitted_at or a.created_at,
+                      a.lead_time)
 
 
 def _sha256(path: Path) -> str:
@@ -104,12 +131,13 @@ def build_export(rt: Runtime, job_id: str, export_id: int) -> dict[str, Any]:
     with rt.db.write() as conn:
         repo.update_export(conn, export_id, status=JobStatus.RUNNING)
     try:
-        ds = _dataset(rt, record.project_id, record.filter)
+        ds, shaped = _dataset(rt, record.project_id, record.filter, record.format)
         jobs.progress(rt, job_id, 0, len(ds.items))
         rt.settings.data_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="export-", dir=rt.settings.data_dir) as tmp:
             out = Path(tmp) / "snapshot"
             report = formats.write(ds, out, record.format)
+            report.merge(shaped)
             jobs.progress(rt, job_id, len(ds.items))
             files: list[dict[str, Any]] = []
             root = out if out.is_dir() else out.parent

@@ -112,6 +112,9 @@ def table_from_dicts(groups: list[list[dict[str, Any]]]) -> RegionTable:
     from labelgate.core.geometry import bounds, kind_of
     from labelgate.formats.native import region_from_dict
 
+    plain = _plain_boxes(groups)
+    if plain is not None:
+        return plain
     labels: dict[str, int] = {}
     label: list[int] = []
     kind: list[int] = []
@@ -156,4 +159,28 @@ def table_from_dicts(groups: list[list[dict[str, Any]]]) -> RegionTable:
         bbox=np.asarray(bbox, dtype=np.float64).reshape(n, 4), offsets=np.asarray(offsets, dtype=np.int64),
         score=np.asarray(score, dtype=np.float64), ids=np.asarray(ids, dtype=np.int64),
         crowd=np.asarray(crowd, dtype=bool), geometry=geometry, extra=extra,
+    )
+
+
+def _plain_boxes(groups: list[list[dict[str, Any]]]) -> RegionTable | None:
+    """The table, column by column, when every region is a plain box (the common bulk case)."""
+    flat = [d for regs in groups for d in regs]
+    if not all(d.keys() <= _BOX_KEYS and d["geometry"].get("type") == "box" for d in flat):
+        return None
+    n = len(flat)
+    geoms = [d["geometry"] for d in flat]
+    names = [d["label"] for d in flat]
+    labels = list(dict.fromkeys(names))
+    index = {name: i for i, name in enumerate(labels)}
+    offsets = np.cumsum([0, *map(len, groups)], dtype=np.int64)
+    nan = math.nan
+    return RegionTable(
+        labels=labels, label=np.fromiter(map(index.__getitem__, names), dtype=np.int32, count=n),
+        kind=np.full(n, int(GeometryKind.BOX), dtype=np.uint8),
+        bbox=np.array([(g["x1"], g["y1"], g["x2"], g["y2"]) for g in geoms], dtype=np.float64).reshape(n, 4),
+        offsets=offsets,
+        score=np.array([nan if (v := d.get("score")) is None else v for d in flat], dtype=np.float64),
+        ids=np.array([d.get("id", NO_ID) for d in flat], dtype=np.int64),
+        crowd=np.array([d.get("crowd", False) for d in flat], dtype=bool),
+        geometry=[None] * n, extra=[None] * n,
     )

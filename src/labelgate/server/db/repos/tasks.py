@@ -88,7 +88,8 @@ _FREE = sa.or_(tasks.c.lock_user_id.is_(None), tasks.c.lock_user_id == sa.bindpa
                tasks.c.lock_expires_at < sa.bindparam("now"))
 _CANDIDATES = (sa.select(tasks.c.id)
                .where(tasks.c.project_id == sa.bindparam("pid"), tasks.c.completed.is_(False), ~sa.exists(_TOUCHED), _FREE)
-               .order_by(tasks.c.id).limit(sa.bindparam("n")))
+               .order_by(tasks.c.id).offset(sa.bindparam("skip")).limit(sa.bindparam("n"))
+               .with_for_update(skip_locked=True, of=tasks))  # PostgreSQL: rows another next-task holds are skipped
 _LOCK = (tasks.update().where(tasks.c.id == sa.bindparam("tid"), _FREE)
          .values(lock_user_id=sa.bindparam("uid"), lock_expires_at=sa.bindparam("until")))
 _FINISHED_OF_TASK = (sa.select(sa.func.count()).select_from(annotations_t)
@@ -120,9 +121,11 @@ def user_draft_task(conn: Connection, project_id: int, user_id: int) -> Task | N
     return None if row is None else _task(row)
 
 
-def next_task_candidates(conn: Connection, project_id: int, user_id: int, now: datetime, limit: int = 8) -> list[int]:
+def next_task_candidates(conn: Connection, project_id: int, user_id: int, now: datetime, limit: int = 8,
+                         skip: int = 0) -> list[int]:
     """Open tasks ``user_id`` has not touched, not reserved by someone else, oldest first."""
-    return [r.id for r in conn.execute(_CANDIDATES, {"pid": project_id, "uid": user_id, "now": now, "n": limit})]
+    params = {"pid": project_id, "uid": user_id, "now": now, "n": limit, "skip": skip}
+    return [r.id for r in conn.execute(_CANDIDATES, params)]
 
 
 def lock_task(conn: Connection, task_id: int, user_id: int, now: datetime, until: datetime) -> bool:
