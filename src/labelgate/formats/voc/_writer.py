@@ -7,6 +7,7 @@ written exactly as stored: integral values without a decimal point, others with 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
@@ -272,21 +273,25 @@ def write_voc(
     files = 1
     regions = 0
     n_items = 0
+    prefix = f"{ann_dir}{os.sep}"
     for item, regs in zip(items, rows, strict=True):
-        _safe_rel(item.id, "item id")
+        item_id = item.id
+        if "/" in item_id or "\\" in item_id or item_id in (".", ".."):
+            _safe_rel(item_id, "item id")
+            Path(f"{prefix}{item_id}.xml").parent.mkdir(parents=True, exist_ok=True)
         n_items += 1
         regions += len(regs)
         xml, masks, tags = _item_xml(item, regs, schema_parent, names, report)
-        target = ann_dir / f"{item.id}.xml"
-        if "/" in item.id:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "w", encoding="utf-8") as fh:
+        with open(f"{prefix}{item_id}.xml", "w", encoding="utf-8") as fh:
             fh.write(xml)
         files += 1
         subset = item.subset if item.subset is not None else DEFAULT_SUBSET
         if item.subset == DEFAULT_SUBSET:
             report.drop("item.subset", item.id, f"subset {DEFAULT_SUBSET!r} is read back as no subset")
-        subsets.setdefault(_safe_rel(subset, "subset"), []).append(item.id)
+        listed = subsets.get(subset)
+        if listed is None:
+            listed = subsets[_safe_rel(subset, "subset")] = []
+        listed.append(item_id)
         if tags:
             tagged[item.id] = _check_tags(item.id, tags, index, report)
         if masks:
