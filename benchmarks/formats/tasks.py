@@ -4,8 +4,8 @@
 
 TOOL: floor | labelgate | pycocotools | globox | datumaro | supervision | label-studio-converter
 TASK: load | coco2yolo | coco2voc | yolo2coco. WORK holds coco/ and yolo/ (see run.py); OUT is
-an empty folder for the output. Prints one JSON line: seconds (the task only, imports excluded)
-and the process's peak resident memory in MB. Only the tool's own modules are imported.
+an empty folder for the output. Prints one JSON line: wall seconds and CPU seconds (user + system
+of this process; the task only, imports excluded) and the process's peak resident memory in MB. Only the tool's own modules are imported.
 """
 
 from __future__ import annotations
@@ -338,11 +338,11 @@ def main() -> None:
         for name in ("coco", "yolo", "voc"):
             formats.get_codec(name)
     out.mkdir(parents=True, exist_ok=True)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     n = fn(work, out)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "maxrss_mb": rss, "objects": n}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "maxrss_mb": rss, "objects": n}))
     sys.stdout.flush()
     os._exit(0)  # skip tearing down millions of objects: no tool is charged for its exit
 

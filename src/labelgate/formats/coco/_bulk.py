@@ -24,14 +24,6 @@ _new = object.__new__
 _set = object.__setattr__
 
 
-def _stem(name: str) -> str:
-    """``posixpath.splitext(name)[0]`` (or the name if that is empty), quickly."""
-    dot, slash = name.rfind("."), name.rfind("/")
-    if dot > slash + 1 and name[slash + 1] != ".":
-        return name[:dot]
-    return posixpath.splitext(name)[0] or name
-
-
 def _checked(images: Sequence[dict[str, Any]]) -> tuple[list[Any], list[Any], list[Any], list[Any]] | None:
     """Columns id, file_name, width, height when every image passes the Item invariants."""
     try:
@@ -57,21 +49,25 @@ def items_from(images: Sequence[dict[str, Any]], subset: str | None, slow: Calla
     if cols is None:
         return [slow(i, im) for i, im in enumerate(images)]
     image = ItemKind.IMAGE
+    new, put, splitext = _new, _set, posixpath.splitext
     out = []
+    append = out.append
     for num, name, w, h in zip(*cols, strict=True):
-        it = _new(Item)
-        _set(it, "id", _stem(name))
-        _set(it, "kind", image)
-        _set(it, "media", name)
-        _set(it, "width", w)
-        _set(it, "height", h)
-        _set(it, "text", None)
-        _set(it, "video", None)
-        _set(it, "frame", None)
-        _set(it, "number", num)
-        _set(it, "subset", subset)
-        _set(it, "metadata", {})
-        out.append(it)
+        it = new(Item)
+        dot = name.rfind(".")
+        slash = name.rfind("/")
+        put(it, "id", name[:dot] if dot > slash + 1 and name[slash + 1] != "." else (splitext(name)[0] or name))
+        put(it, "kind", image)
+        put(it, "media", name)
+        put(it, "width", w)
+        put(it, "height", h)
+        put(it, "text", None)
+        put(it, "video", None)
+        put(it, "frame", None)
+        put(it, "number", num)
+        put(it, "subset", subset)
+        put(it, "metadata", {})
+        append(it)
     return out
 
 
@@ -81,14 +77,16 @@ def annotations_over(items: Sequence[Item], table: RegionTable) -> list[Annotati
         raise InvariantError(f"table has {table.n_annotations} row groups for {len(items)} items")
     prov = Provenance()
     bounds = table.offsets.tolist()
+    new, put = _new, _set
     out = []
+    append = out.append
     for it, a, b in zip(items, bounds[:-1], bounds[1:], strict=True):
-        ann = _new(Annotation)
-        _set(ann, "item_id", it.id)
-        _set(ann, "provenance", prov)
-        _set(ann, "id", None)
-        _set(ann, "_regions", None)
-        _set(ann, "_table", table)
-        _set(ann, "_rows", slice(a, b))
-        out.append(ann)
+        ann = new(Annotation)
+        put(ann, "item_id", it.id)
+        put(ann, "provenance", prov)
+        put(ann, "id", None)
+        put(ann, "_regions", None)
+        put(ann, "_table", table)
+        put(ann, "_rows", slice(a, b))
+        append(ann)
     return out
