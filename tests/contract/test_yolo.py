@@ -331,3 +331,11 @@ def test_copy_images_makes_a_self_contained_dataset(tmp_path: Path, layout: str,
     assert r.geometry == Box(1, 1, 3, 2)
     with pytest.raises(FormatError, match="pass --images"):
         formats.write(ds, tmp_path / "x", "yolo", copy_images=True)
+
+
+def test_polygon_holes_are_reported(tmp_path: Path) -> None:
+    poly = Polygon((0, 0, 10, 0, 10, 10, 0, 10), holes=((2, 2, 4, 2, 4, 4),))
+    ds = Dataset([Item("a", width=10, height=10)], [Annotation("a", [Region(poly, "p")])])
+    report = formats.write(ds, tmp_path / "s", "yolo", task="segment")
+    assert report.dropped_fields == {"geometry.polygon.holes"}
+    assert (tmp_path / "s/labels/a.txt").read_text() == "0 0 0 1 0 1 1 0 1\n"

@@ -269,7 +269,11 @@ def _task_lines(
         groups_l: dict[int, list[int]] = {}
         rowvals: list[list[float]] = []
         for r in range(n):
-            v = _geometry_values(task, geoms[r], size[r], k)
+            g = geoms[r]
+            if isinstance(g, Polygon) and g.holes:
+                report.drop("geometry.polygon.holes", items[int(row_item[r])].id, "dropped (a YOLO polygon has no holes)",
+                            len(g.holes))
+            v = _geometry_values(task, g, size[r], k)
             if v is None:
                 report.drop("geometry.keypoints.count", items[int(row_item[r])].id, f"dropped: not {k} keypoints (kpt_shape)")
                 rowvals.append([])
