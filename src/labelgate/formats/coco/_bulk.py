@@ -50,7 +50,7 @@ def items_from(images: Sequence[dict[str, Any]], subset: str | None, slow: Calla
         return [slow(i, im) for i, im in enumerate(images)]
     image = ItemKind.IMAGE
     new, put, splitext = _new, _set, posixpath.splitext
-    out = []
+    out: list[Item] = []
     append = out.append
     for num, name, w, h in zip(*cols, strict=True):
         it = new(Item)
@@ -78,7 +78,7 @@ def annotations_over(items: Sequence[Item], table: RegionTable) -> list[Annotati
     prov = Provenance()
     bounds = table.offsets.tolist()
     new, put = _new, _set
-    out = []
+    out: list[Annotation] = []
     append = out.append
     for it, a, b in zip(items, bounds[:-1], bounds[1:], strict=True):
         ann = new(Annotation)
