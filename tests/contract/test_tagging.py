@@ -193,3 +193,31 @@ def test_scheme_names_and_errors() -> None:
     assert infer_scheme({"B", "I", "E"}) is Scheme.IOBES
     assert infer_scheme({"I", "E"}) is Scheme.IOE2
     assert infer_scheme({"U", "B", "L"}) is Scheme.BILOU
+
+
+def test_public_surface() -> None:
+    from labelgate.formats import tagging
+
+    assert set(tagging.__all__) == {
+        "Chunk", "Finding", "Scheme", "check", "convert", "decode", "decode_strict", "encode", "infer_scheme",
+    }
+    assert [s.value for s in Scheme] == ["iob1", "iob2", "ioe1", "ioe2", "iobes", "bilou"]
+
+
+def test_paused_gc_restores_the_collector() -> None:
+    import gc
+
+    from labelgate.formats._gc import paused_gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is left alone
+    finally:
+        gc.enable()
