@@ -11,20 +11,22 @@ import gc
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
-from operator import itemgetter
+from itertools import repeat
+from operator import contains, itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from labelgate.core import Annotation, Dataset, Item, LabelClass, LabelSchema, Skeleton
+from labelgate.core import Dataset, Item, LabelClass, LabelSchema, Skeleton
 from labelgate.core.errors import FormatError, InvariantError
 from labelgate.core.geometry import GeometryKind, Keypoints
 from labelgate.core.table import NO_ID, RegionTable
 from labelgate.formats._io import load_json
-from labelgate.formats.coco._bulk import annotations_over, items_from
+from labelgate.formats.coco._boxes import bboxes
+from labelgate.formats.coco._bulk import items_from
+from labelgate.formats.coco._merge import Part, concat
 from labelgate.formats.coco._payload import decoder, keypoints_from
 
 __all__ = ["read_files"]
@@ -42,13 +44,6 @@ class _Doc:
     images: list[Any]
     annotations: list[Any]
     categories: list[Any]
-
-
-@dataclass
-class _Part:
-    items: list[Item]
-    ann_item: list[int]  # per table annotation block: index into items
-    table: RegionTable
 
 
 def _load(path: Path, subset: str | None) -> _Doc:
@@ -170,84 +165,7 @@ def _lookup(keys: npt.NDArray[np.int64], values: npt.NDArray[np.int64], d: _Doc,
     return order[pos]
 
 
-def _bboxes(d: _Doc, boxes: list[Any]) -> npt.NDArray[np.float64]:
-    """x1, y1, x2, y2 per annotation (NaN where there is no bbox)."""
-    n = len(boxes)
-    try:
-        fast = set(map(len, boxes)) <= {4}
-    except TypeError:  # a missing bbox (None) or a number: checked one by one below
-        fast = False
-    if fast:
-        try:
-            out = np.fromiter(chain.from_iterable(boxes), dtype=np.float64, count=4 * n).reshape(n, 4)
-        except (TypeError, ValueError):
-            pass
-        else:
-            if not np.isnan(out).any():
-                return _corners(d, out)
-    out = np.full((n, 4), np.nan)
-    for i, b in enumerate(boxes):
-        if b is None:
-            continue
-        if not (isinstance(b, list) and len(b) == 4 and all(type(v) in (int, float) for v in b)):
-            raise _bad_ann(d, f"bbox must be 4 numbers [x, y, width, height], got {b!r}", i)
-        out[i] = b
-    return _corners(d, out)
-
-
-def _corners(d: _Doc, xywh: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    if np.any(xywh[:, 2:] < 0):
-        raise _bad_ann(d, "bbox width and height must not be negative", int(np.flatnonzero((xywh[:, 2:] < 0).any(axis=1))[0]))
-    xywh[:, 2:] = _far_corner(xywh[:, :2], xywh[:, 2:])
-    return xywh
-
-
-def _far_corner(x1: npt.NDArray[np.float64], w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The x2 whose float64 difference ``x2 - x1`` is ``w``: the inverse of how writers (ours
-    included) compute COCO widths.
-
-    That is ``x1 + w`` rounded to nearest, except where the exact sum lies halfway between two
-    floats: rounding to even then picks one of them, while the writer may have had the other
-    (0.002 + (0.018 - 0.002) == 0.018000000000000002). Halfway sums are found with an exact
-    two-sum; of the two neighbours, the one whose difference gives back ``w`` wins, and if both
-    do, the one with the shorter decimal form, as a person or tool writing coordinates meant."""
-    s = x1 + w
-    with np.errstate(invalid="ignore"):
-        bp = s - x1
-        err = (x1 - (s - bp)) + (w - bp)  # s + err == x1 + w exactly (Knuth's two-sum)
-        tie = (np.abs(err) * 2 == np.spacing(np.abs(s))) & (err != 0)
-        if not tie.any():
-            return s
-        other = np.nextafter(s[tie], np.copysign(np.inf, err[tie]))
-        a, b = x1[tie], w[tie]
-        s_ok, o_ok = (s[tie] - a) == b, (other - a) == b
-        pick = np.where(o_ok & ~s_ok, other, s[tie])
-        both = np.flatnonzero(s_ok & o_ok)
-        if len(both):
-            pick[both] = _shorter(pick[both], other[both])
-        s[tie] = pick
-    return s
-
-
-def _shorter(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Per pair of neighbouring floats, the one that is a decimal with fewer digits after the
-    point (``a`` when neither or both are). ``rint(v * 10**k) / 10**k`` is the float nearest a
-    k-decimal number, so ``v`` has at most k decimals exactly when it comes back unchanged."""
-    out = a.copy()
-    open_ = np.ones(len(a), dtype=bool)
-    for k in range(18):
-        scale = 10.0**k
-        a_k = np.rint(a * scale) / scale == a
-        b_k = np.rint(b * scale) / scale == b
-        take = open_ & b_k & ~a_k
-        out[take] = b[take]
-        open_ &= ~(a_k | b_k)
-        if not open_.any():
-            break
-    return out
-
-
-def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> _Part:
+def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> Part:
     items, numbers = _items(d)
     anns, n = d.annotations, len(d.annotations)
     ids: npt.NDArray[np.int64] | None
@@ -262,6 +180,8 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> _Part:
                 crowd = np.fromiter(map(itemgetter("iscrowd"), anns), dtype=bool, count=n)
                 segs: Any = map(itemgetter("segmentation"), anns)
                 boxes = list(map(itemgetter("bbox"), anns))
+                # exactly the seven standard keys each (an eighth key elsewhere would need its column)
+                standard = all(map(contains, anns, repeat("area")))
             except (KeyError, TypeError, ValueError, OverflowError):
                 standard = False
         present: set[str] = set(_STANDARD) if standard else set().union(*map(dict.keys, anns))
@@ -277,7 +197,7 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> _Part:
     item_of = _lookup(numbers, img, d, "image")
     cat_keys = np.asarray(list(cat_index), dtype=np.int64)
     label = np.asarray(list(cat_index.values()), dtype=np.int32)[_lookup(cat_keys, cat, d, "category")] if n else np.zeros(0, np.int32)
-    bbox = _bboxes(d, boxes)
+    bbox = bboxes(boxes, lambda message, row: _bad_ann(d, message, row))
     kind = _kinds(d, segs, bbox)
     geometry: list[Any] = anns
     score = extra = None
@@ -312,7 +232,7 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> _Part:
                             crowd=crowd, geometry=geometry, extra=extra, decode=decoder(d.path))
     except InvariantError as e:
         raise FormatError(str(e), path=d.path, where="annotations") from None
-    return _Part(items, list(range(len(items))), table)
+    return Part(items, table)
 
 
 def _first_of(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -424,62 +344,6 @@ def _kp_box(kp: Keypoints) -> tuple[float, float, float, float]:
     return b if b is not None else (0.0, 0.0, 0.0, 0.0)
 
 
-def _concat(parts: Sequence[_Part], schema: LabelSchema) -> Dataset:
-    """Merge per-file parts into one dataset backed by one table. Items repeated across files
-    (instances and keypoints of the same images) are kept once; files' items are ordered by image
-    id when there are several files."""
-    if len(parts) == 1:
-        part = parts[0]
-        return Dataset(part.items, annotations_over(part.items, part.table), schema)
-    items: dict[str, Item] = {}
-    blocks: list[tuple[int, int, int, int]] = []  # (image id, part, annotation, sequence)
-    for p, part in enumerate(parts):
-        for a, it in enumerate(part.items):
-            prev = items.setdefault(it.id, it)
-            if (prev.subset, prev.number) != (it.subset, it.number):
-                raise InvariantError(f"image {it.media!r} appears in two files with different subsets or image ids "
-                                     f"({prev.subset}/{prev.number} and {it.subset}/{it.number}); read the files separately")
-            blocks.append((it.number if it.number is not None else 0, p, a, len(blocks)))
-    blocks.sort(key=lambda b: (b[0], b[3]))
-    items = {it.id: it for it in sorted(items.values(), key=lambda it: it.number if it.number is not None else 0)}
-    tables = [pt.table for pt in parts]
-    base = np.cumsum([0] + [len(t) for t in tables])
-    rows = np.concatenate([np.arange(tables[p].offsets[a], tables[p].offsets[a + 1]) + base[p] for _, p, a, _ in blocks]
-                          or [np.zeros(0, np.int64)]).astype(np.int64)
-    counts = [int(tables[p].offsets[a + 1] - tables[p].offsets[a]) for _, p, a, _ in blocks]
-    t = _stack(tables, rows, counts, schema)
-    anns = [Annotation.from_table(parts[p].items[a].id, t, t.rows_of(i)) for i, (_, p, a, _) in enumerate(blocks)]
-    return Dataset(items.values(), anns, schema)
-
-
-def _stack(tables: Sequence[RegionTable], rows: Any, counts: list[int], schema: LabelSchema) -> RegionTable:
-    def col(name: str, fill: Any) -> Any:
-        cols = [getattr(t, name) for t in tables]
-        if all(c is None for c in cols):
-            return None
-        return np.concatenate([c if c is not None else np.full(len(t), fill) for c, t in zip(cols, tables, strict=True)])[rows]
-
-    def lst(name: str) -> list[Any] | None:
-        cols = [getattr(t, name) for t in tables]
-        if all(c is None for c in cols):
-            return None
-        flat = list(chain.from_iterable(c if c is not None else [None] * len(t) for c, t in zip(cols, tables, strict=True)))
-        return [flat[i] for i in rows.tolist()]
-
-    decoders = [t.decode for t in tables]
-
-    def decode(payload: Any) -> Any:
-        # every file's decoder behaves the same but names its own file; use the first that works
-        return decoders[0](payload) if decoders[0] is not None else payload
-
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return RegionTable(labels=schema.names, label=np.concatenate([t.label for t in tables])[rows],
-                       kind=np.concatenate([t.kind for t in tables])[rows], bbox=np.concatenate([t.bbox for t in tables])[rows],
-                       offsets=offsets, score=col("score", np.nan), ids=col("ids", NO_ID), crowd=col("crowd", False),
-                       geometry=lst("geometry"), extra=lst("extra"), decode=decode)
-
-
 def read_files(files: Sequence[tuple[Path, str | None]]) -> Dataset:
     """Read COCO files (path, subset) into one dataset.
 
@@ -497,7 +361,7 @@ def read_files(files: Sequence[tuple[Path, str | None]]) -> Dataset:
         schema, cat_index = _schema(docs)
         parts = [_part(d, schema, cat_index) for d in docs]
         try:
-            return _concat(parts, schema)
+            return concat(parts, schema)
         except InvariantError as e:
             raise FormatError(str(e), path=docs[0].path if len(docs) == 1 else docs[0].path.parent) from None
     finally:
