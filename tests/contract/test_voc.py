@@ -136,7 +136,7 @@ def test_report_names_dropped_fields(tmp_path: Path) -> None:
         Region(Box(0, 0, 1, 1), "a", id=5, score=0.5, z_order=2, track_id=1, crowd=True),
         Region(Polygon((0, 0, 4, 0, 4, 4)), "a"),
         Region(Keypoints((1, 1), (2,)), "a"),
-        Region(Box(0, 0, 2, 2), "a", attributes={"difficult": False, "n": 3}),
+        Region(Box(0, 0, 2, 2), "a", attributes={"difficult": False, "n": 3, "": "nameless"}),
         Region(rle.encode(m), "a"),
         Region(rle.encode(m2), "a"),
         Region(Classification(), "a", occluded=True),  # the same image label twice

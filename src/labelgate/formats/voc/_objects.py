@@ -25,7 +25,6 @@ __all__ = ["DEFAULT_SUBSET", "ParsedFile", "VocObject", "parse_annotation_file"]
 DEFAULT_SUBSET = "default"
 """The ImageSets list holding items without a subset (Datumaro's name); read back as no subset."""
 
-_COORDS = ("xmin", "ymin", "xmax", "ymax")
 
 
 @dataclass
@@ -52,27 +51,29 @@ def _text(el: Any, tag: str, strip: bool = True) -> str | None:
     return (child.text or "").strip() if strip else (child.text or "")
 
 
-def _number(text: str | None, path: Path, where: str) -> float:
-    if text is None:
-        raise FormatError("missing coordinate", path=path, where=where)
+def _number(text: str | None, path: Path, where: str, tag: str = "") -> float:
+    """A coordinate; the error (built only on failure) names the element."""
     try:
-        if "_" in text:
-            raise ValueError(text)
-        value = float(text)
+        value = float(text) if text is not None and "_" not in text else None
     except ValueError:
-        raise FormatError(f"coordinate {text!r} is not a number", path=path, where=where) from None
-    if not math.isfinite(value):
-        raise FormatError(f"coordinate {text!r} is not finite", path=path, where=where)
-    return value
+        value = None
+    if value is not None and math.isfinite(value):
+        return value
+    place = f"{where} {tag}".strip()
+    if text is None:
+        raise FormatError("missing coordinate", path=path, where=place)
+    if value is not None:
+        raise FormatError(f"coordinate {text!r} is not finite", path=path, where=place)
+    raise FormatError(f"coordinate {text!r} is not a number", path=path, where=place)
 
 
-def _flag(text: str, path: Path, where: str) -> bool:
+def _flag(text: str, path: Path, where: str, tag: str = "") -> bool:
     t = text.strip().lower()
     if t in ("1", "true", "yes"):
         return True
     if t in ("0", "false", "no", ""):
         return False
-    raise FormatError(f"{text!r} is not a flag (0 or 1)", path=path, where=where)
+    raise FormatError(f"{text!r} is not a flag (0 or 1)", path=path, where=f"{where} {tag}".strip())
 
 
 def _int(text: str | None, path: Path, where: str) -> int:
@@ -82,52 +83,72 @@ def _int(text: str | None, path: Path, where: str) -> int:
         raise FormatError(f"{text!r} is not an integer", path=path, where=where) from None
 
 
-def _bndbox(el: Any, path: Path, where: str) -> tuple[float, float, float, float]:
-    bb = el.find("bndbox")
+def _bndbox(bb: Any, path: Path, where: str) -> tuple[float, float, float, float]:
     if bb is None:
         raise FormatError("object has no <bndbox>", path=path, where=where)
-    x1, y1, x2, y2 = (_number(_text(bb, c), path, f"{where} <bndbox>/<{c}>") for c in _COORDS)
+    found: dict[str, str] = {}
+    for c in bb:
+        found.setdefault(c.tag, c.text or "")
+    g = found.get
+    x1 = _number(g("xmin"), path, where, "<bndbox>/<xmin>")
+    y1 = _number(g("ymin"), path, where, "<bndbox>/<ymin>")
+    x2 = _number(g("xmax"), path, where, "<bndbox>/<xmax>")
+    y2 = _number(g("ymax"), path, where, "<bndbox>/<ymax>")
     if x2 < x1 or y2 < y1:
         raise FormatError(f"box is inverted (xmin={x1}, ymin={y1}, xmax={x2}, ymax={y2})", path=path, where=where)
     return (x1, y1, x2, y2)
 
 
+def _children(el: Any) -> tuple[dict[str, Any], list[Any]]:
+    """An element's children by tag (the first of each) and its ``<part>`` children, in one pass."""
+    first: dict[str, Any] = {}
+    parts = []
+    for child in el:
+        if child.tag == "part":
+            parts.append(child)
+        elif child.tag not in first:
+            first[child.tag] = child
+    return first, parts
+
+
 def _object(el: Any, k: int, path: Path) -> VocObject:
     where = f"<object> #{k}"
-    name = _text(el, "name", strip=False)
+    found, parts = _children(el)
+    name_el = found.get("name")
+    name = None if name_el is None else name_el.text
     if not name:
         raise FormatError("object has no <name>", path=path, where=where)
     where = f"<object> #{k} ({name})"
-    obj = VocObject(name, _bndbox(el, path, where))
-    pose = el.find("pose")
+    obj = VocObject(name, _bndbox(found.get("bndbox"), path, where))
+    pose = found.get("pose")
     if pose is not None:
         obj.attributes["pose"] = pose.text or ""
     for tag in ("truncated", "difficult"):
-        t = _text(el, tag)
-        if t is not None and _flag(t, path, f"{where} <{tag}>"):
+        t = found.get(tag)
+        if t is not None and _flag(t.text or "", path, where, f"<{tag}>"):
             obj.attributes[tag] = True
-    occ = _text(el, "occluded")
-    obj.occluded = occ is not None and _flag(occ, path, f"{where} <occluded>")
-    g = _text(el, "group")
+    occ = found.get("occluded")
+    obj.occluded = occ is not None and _flag(occ.text or "", path, where, "<occluded>")
+    g = found.get("group")
     if g is not None:
-        obj.group = _int(g, path, f"{where} <group>")
-    actions = el.find("actions")
+        obj.group = _int((g.text or "").strip(), path, f"{where} <group>")
+    actions = found.get("actions")
     if actions is not None:
         for a in actions:
-            obj.attributes[a.tag] = _flag(a.text or "", path, f"{where} <actions>/<{a.tag}>")
-    attrs = el.find("attributes")
+            obj.attributes[a.tag] = _flag(a.text or "", path, where, f"<actions>/<{a.tag}>")
+    attrs = found.get("attributes")
     if attrs is not None:
         for i, a in enumerate(attrs.findall("attribute"), 1):
             aname = _text(a, "name", strip=False)
             if not aname:
                 raise FormatError("attribute has no <name>", path=path, where=f"{where} <attributes> #{i}")
             obj.attributes[aname] = _text(a, "value", strip=False) or ""
-    for i, part in enumerate(el.findall("part"), 1):
+    for i, part in enumerate(parts, 1):
         pwhere = f"{where} <part> #{i}"
         pname = _text(part, "name", strip=False)
         if not pname:
             raise FormatError("part has no <name>", path=path, where=pwhere)
-        obj.parts.append((pname, _bndbox(part, path, pwhere)))
+        obj.parts.append((pname, _bndbox(part.find("bndbox"), path, pwhere)))
     return obj
 
 

@@ -67,7 +67,9 @@ def _attributes_xml(attrs: Mapping[str, Any], report: ConversionReport, where: s
     actions: list[str] = []
     block: list[str] = []
     for k, v in attrs.items():
-        if k in flags and isinstance(v, bool):
+        if not k:
+            report.drop("region.attributes", where, "dropped (an attribute needs a name)")
+        elif k in flags and isinstance(v, bool):
             flags[k] = "1" if v else "0"
             if not v:
                 report.drop("region.attributes", where, f"{k}=False written as VOC's default 0, read back as absent")
