@@ -153,12 +153,14 @@ class Adjudicate:
 @dataclass(frozen=True)
 class PublishGuideline:
     """A new guideline version; ``round_tasks`` > 0 opens a fresh agreement round on that many unstarted
-    tasks (overlap ``round_k``, default the project's k, at least 2)."""
+    tasks (overlap ``round_k``, default the project's k, at least 2), served first when ``round_priority``
+    is given (it replaces their priority)."""
 
     version: int
     markdown: str
     round_tasks: int = 0
     round_k: int | None = None
+    round_priority: int | None = None
 
 
 @dataclass(frozen=True)

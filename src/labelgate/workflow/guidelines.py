@@ -36,6 +36,8 @@ def publish(state: WorkflowState, event: PublishGuideline, now: float) -> list[E
         for task in chosen:
             task.overlap = k
             task.round = event.version
+            if event.round_priority is not None:
+                task.priority = event.round_priority
             state.requeue(task)
         effects.append(AgreementRoundOpened(event.version, tuple(t.id for t in chosen), k))
     return effects
