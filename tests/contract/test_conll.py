@@ -335,3 +335,22 @@ def test_docstart_token_cannot_be_written(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="sentence 0, token 1"):
         formats.write(ds, tmp_path / "x.conll", "conll")
     assert not (tmp_path / "x.conll").exists()
+
+
+PIECES = ["-DOCSTART-", "O", "B-PER", "I-PER", "E-", "U-X", "x", "NN", " ", "\t", "\n", "\n\n", "\r\n", "\xa0", "\u2028", "\x85", "B-"]
+
+
+@FIXTURE_SETTINGS
+@given(text=st.lists(st.sampled_from(PIECES), max_size=40).map("".join), scheme=st.sampled_from(list(Scheme)),
+       strict=st.booleans())
+def test_any_text_reads_or_fails_with_a_format_error(tmp_path: Path, text: str, scheme: Scheme, strict: bool) -> None:
+    p = tmp_path / "any.conll"
+    p.write_text(text, encoding="utf-8")
+    try:
+        ds = formats.read(p, "conll", scheme=scheme, strict=strict)
+    except FormatError as e:
+        assert str(p) in str(e)
+        return
+    formats.write(ds, tmp_path / "out.conll", "conll", scheme=scheme)
+    back = formats.read(tmp_path / "out.conll", "conll", scheme=scheme, strict=True)
+    assert [it.text for it in back.items.values()] == [it.text for it in ds.items.values()]
