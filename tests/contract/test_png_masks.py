@@ -192,3 +192,12 @@ def test_rasterised_areas_match_the_geometry(tmp_path: Path) -> None:
     areas = {r.label: r.geometry.area for r in formats.read(tmp_path / "o").annotations[0].regions}  # type: ignore[union-attr]
     assert areas == {"box": 4, "square": 56, "holed": 64 - 16}
     assert areas == {r.label: r.geometry.area for r in regions}  # type: ignore[union-attr]
+
+
+def test_more_than_255_instances_use_a_16_bit_png(tmp_path: Path) -> None:
+    regions = [Region(_mask(20, 20, slice(k // 20, k // 20 + 1), slice(k % 20, k % 20 + 1)), "dot") for k in range(300)]
+    ds = Dataset([Item("i", width=20, height=20)], [Annotation("i", regions)], LabelSchema.from_names(["dot"]))
+    assert formats.write(ds, tmp_path / "o", "png_masks").lossless
+    with Image.open(tmp_path / "o" / "instances" / "i.png") as im:
+        assert im.mode == "I;16"
+    assert formats.read(tmp_path / "o") == ds

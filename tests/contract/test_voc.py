@@ -374,3 +374,17 @@ def test_images_option_gives_missing_sizes(tmp_path: Path) -> None:
     assert formats.read(root, "voc").items["x"].size is None
     item = formats.read(root, "voc", images=tmp_path / "imgs").items["x"]
     assert (item.media, item.size) == ("sub/x.png", (9, 7))
+
+
+def test_segmentation_object_holds_254_objects(tmp_path: Path) -> None:
+    regions = [Region(rle.encode(_dot(k)), "d") for k in range(255)]
+    ds = Dataset([Item("i", width=16, height=16)], [Annotation("i", regions)])
+    report = formats.write(ds, tmp_path / "o", "voc")
+    assert [(v.field, v.count) for v in report.losses.values()] == [("geometry.mask", 1)]
+    assert len(formats.read(tmp_path / "o").annotations[0].regions) == 254
+
+
+def _dot(k: int) -> np.ndarray:
+    a = np.zeros((16, 16), np.uint8)
+    a[k // 16, k % 16] = 1
+    return a
