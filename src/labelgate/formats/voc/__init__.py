@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -77,7 +78,7 @@ class VocCodec:
             ann = path / "Annotations"
             if not ann.is_dir():
                 # loose layouts (labelImg, Roboflow): every XML must be a VOC annotation
-                xmls = [*path.glob("*.xml"), *path.glob("*/*.xml")][:20]
+                xmls = list(itertools.islice(itertools.chain(path.glob("*.xml"), path.glob("*/*.xml")), 20))
                 return 0.6 if xmls and all(_looks_like_voc(p) for p in xmls) else 0.0
             first = next(ann.rglob("*.xml"), None)
             return 0.9 if first is not None and _looks_like_voc(first) else 0.0
