@@ -20,7 +20,7 @@ import numpy.typing as npt
 from labelgate.core import NO_ID, Dataset, GeometryKind, Item, ItemKind, LabelSchema, Provenance, RegionTable, bounds
 from labelgate.formats.capabilities import Capabilities, restrict
 from labelgate.formats.report import ConversionReport
-from labelgate.formats.voc._writer import Row, format_numbers
+from labelgate.formats.voc._xml import Row, format_numbers
 
 __all__ = ["fast_restrict"]
 
