@@ -30,10 +30,11 @@ from labelgate.core import (
     Region,
     RegionTable,
     Source,
+    bounds,
     rle,
 )
 from labelgate.formats import restrict
-from labelgate.formats._palette import VOC_CLASSES
+from labelgate.formats._palette import VOC_CLASSES, voc_colormap
 from tests.strategies import datasets
 
 CODEC = formats.get_codec("voc")
@@ -388,3 +389,22 @@ def _dot(k: int) -> np.ndarray:
     a = np.zeros((16, 16), np.uint8)
     a[k // 16, k % 16] = 1
     return a
+
+
+def test_reads_palette_pngs_with_void_borders_as_voc_ships_them(tmp_path: Path) -> None:
+    root = _voc_dir(tmp_path, "<annotation><size><width>8</width><height>6</height></size>"
+                    "<object><name>person</name><bndbox><xmin>2</xmin><ymin>1</ymin><xmax>7</xmax><ymax>5</ymax>"
+                    "</bndbox></object></annotation>")
+    cls = np.zeros((6, 8), np.uint8)
+    obj = np.zeros((6, 8), np.uint8)
+    cls[1:5, 2:6], obj[1:5, 2:6] = 15, 1  # person (VOC index 15), instance 1
+    cls[0, :], obj[0, :] = 255, 255  # void border
+    palette = voc_colormap().ravel().tolist()
+    for folder, arr in (("SegmentationClass", cls), ("SegmentationObject", obj)):
+        (root / folder).mkdir()
+        im = Image.fromarray(arr)
+        im.putpalette(palette)
+        im.save(root / folder / "x.png")
+    box, mask = formats.read(root, "voc").annotations[0].regions
+    assert (box.label, box.geometry, mask.label, box.group) == ("person", Box(2, 1, 7, 5), "person", mask.group)
+    assert isinstance(mask.geometry, Mask) and mask.geometry.area == 16 and bounds(mask.geometry) == (2, 1, 6, 5)
