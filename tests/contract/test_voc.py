@@ -333,7 +333,8 @@ def _files(root: Path) -> dict[str, bytes]:
 ]))
 def test_columnar_path_writes_what_the_general_path_writes(tmp_path_factory: pytest.TempPathFactory, ds: Dataset) -> None:
     items = [replace(it, number=k, metadata={"k": k} if k % 2 else {}) for k, it in enumerate(ds.items.values())]
-    ds = Dataset(items, ds.annotations, ds.schema, metadata={"m": 1})
+    anns = [a.replace(provenance=Provenance(Source.MODEL, model="m")) if k % 2 else a for k, a in enumerate(ds.annotations)]
+    ds = Dataset(items, anns, ds.schema, metadata={"m": 1})
     slow_dir, fast_dir = tmp_path_factory.mktemp("slow"), tmp_path_factory.mktemp("fast")
     slow = formats.write(ds, slow_dir, "voc")
     fast = formats.write(_table_backed(ds), fast_dir, "voc")
