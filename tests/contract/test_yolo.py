@@ -256,15 +256,24 @@ def _table_backed(ds: Dataset) -> Dataset:
 
 @pytest.mark.parametrize("convert", [False, True])
 def test_column_path_matches_the_region_path(tmp_path: Path, convert: bool) -> None:
-    ds = _rich_dataset()
-    ds.annotations.append(Annotation("a", [Region(Box(1, 2, 3, 4), "person", z_order=2)]))  # a second annotation: merged
+    from labelgate.core import ItemKind, Provenance, Source
+
+    rich = _rich_dataset()
+    items = [*rich.items.values(), Item("v", ItemKind.VIDEO_FRAME, video="clip", frame=3, width=8, height=8),
+             Item("m", width=8, height=8, metadata={"k": 1})]
+    anns = [*rich.annotations, Annotation("v", [Region(Box(0, 0, 1, 1), "car")]),
+            Annotation("m", [Region(Box(0, 0, 1, 1), "car")], Provenance(Source.MODEL, model="yolo")),
+            Annotation("a", [Region(Box(1, 2, 3, 4), "person", z_order=2)])]  # a second annotation: merged
+    ds = Dataset(items, anns, rich.schema, metadata={"source": "test"})
     slow = formats.write(ds, tmp_path / "slow", "yolo", convert=convert)
     fast_ds = _table_backed(ds)
     assert fast_ds.annotations[0].table_rows is not None
     fast = formats.write(fast_ds, tmp_path / "fast", "yolo", convert=convert)
     assert {(v.field, v.action, v.count) for v in fast.losses.values()} == {(v.field, v.action, v.count) for v in slow.losses.values()}
     assert (fast.items, fast.regions) == (slow.items, slow.regions)
-    for rel in ("data.yaml", "labels/train/a.txt", "labels/b.txt"):
+    assert {"item.kind.video_frame", "item.metadata", "annotation.provenance", "annotation.multiple",
+            "dataset.metadata", "region.z_order"} <= fast.dropped_fields
+    for rel in ("data.yaml", "labels/train/a.txt", "labels/b.txt", "labels/m.txt"):
         assert (tmp_path / "fast" / rel).read_text() == (tmp_path / "slow" / rel).read_text()
 
 

@@ -1,9 +1,10 @@
 """The column-wise path of :func:`restrict` for detect exports of table-backed datasets.
 
 A dataset read by a fast reader keeps its regions in one :class:`RegionTable`; building a
-region object per row only to learn what YOLO cannot hold would cost more than the whole
-export. Here item-, schema- and dataset-level losses still go through :func:`restrict` (on
-the dataset without its regions), and region-level losses are counted from the columns.
+region object per row (and a copy of every item) only to learn what YOLO cannot hold would
+cost more than the whole export. Here schema-, track- and dataset-level losses still go
+through :func:`restrict`; item-, annotation- and region-level ones are counted directly, and
+a contract test checks that both paths report the same losses with the same counts.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from labelgate.core import NO_ID, Annotation, Dataset, GeometryKind, Item, LabelSchema, RegionTable
+from labelgate.core import NO_ID, Dataset, GeometryKind, Item, ItemKind, LabelSchema, Provenance, RegionTable
 from labelgate.formats.capabilities import Capabilities, restrict
 from labelgate.formats.report import ConversionReport
 
@@ -56,10 +57,8 @@ def table_plan(dataset: Dataset, caps: Capabilities, convert: bool, report: Conv
     table = _shared(dataset)
     if table is None:
         return None
-    bare = Dataset(dataset.items.values(), [Annotation(a.item_id, (), a.provenance, a.id) for a in dataset.annotations],
-                   dataset.schema, dataset.tracks, dataset.metadata)
-    ds, _ = restrict(bare, caps, report)
-    items = list(ds.items.values())
+    items = _items(dataset, caps, report)
+    rest, _ = restrict(Dataset((), (), dataset.schema, dataset.tracks, dataset.metadata), caps, report)
     pos = {it.id: i for i, it in enumerate(items)}
     chunks, owners = [], []
     for a in dataset.annotations:
@@ -96,7 +95,44 @@ def table_plan(dataset: Dataset, caps: Capabilities, convert: bool, report: Conv
     rows, row_item = rows[keep], row_item[keep]
     _region_fields(table, rows, row_item, ids, report)
     used = [table.labels[i] for i in np.unique(table.label[rows]).tolist()]
-    return Plan(items, ds.schema.with_classes(used), table, rows, row_item)
+    return Plan(items, rest.schema.with_classes(used), table, rows, row_item)
+
+
+_ITEM_DEFAULTS: dict[str, Any] = {"media": None, "number": None, "subset": None, "metadata": {}, "video": None}
+
+
+def _items(dataset: Dataset, caps: Capabilities, report: ConversionReport) -> list[Item]:
+    """The items a codec with ``caps`` keeps, with the item- and annotation-level losses
+    :func:`restrict` would report (the items are returned as they are: writers read only the
+    fields ``caps`` holds)."""
+    kept: list[Item] = []
+    checks = [(f, d) for f, d in _ITEM_DEFAULTS.items() if f not in caps.item_fields]
+    for it in dataset.items.values():
+        if it.kind not in caps.item_kinds:
+            report.drop(f"item.kind.{it.kind.value}", it.id)
+            continue
+        for f, default in checks:
+            if getattr(it, f) != default:
+                report.drop(f"item.{f}", it.id)
+        if "text" not in caps.item_fields and it.text is not None and it.kind is not ItemKind.TEXT:
+            report.drop("item.text", it.id)
+        if "size" not in caps.item_fields and it.width is not None:
+            report.drop("item.size", it.id)
+        kept.append(it)
+    ids = {it.id for it in kept}
+    per_item: dict[str, int] = {}
+    default = Provenance()
+    for a in dataset.annotations:
+        if a.item_id not in ids:
+            continue
+        per_item[a.item_id] = per_item.get(a.item_id, 0) + 1
+        if not caps.provenance and a.provenance != default:
+            report.drop("annotation.provenance", a.item_id)
+    if caps.per_item == "one":
+        for item_id, n in per_item.items():
+            if n > 1:
+                report.drop("annotation.multiple", item_id, "merged into one")
+    return kept
 
 
 def _region_fields(table: RegionTable, rows: npt.NDArray[np.int64], row_item: npt.NDArray[np.int64], ids: list[str],
