@@ -4,6 +4,8 @@ cannot hold, strict mode naming document/sentence/token/line, and bad input."""
 from __future__ import annotations
 
 import re
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,27 @@ def test_round_trip_is_exact_in_every_scheme(tmp_path: Path, ds: Dataset) -> Non
         assert report.regions == ds.region_count
         assert formats.read(out, "conll", scheme=scheme, strict=True) == ds
         assert formats.read(out, "conll") == ds  # scheme inferred, lenient decoding
+
+
+@FIXTURE_SETTINGS
+@given(ds=tokenised(), subsets=st.lists(st.sampled_from(["train", "valid", "test", "a-b", "a"]), min_size=3, max_size=3))
+def test_subsets_round_trip_through_a_folder(tmp_path: Path, ds: Dataset, subsets: list[str]) -> None:
+    # items grouped by subset in file-name order and numbered in that order, as a folder reads
+    tagged = [replace(it, subset=subsets[i % 3]) for i, it in enumerate(ds.items.values())]
+    tagged.sort(key=lambda it: f"{it.subset}.conll")
+    regions = {a.item_id: a.regions for a in ds.annotations}
+    items = [replace(it, id=f"doc{k}") for k, it in enumerate(tagged)]
+    anns = [Annotation(f"doc{k}", regions[it.id]) for k, it in enumerate(tagged)]
+    used = [r.label for a in anns for r in a.regions]
+    expected = Dataset(items, anns, LabelSchema.from_names(dict.fromkeys(used)))
+    out = Path(tempfile.mkdtemp(dir=tmp_path)) / "split"  # fresh per example: writes merge into a folder
+    report = formats.write(expected, out, "conll", scheme="iobes")
+    assert report.lossless, report.summary()
+    assert report.files == max(1, len({it.subset for it in items}))
+    assert formats.read(Path(report.path or ""), "conll", scheme="iobes", strict=True) == expected
+    if items:
+        assert formats.detect(out) == "conll"
+        assert sorted(p.name for p in out.iterdir()) == sorted({f"{it.subset}.conll" for it in items})
 
 
 @FIXTURE_SETTINGS
@@ -237,6 +260,30 @@ def test_conll2003_iob1_converts_to_other_schemes(tmp_path: Path) -> None:
     # IOB1 read as IOB2 strictly: every chunk that starts with I- is a violation
     with pytest.raises(FormatError, match="4 malformed tag sequence"):
         formats.read(tmp_path / "eng.conll", scheme="iob2", strict=True)
+
+
+def test_conll2003_folder_reads_splits_and_skips_other_files(tmp_path: Path) -> None:
+    folder = tmp_path / "conll2003"
+    folder.mkdir()
+    (folder / "eng.train").write_text(CONLL2003, encoding="utf-8")
+    (folder / "eng.testa").write_text("-DOCSTART- -X- O O\n\nCRICKET NNP I-NP O\n", encoding="utf-8")
+    (folder / "README.txt").write_text("The CoNLL-2003 shared task data.\n", encoding="utf-8")
+    assert formats.detect(folder) == "conll"
+    ds = formats.read(folder, scheme="iob1", strict=True)
+    assert [(it.id, it.subset) for it in ds.items.values()] == [("doc0", "testa"), ("doc1", "train"), ("doc2", "train")]
+    report = formats.write(ds, tmp_path / "out", "conll")
+    assert report.lossless and report.files == 2
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["testa.conll", "train.conll"]
+    assert formats.read(tmp_path / "out", scheme="iob2", strict=True) == ds
+    one = formats.write(ds, tmp_path / "one.conll", "conll")
+    assert one.dropped_fields == {"item.subset"}
+    (folder / "eng.testb").write_text("a B-X\nb O O\n", encoding="utf-8")
+    with pytest.raises(FormatError) as e:
+        formats.read(folder)
+    assert e.value.path == str(folder / "eng.testb") and e.value.where == "line 2"
+    with pytest.raises(FormatError, match="subset 'x/y' cannot name a file"):
+        formats.write(Dataset([Item("doc0", ItemKind.TEXT, text="a", subset="x/y")]), tmp_path / "bad", "conll")
+    assert not (tmp_path / "bad").exists()
 
 
 def test_through_span_jsonl_and_back_is_lossless(tmp_path: Path) -> None:

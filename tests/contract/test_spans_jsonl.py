@@ -64,7 +64,7 @@ def test_round_trip_is_exact(tmp_path: Path, ds: Dataset) -> None:
 def test_report_names_every_dropped_field(tmp_path: Path) -> None:
     ds = Dataset(
         [
-            Item("d1", ItemKind.TEXT, text="Hello world", subset="val", number=7, metadata={"lang": "en"}),
+            Item("d1", ItemKind.TEXT, text="Hello world", subset="val", number=7, media="a.txt", metadata={"lang": "en"}),
             Item("img", width=4, height=4),
         ],
         [
@@ -79,16 +79,17 @@ def test_report_names_every_dropped_field(tmp_path: Path) -> None:
     )
     report = formats.write(ds, tmp_path / "x.jsonl", "spans_jsonl")
     assert report.dropped_fields == {
-        "item.kind.image", "item.subset", "item.number", "annotation.multiple", "annotation.provenance",
+        "item.kind.image", "item.media", "item.number", "annotation.multiple", "annotation.provenance",
         "region.id", "region.attributes", "region.order", "schema.id", "schema.color", "schema.unused_class",
         "schema.order",
     }, report.summary()
     back = formats.read(tmp_path / "x.jsonl")
     assert (tmp_path / "x.jsonl").read_text(encoding="utf-8").splitlines() == [
         '{"id":"d1","text":"Hello world","spans":[{"start":0,"end":5,"label":"word","score":0.25},'
-        '{"start":6,"end":11,"label":"word"}],"labels":["greeting"],"meta":{"lang":"en"}}'
+        '{"start":6,"end":11,"label":"word"}],"labels":["greeting"],"subset":"val","meta":{"lang":"en"}}'
     ]
     assert back.items["d1"].metadata == {"lang": "en"}
+    assert back.items["d1"].subset == "val"
     assert back.schema.names == ["word", "greeting"]
 
 
@@ -119,6 +120,7 @@ def test_records_without_ids_and_with_foreign_keys(tmp_path: Path) -> None:
         (b'{"id": "a", "text": "abc", "spans": [{"start": 0, "end": 2}]}\n', "line 1, spans[0]", "label must be"),
         (b'{"id": "a", "text": "abc", "spans": [{"start": 0, "end": 2, "label": "X", "score": "hi"}]}\n', "line 1, spans[0]", "score"),
         (b'{"id": "a", "text": 3}\n', "line 1", "'text' must be a string"),
+        (b'{"id": "a", "text": "x", "subset": 1}\n', "line 1", "'subset' must be a non-empty string"),
         (b'[1, 2]\n', "line 1", "must hold a JSON object"),
         (b'{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n', "line 2", "id 'a' already used on line 1"),
         (b'{"id": "a", "text": "x", "labels": "pos"}\n', "line 1", "'labels' must be a list"),

@@ -11,7 +11,7 @@ from typing import Any
 from labelgate.core import Dataset, Item, TextSpan
 from labelgate.core.errors import FormatError
 from labelgate.formats import tagging
-from labelgate.formats._io import atomic_file
+from labelgate.formats._io import atomic_dir, atomic_file
 from labelgate.formats.capabilities import Capabilities, restrict
 from labelgate.formats.report import ConversionReport
 from labelgate.formats.tagging import Chunk, Scheme
@@ -22,6 +22,7 @@ DOCSTART = "-DOCSTART-"
 MAX_LISTED = 10
 _TOKEN = re.compile(r"\S+")
 _SPACE = re.compile(r"\s")
+_SUBSET = re.compile(r"[^./\\\s][^/\\\s]*")
 
 
 def column_names(n_middle: int) -> list[str]:
@@ -125,6 +126,33 @@ class _Writer:
         return out
 
 
+def _plan(items: list[Item], path: Path, report: ConversionReport) -> tuple[Path, list[tuple[str, list[Item]]]]:
+    """Where documents go: ``(folder, [(file name, items)])``, files in the order a reader
+    lists them. A path with a suffix is one file; a folder gets ``data.conll``, or one
+    ``<subset>.conll`` per subset when items have subsets."""
+    if path.suffix and not path.is_dir():
+        for it in items:
+            if it.subset is not None:
+                report.drop("item.subset", it.id, "dropped (one file; write to a folder to keep subsets)")
+        return path.parent, [(path.name, items)]
+    if all(it.subset is None for it in items):
+        return path, [("data.conll", items)]
+    groups: dict[str, list[Item]] = {}
+    for it in items:
+        subset = it.subset
+        if subset is None:
+            report.drop("item.subset", it.id, "written as subset 'default'")
+            subset = "default"
+        if not _SUBSET.fullmatch(subset):
+            raise FormatError(f"subset {subset!r} cannot name a file (no '/', '\\', leading '.' or whitespace)",
+                              path=path, where=f"item {it.id!r}")
+        groups.setdefault(f"{subset}.conll", []).append(it)
+    files = sorted(groups.items())
+    if [it for _, g in files for it in g] != items:
+        report.drop("item.order", "dataset", "grouped by subset, subsets in file-name order")
+    return path, files
+
+
 def write_conll(
     dataset: Dataset,
     path: Path,
@@ -135,8 +163,8 @@ def write_conll(
     split_tokens: bool = False,
     name: str = "conll",
 ) -> ConversionReport:
-    """Write ``dataset`` to the token file ``path`` with tags in ``scheme``; ``split_tokens`` cuts
-    tokens where a span starts or ends inside one, so the span can be tagged."""
+    """Write ``dataset`` to the token file or folder ``path`` with tags in ``scheme``;
+    ``split_tokens`` cuts tokens where a span starts or ends inside one, so the span can be tagged."""
     report = ConversionReport(name)
     ds, report = restrict(dataset, caps, report)
     items = list(ds.items.values())
@@ -145,34 +173,20 @@ def write_conll(
     shapes = {k: [len(s) for s in v] for k, v in sentences.items()}
     columns = _columns(items, shapes)
     writer = _Writer(strict, report)
-    lines: list[str] = []
+    folder, plan = _plan(items, path, report)
+    by_subset = any(it.subset is not None for it in items) and not (path.suffix and not path.is_dir())
     docstart = " ".join([DOCSTART, *(["-X-"] * len(columns)), "O"])
-    for k, it in enumerate(items):
-        text = it.text or ""
-        if it.id != f"doc{k}":
-            report.drop("item.id", it.id, f"renumbered doc{k} (CoNLL keys documents by position)")
-        sents = sentences[it.id]
-        canonical = "\n".join(" ".join(text[s:e] for s, e in toks) for toks in sents)
-        if canonical != text:
-            report.drop("item.text", it.id, "whitespace normalised (single spaces, one sentence per line)")
-        kept = set(columns) if sents else set()
-        for key in it.metadata:
-            if key not in kept:
-                report.drop("item.metadata", f"{it.id}: {key}", "dropped (CoNLL keeps only its middle columns)")
-        chunks = writer.chunks(it, regions.get(it.id, ()), sents)
-        lines += [docstart, ""]
-        for j, toks in enumerate(sents):
-            tags = tagging.encode(chunks[j], len(toks), scheme)
-            for t, ((s, e), tag) in enumerate(zip(toks, tags, strict=True)):
-                token = text[s:e]
-                if token == DOCSTART:
-                    raise FormatError(
-                        f"the token {DOCSTART} cannot be written: readers take it for a document boundary",
-                        path=path, where=f"item {it.id!r}, sentence {j}, token {t}",
-                    )
-                cols = [it.metadata[c][j][t] for c in columns]
-                lines.append(" ".join([token, *cols, tag]))
-            lines.append("")
+    outputs: list[tuple[str, bytes]] = []
+    k = 0
+    for file_name, group in plan:
+        lines: list[str] = []
+        for it in group:
+            if it.id != f"doc{k}":
+                report.drop("item.id", it.id, f"renumbered doc{k} (CoNLL keys documents by position)")
+            k += 1
+            lines += [docstart, ""]
+            lines += _document_lines(it, sentences[it.id], regions.get(it.id, ()), columns, writer, scheme, folder / file_name)
+        outputs.append((file_name, ("\n".join(lines) + "\n").encode("utf-8") if lines else b""))
     if writer.problems:
         listed = "; ".join(writer.problems[:MAX_LISTED])
         more = f"; and {len(writer.problems) - MAX_LISTED} more" if len(writer.problems) > MAX_LISTED else ""
@@ -182,11 +196,51 @@ def write_conll(
             path=path,
         )
     _schema_losses(ds.schema.names, list(writer.labels), report)
-    data = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
-    with atomic_file(path) as fh:
-        fh.write(data)
-    report.path, report.items, report.regions, report.files = str(path), len(items), writer.regions, 1
+    if len(outputs) == 1 and not by_subset:
+        target = folder / outputs[0][0]
+        with atomic_file(target) as fh:
+            fh.write(outputs[0][1])
+    else:
+        target = folder
+        with atomic_dir(folder) as tmp:
+            for file_name, data in outputs:
+                (tmp / file_name).write_bytes(data)
+    report.path, report.items, report.regions, report.files = str(target), len(items), writer.regions, len(outputs)
     return report
+
+
+def _document_lines(
+    it: Item,
+    sents: list[list[tuple[int, int]]],
+    regions: Sequence[Any],
+    columns: list[str],
+    writer: _Writer,
+    scheme: Scheme,
+    path: Path,
+) -> list[str]:
+    text = it.text or ""
+    canonical = "\n".join(" ".join(text[s:e] for s, e in toks) for toks in sents)
+    if canonical != text:
+        writer.report.drop("item.text", it.id, "whitespace normalised (single spaces, one sentence per line)")
+    kept = set(columns) if sents else set()
+    for key in it.metadata:
+        if key not in kept:
+            writer.report.drop("item.metadata", f"{it.id}: {key}", "dropped (CoNLL keeps only its middle columns)")
+    chunks = writer.chunks(it, regions, sents)
+    lines = []
+    for j, toks in enumerate(sents):
+        tags = tagging.encode(chunks[j], len(toks), scheme)
+        for t, ((s, e), tag) in enumerate(zip(toks, tags, strict=True)):
+            token = text[s:e]
+            if token == DOCSTART:
+                raise FormatError(
+                    f"the token {DOCSTART} cannot be written: readers take it for a document boundary",
+                    path=path, where=f"item {it.id!r}, sentence {j}, token {t}",
+                )
+            cols = [it.metadata[c][j][t] for c in columns]
+            lines.append(" ".join([token, *cols, tag]))
+        lines.append("")
+    return lines
 
 
 def _cuts(regions: Sequence[Any]) -> list[int]:

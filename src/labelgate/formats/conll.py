@@ -8,6 +8,10 @@ spaces, one line per sentence; entities become :class:`TextSpan` regions in char
 metadata (``pos``, ``chunk``, ``column4``...: one list of values per sentence) so they are
 written back unchanged. Documents are keyed ``doc0``, ``doc1``... by position.
 
+A folder is read file by file in name order (files that look like CoNLL; ``train.txt`` or
+``eng.train`` give subset ``train``), documents numbered on across files. Writing a dataset with
+subsets to a folder makes one ``<subset>.conll`` per subset; to a file path, one file.
+
 Options: ``scheme`` (iob1, iob2/bio, ioe1, ioe2, iobes, bilou; reading infers it from the tag
 prefixes when not given), ``strict`` (reading: malformed tag sequences are an error listing
 document, sentence, token and line; writing: spans that tags cannot hold are an error); for
@@ -47,6 +51,9 @@ __all__ = ["CODEC", "DOCSTART", "ConllCodec", "column_names", "sentences_of"]
 MAX_LISTED = 10
 _SUFFIXES = {".conll", ".conll03", ".conll2003", ".iob", ".iob1", ".iob2", ".bio", ".ioe", ".iobes", ".bioes",
              ".bilou", ".ner", ".txt", ".tsv"}
+_SPLITS = {".train", ".testa", ".testb", ".dev", ".test", ".valid", ".validation"}  # eng.train, eng.testa ...
+_SUFFIXES |= _SPLITS
+_LOOSE = {".txt", ".tsv"}  # in a folder, such files count only when their content looks like CoNLL
 _TAG = re.compile(r"^(O|[BIESLU]-\S+)$")
 
 
@@ -117,6 +124,30 @@ def _resolve_scheme(scheme: Scheme | str | None, docs: list[_Doc]) -> Scheme:
     return tagging.infer_scheme(prefixes)
 
 
+def _document(
+    doc: _Doc, item_id: str, scheme: Scheme, strict: bool, collect: bool, findings: list[Finding]
+) -> tuple[str, list[Region]]:
+    """A document's text (tokens joined by spaces, a line per sentence) and its entity spans;
+    malformed tag sequences go to ``findings`` when ``strict`` or ``collect``."""
+    lines, regions = [], []
+    pos = 0
+    for j, sent in enumerate(doc.sentences):
+        starts = []
+        for tok in sent.tokens:
+            starts.append(pos)
+            pos += len(tok) + 1
+        lines.append(" ".join(sent.tokens))
+        if strict or collect:
+            chunks, found = tagging.decode_strict(sent.tags, scheme)
+            findings += [f.located(doc=item_id, sentence=j, line=sent.line + f.token) for f in found]
+        if not strict:
+            chunks = tagging.decode(sent.tags, scheme)
+        for c in chunks:
+            end = starts[c.end - 1] + len(sent.tokens[c.end - 1])
+            regions.append(Region(TextSpan(starts[c.start], end), c.label))
+    return "\n".join(lines), regions
+
+
 def _fail(findings: list[Finding], scheme: Scheme, path: Path) -> FormatError:
     listed = "; ".join(str(f) for f in findings[:MAX_LISTED])
     more = f"; and {len(findings) - MAX_LISTED} more" if len(findings) > MAX_LISTED else ""
@@ -135,13 +166,20 @@ class ConllCodec:
     capabilities = Capabilities(
         geometries=frozenset({GeometryKind.TEXT_SPAN}),
         item_kinds=frozenset({ItemKind.TEXT}),
-        item_fields=frozenset({"text", "metadata"}),
+        item_fields=frozenset({"text", "metadata", "subset"}),
         keep_unused_classes=False,
-        notes="text is whitespace-tokenised (one sentence per line); spans must cover whole tokens and not "
-        "overlap; item ids are doc0, doc1... by position; metadata holds only the middle columns",
+        notes="a folder holds one file per subset; text is whitespace-tokenised (one sentence per line); "
+        "spans must cover whole tokens and not overlap; item ids are doc0, doc1... by position; "
+        "metadata holds only the middle columns",
     )
 
     def detect(self, path: Path) -> float:
+        if path.is_dir():
+            # a flat folder of split files (train.txt, valid.txt, test.txt; eng.train ...)
+            entries = [p for p in path.iterdir() if not p.name.startswith(".")]
+            if any(p.is_dir() for p in entries):
+                return 0.0
+            return 0.7 if any(self.detect(p) > 0 for p in entries) else 0.0
         if not path.is_file() or path.suffix.lower() not in _SUFFIXES:
             return 0.0
         with path.open("rb") as fh:
@@ -161,47 +199,43 @@ class ConllCodec:
         with paused_gc():
             return self._read(path, **options)
 
+    def _files(self, path: Path) -> list[tuple[Path, str | None]]:
+        """``path`` itself, or the CoNLL files of a directory (by name), each with its subset."""
+        if not path.is_dir():
+            return [(path, None)]
+        files = [p for p in sorted(path.iterdir()) if not p.name.startswith(".") and p.is_file() and (
+            p.suffix.lower() in _SUFFIXES - _LOOSE or self.detect(p) > 0)]  # a README.txt is skipped
+        if not files:
+            raise FormatError("no CoNLL files in this directory (.conll, .txt, .train, .testa ... with token lines)",
+                              path=path)
+        return [(p, p.suffix[1:] if p.suffix.lower() in _SPLITS else p.stem) for p in files]
+
     def _read(self, path: Path, **options: Any) -> Dataset:
         strict = bool(options.get("strict", False))
         sink: list[Finding] | None = options.get("findings")
-        docs, ncols = _parse(read_text(path), path)
-        scheme = _resolve_scheme(options.get("scheme"), docs)
-        names = column_names(max(ncols - 2, 0))
         items: list[Item] = []
         annotations: list[Annotation] = []
         labels: dict[str, None] = {}
-        findings: list[Finding] = []
-        for k, doc in enumerate(docs):
-            item_id = f"doc{k}"
-            lines, regions = [], []
-            pos = 0
-            for j, sent in enumerate(doc.sentences):
-                starts = []
-                for tok in sent.tokens:
-                    starts.append(pos)
-                    pos += len(tok) + 1
-                lines.append(" ".join(sent.tokens))
-                if strict or sink is not None:
-                    chunks, found = tagging.decode_strict(sent.tags, scheme)
-                    findings += [f.located(doc=item_id, sentence=j, line=sent.line + f.token) for f in found]
-                if not strict:
-                    chunks = tagging.decode(sent.tags, scheme)
-                for c in chunks:
-                    end = starts[c.end - 1] + len(sent.tokens[c.end - 1])
-                    regions.append(Region(TextSpan(starts[c.start], end), c.label))
-                    labels.setdefault(c.label, None)
-            meta = {n: [s.middle[i] for s in doc.sentences] for i, n in enumerate(names)} if doc.sentences else {}
-            items.append(Item(item_id, ItemKind.TEXT, text="\n".join(lines), metadata=meta))
-            annotations.append(Annotation(item_id, regions))
-        if sink is not None:
-            sink.extend(findings)
-        if strict and findings:
-            raise _fail(findings, scheme, path)
+        for file, subset in self._files(path):
+            docs, ncols = _parse(read_text(file), file)
+            scheme = _resolve_scheme(options.get("scheme"), docs)
+            names = column_names(max(ncols - 2, 0))
+            findings: list[Finding] = []
+            for doc in docs:
+                item_id = f"doc{len(items)}"
+                text, regions = _document(doc, item_id, scheme, strict, sink is not None, findings)
+                meta = {n: [s.middle[i] for s in doc.sentences] for i, n in enumerate(names)} if doc.sentences else {}
+                items.append(Item(item_id, ItemKind.TEXT, text=text, subset=subset, metadata=meta))
+                annotations.append(Annotation(item_id, regions))
+                for r in regions:
+                    labels.setdefault(r.label, None)
+            if sink is not None:
+                sink.extend(findings)
+            if strict and findings:
+                raise _fail(findings, scheme, file)
         return Dataset(items, annotations, LabelSchema.from_names(labels))
 
     def write(self, dataset: Dataset, path: Path, **options: Any) -> ConversionReport:
-        if path.is_dir() or not path.suffix:
-            path = path / "data.conll"
         scheme = Scheme.parse(options.get("scheme", Scheme.IOB2))
         with paused_gc():
             return write_conll(dataset, path, self.capabilities, scheme, strict=bool(options.get("strict", False)),

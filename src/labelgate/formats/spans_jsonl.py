@@ -4,8 +4,8 @@
 Offsets are half-open ``[start, end)`` character offsets (Unicode code points) into ``text``;
 a span may carry a ``score``. ``labels`` are classifications of the whole text, each a string
 or ``{"label": ..., "score": ...}``. ``meta`` is kept as the item's metadata. A record without
-``id`` is keyed ``doc<record index>``. Other keys are ignored on reading. Classes are listed in
-order of first use.
+``id`` is keyed ``doc<record index>``; an optional ``subset`` names the item's split. Other keys
+are ignored on reading. Classes are listed in order of first use.
 """
 
 from __future__ import annotations
@@ -90,6 +90,9 @@ def _record(line: str, index: int, path: Path, where: str) -> tuple[Item, list[R
     rid = d.get("id", f"doc{index}")
     if not (isinstance(rid, str) and rid) and not _is_int(rid):
         raise FormatError(f"'id' must be a non-empty string or an integer, got {rid!r}", path=path, where=where)
+    subset = d.get("subset")
+    if subset is not None and not (isinstance(subset, str) and subset):
+        raise FormatError(f"'subset' must be a non-empty string, got {subset!r}", path=path, where=where)
     meta = d.get("meta", {})
     if not isinstance(meta, dict):
         raise FormatError(f"'meta' must be an object, got {meta!r}", path=path, where=where)
@@ -100,7 +103,7 @@ def _record(line: str, index: int, path: Path, where: str) -> tuple[Item, list[R
         raise FormatError(f"'labels' must be a list, got {labels!r}", path=path, where=where)
     regions = [_span(s, text, k, path, where) for k, s in enumerate(spans)]
     regions += [_label(v, k, path, where) for k, v in enumerate(labels)]
-    return Item(str(rid), ItemKind.TEXT, text=text, metadata=meta), regions
+    return Item(str(rid), ItemKind.TEXT, text=text, subset=subset, metadata=meta), regions
 
 
 class SpansJsonlCodec:
@@ -109,7 +112,7 @@ class SpansJsonlCodec:
     capabilities = Capabilities(
         geometries=frozenset({GeometryKind.TEXT_SPAN, GeometryKind.CLASSIFICATION}),
         item_kinds=frozenset({ItemKind.TEXT}),
-        item_fields=frozenset({"text", "metadata"}),
+        item_fields=frozenset({"text", "metadata", "subset"}),
         region_fields=frozenset({"score"}),
         keep_unused_classes=False,
         notes="spans are written before whole-text labels; classes are ordered by first use",
@@ -170,6 +173,8 @@ class SpansJsonlCodec:
             rec: dict[str, Any] = {"id": it.id, "text": it.text or "", "spans": [_span_dict(r) for r in spans]}
             if tags:
                 rec["labels"] = [r.label if r.score is None else {"label": r.label, "score": r.score} for r in tags]
+            if it.subset is not None:
+                rec["subset"] = it.subset
             if it.metadata:
                 rec["meta"] = dict(it.metadata)
             try:
