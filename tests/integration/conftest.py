@@ -29,7 +29,8 @@ from labelgate.server.services import auth, projects
 from tests.conftest import require_or_skip
 
 PG_URL = os.environ.get("LABELGATE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-FAST_HASH = {"argon2_time_cost": 1, "argon2_memory_kib": 64}
+FAST_HASH = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "webhook_attempts": 3, "webhook_backoff_s": 0.01,
+             "webhook_timeout_s": 5.0}
 
 
 def _postgres_up() -> bool:

@@ -45,7 +45,8 @@ def _setup(c: TestClient, w: World) -> dict[str, Any]:
     while c.get(f"/api/v1/jobs/{started['job']['id']}", headers=su).json()["status"] not in ("succeeded", "failed"):
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    return {"p": p, "t0": tasks[0]["id"], "t1": tasks[1]["id"], "t2": tasks[2]["id"], "a": ann["id"],
+    hook = c.post(f"/api/v1/projects/{p}/webhooks", headers=su, json={"url": "http://127.0.0.1:9/hook"}).json()
+    return {"w": hook["id"], "p": p, "t0": tasks[0]["id"], "t1": tasks[1]["id"], "t2": tasks[2]["id"], "a": ann["id"],
             "e": started["export"]["id"], "j": started["job"]["id"],
             "uid": w["annotator2"].user.id if w["annotator2"].user else 0}
 
@@ -91,9 +92,14 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("GET", "/api/v1/exports/{e}/files/dataset.json", None, _expect(401, 404, 403, 403, 200, 200)),
     ("GET", "/api/v1/exports/{e}/download", None, _expect(401, 404, 403, 403, 200, 200)),
     ("GET", "/api/v1/jobs/{j}", None, _expect(401, 404, 404, 404, 200, 200)),
+    ("POST", "/api/v1/projects/{p}/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["task.completed"]},
+     _expect(401, 404, 403, 403, 201, 201)),
+    ("GET", "/api/v1/projects/{p}/webhooks", None, _expect(401, 404, 403, 403, 200, 200)),
+    ("GET", "/api/v1/webhooks/{w}/deliveries", None, _expect(401, 404, 403, 403, 200, 200)),
     ("GET", "/api/v1/users", None, _expect(401, 403, 403, 403, 403, 403)),
     ("POST", "/api/v1/users", lambda c, w, i: {"username": uuid.uuid4().hex[:10], "password": "long-enough"},
      _expect(401, 403, 403, 403, 403, 403)),
+    ("DELETE", "/api/v1/webhooks/{w}", None, _expect(401, 404, 403, 403, 204, 404)),
     ("DELETE", "/api/v1/projects/{p}/members/{uid}", None, _expect(401, 404, 403, 403, 403, 204)),
     ("DELETE", "/api/v1/projects/{p}", None, _expect(401, 404, 403, 403, 403, 204)),
 ]
@@ -104,7 +110,7 @@ def test_matrix_covers_every_endpoint(app_client: TestClient) -> None:
               for m in r.methods if m != "HEAD"}
     covered = {(m, p.replace("{p}", "{project_id}").replace("{t0}", "{task_id}").replace("{t1}", "{task_id}")
                 .replace("{t2}", "{task_id}").replace("{a}", "{annotation_id}").replace("{e}", "{export_id}")
-                .replace("{j}", "{job_id}").replace("{uid}", "{user_id}").replace("/guidelines/1", "/guidelines/{version}")
+                .replace("{j}", "{job_id}").replace("{w}", "{webhook_id}").replace("{uid}", "{user_id}").replace("/guidelines/1", "/guidelines/{version}")
                 .replace("/files/dataset.json", "/files/{path}"))
                for m, p, _, _ in MATRIX}
     assert routes - covered - PUBLIC - SELF == set()

@@ -9,11 +9,12 @@ from fastapi import FastAPI
 
 from labelgate import __version__
 from labelgate.server.api import annotations as annotations_api
-from labelgate.server.api import auth, exports, imports, jobs, media, meta, projects, tasks, users
+from labelgate.server.api import auth, exports, imports, jobs, media, meta, projects, tasks, users, webhooks
 from labelgate.server.api.errors import install
 from labelgate.server.schemas.common import ErrorBody
 from labelgate.server.services.runtime import Runtime
 from labelgate.server.settings import Settings
+from labelgate.server.ui import router as ui_router
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = rt
     install(app)
-    for module in (meta, auth, users, projects, tasks, annotations_api, media, imports, exports, jobs):
+    for module in (meta, auth, users, projects, tasks, annotations_api, media, imports, exports, jobs, webhooks):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(ui_router)
     return app

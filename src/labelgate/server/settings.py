@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     job_workers: int = Field(2, ge=1)
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65536, ge=8)
+    webhook_attempts: int = Field(5, ge=1, description="Delivery attempts per webhook event before giving up.")
+    webhook_backoff_s: float = Field(2.0, ge=0, description="First retry delay; doubles after each failed attempt.")
+    webhook_timeout_s: float = Field(10.0, gt=0)
     task_lock_s: float = Field(600.0, gt=0, description="How long next-task reserves a task for its annotator.")
 
     @classmethod

@@ -12,6 +12,7 @@ from labelgate.core.errors import ConflictError, InvariantError, NotFoundError, 
 from labelgate.server.db import utcnow
 from labelgate.server.db.repos import tasks as repo
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Project, Role, Task, User
+from labelgate.server.services import webhooks
 from labelgate.server.services.access import project_for
 from labelgate.server.services.projects import parse_schema
 from labelgate.server.services.regions import parse_regions
@@ -108,10 +109,17 @@ def _lead_time(value: float | None) -> float | None:
     return value
 
 
-def _after_submit(conn: Connection, task: Task, project: Project, actor: User) -> None:
+def _after_submit(conn: Connection, task: Task, project: Project, actor: User, ann: AnnotationRecord) -> list[int]:
+    """Update the task's progress and record the events; returns webhook deliveries to send."""
     n, done = repo.refresh_progress(conn, task.id, project.overlap)
+    out = webhooks.record(conn, project.id, "annotation.submitted", {
+        "task_id": task.id, "task_key": task.key, "annotation_id": ann.id, "author": ann.author_name,
+        "version": ann.version, "regions": len(ann.regions)})
     if done and not task.completed:
         repo.add_event(conn, project.id, task.id, "task.completed", actor.id, {"submitted": n})
+        out += webhooks.record(conn, project.id, "task.completed", {"task_id": task.id, "task_key": task.key,
+                                                                    "submitted": n})
+    return out
 
 
 def create_annotation(rt: Runtime, actor: User, task_id: int, regions: Any, submit: bool = False,
@@ -137,8 +145,8 @@ def create_annotation(rt: Runtime, actor: User, task_id: int, regions: Any, subm
             evs.append({"project_id": project.id, "task_id": task_id, "kind": "annotation.submitted",
                         "actor_id": actor.id, "annotation_id": out.id, "data": {"version": 1}})
         repo.add_events(conn, evs)
-        if submit:
-            _after_submit(conn, task, project, actor)
+        hooks = _after_submit(conn, task, project, actor, out) if submit else []
+    webhooks.dispatch(rt, hooks, task.project_id)
     return out
 
 
@@ -173,10 +181,12 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
                                 "someone saved it after you loaded it; reload and reapply your change")
         kind = "annotation.submitted" if submit else "annotation.saved"
         repo.add_event(conn, project.id, ann.task_id, kind, actor.id, {"version": expected_version + 1}, annotation_id)
+        hooks: list[int] = []
         if submit:
             task = repo.task(conn, ann.task_id)
             assert task is not None
-            _after_submit(conn, task, project, actor)
+            hooks = _after_submit(conn, task, project, actor, out)
+    webhooks.dispatch(rt, hooks, out.project_id)
     return out
 
 

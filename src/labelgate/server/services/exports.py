@@ -23,7 +23,7 @@ from labelgate.server.db.repos import jobs as repo
 from labelgate.server.db.repos import projects as projects_repo
 from labelgate.server.db.repos import tasks as tasks_repo
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, ExportFilter, ExportRecord, Job, JobStatus, Role, User
-from labelgate.server.services import jobs
+from labelgate.server.services import jobs, webhooks
 from labelgate.server.services.access import project_for
 from labelgate.server.services.rows import table_from_dicts
 from labelgate.server.services.runtime import Runtime
@@ -163,6 +163,10 @@ def build_export(rt: Runtime, job_id: str, export_id: int) -> dict[str, Any]:
     with rt.db.write() as conn:
         repo.update_export(conn, export_id, status=JobStatus.SUCCEEDED, manifest=manifest, content_hash=content_hash,
                            report=report.to_dict(), finished_at=utcnow())
+        hooks = webhooks.record(conn, record.project_id, "export.ready", {
+            "export_id": export_id, "version": record.version, "format": record.format,
+            "filter": record.filter.value, "content_hash": content_hash})
+    webhooks.dispatch(rt, hooks, record.project_id)
     return {"export_id": export_id, "version": record.version, "content_hash": content_hash}
 
 

@@ -25,6 +25,7 @@ RUN_TARGET = "labelgate.server.services.jobs:run"
 # kind -> "module:function" called as fn(rt, job_id, **kwargs) and returning a JSON-able result.
 HANDLERS: dict[str, str] = {
     "export": "labelgate.server.services.exports:build_export",
+    "webhook": "labelgate.server.services.webhooks:deliver",
 }
 
 

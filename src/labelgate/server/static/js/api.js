@@ -1,0 +1,82 @@
+// The only module that talks to the server: every REST call the UI makes is a function here.
+// Errors become ApiError with the server's {"error": {code, message, detail}} body.
+
+const BASE = "/api/v1";
+
+export class ApiError extends Error {
+  constructor(status, code, message, detail) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+async function request(method, path, { body, headers = {}, raw = false } = {}) {
+  const init = { method, headers: { ...headers }, credentials: "same-origin" };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(BASE + path, init);
+  if (raw) return res;
+  if (res.status === 204) return null;
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) {
+    const err = (data && data.error) || {};
+    throw new ApiError(res.status, err.code || String(res.status), err.message || res.statusText, err.detail);
+  }
+  const etag = res.headers.get("ETag");
+  if (etag && data && typeof data === "object") Object.defineProperty(data, "etag", { value: etag });
+  return data;
+}
+
+// --- session -------------------------------------------------------------
+export const login = (username, password) => request("POST", "/auth/login", { body: { username, password } });
+export const logout = () => request("POST", "/auth/logout");
+export const me = () => request("GET", "/auth/me");
+
+// --- projects ------------------------------------------------------------
+export const projects = () => request("GET", "/projects");
+export const project = (id) => request("GET", `/projects/${id}`);
+export const updateProject = (id, patch) => request("PATCH", `/projects/${id}`, { body: patch });
+export const members = (id) => request("GET", `/projects/${id}/members`);
+export const guideline = (id, version) =>
+  request("GET", version == null ? `/projects/${id}/guidelines` : `/projects/${id}/guidelines/${version}`);
+export const addGuideline = (id, text) => request("POST", `/projects/${id}/guidelines`, { body: { text } });
+
+// --- tasks and annotations ------------------------------------------------
+export const tasks = (projectId, offset = 0, limit = 100) =>
+  request("GET", `/projects/${projectId}/tasks?offset=${offset}&limit=${limit}`);
+export const nextTask = (projectId) => request("POST", `/projects/${projectId}/next-task`);
+export const task = (id) => request("GET", `/tasks/${id}`);
+export const taskEvents = (id) => request("GET", `/tasks/${id}/events`);
+export const skipTask = (id, reason = "") => request("POST", `/tasks/${id}/skip`, { body: { reason } });
+export const mediaUrl = (taskId) => `${BASE}/tasks/${taskId}/media`;
+
+export const createAnnotation = (taskId, regions, submit, leadTime) =>
+  request("POST", `/tasks/${taskId}/annotations`, { body: { regions, submit, lead_time: leadTime } });
+export const updateAnnotation = (id, version, regions, submit, leadTime) =>
+  request("PUT", `/annotations/${id}`, {
+    body: { regions, submit, lead_time: leadTime },
+    headers: { "If-Match": `"${version}"` },
+  });
+export const annotation = (id) => request("GET", `/annotations/${id}`);
+export const review = (id, version, accept, comment) =>
+  request("POST", `/annotations/${id}/review`, { body: { accept, comment }, headers: { "If-Match": `"${version}"` } });
+
+// --- export --------------------------------------------------------------
+export const startExport = (projectId, format, filter) =>
+  request("POST", `/projects/${projectId}/exports`, { body: { format, filter } });
+export const exports = (projectId) => request("GET", `/projects/${projectId}/exports`);
+export const job = (id) => request("GET", `/jobs/${id}`);
+export const exportDownloadUrl = (id) => `${BASE}/exports/${id}/download`;
+
+// --- quality (issue 5's quality API; absent servers answer 404) -------------
+export const agreement = (projectId) => request("GET", `/projects/${projectId}/quality/agreement`);
+export const scorecards = (projectId) => request("GET", `/projects/${projectId}/quality/scorecards`);
+export const confusion = (projectId) => request("GET", `/projects/${projectId}/quality/confusion`);
+export const consensus = (taskId) => request("GET", `/tasks/${taskId}/consensus`);
+export const adjudicate = (taskId, regions, sources, method) =>
+  request("POST", `/tasks/${taskId}/adjudication`, { body: { regions, sources, method } });
