@@ -22,6 +22,8 @@ gains a space there, reported) instead of dropping the span as not aligned to to
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,7 @@ _SUFFIXES = {".conll", ".conll03", ".conll2003", ".iob", ".iob1", ".iob2", ".bio
              ".bilou", ".ner", ".txt", ".tsv"}
 _SPLITS = {".train", ".testa", ".testb", ".dev", ".test", ".valid", ".validation"}  # eng.train, eng.testa ...
 _SUFFIXES |= _SPLITS
+_MAX_FOLDER = 32  # files in a folder of CoNLL splits, at most, for detection
 _LOOSE = {".txt", ".tsv"}  # in a folder, such files count only when their content looks like CoNLL
 _TAG = re.compile(r"^(O|[BIESLU]-\S+)$")
 
@@ -175,11 +178,13 @@ class ConllCodec:
 
     def detect(self, path: Path) -> float:
         if path.is_dir():
-            # a flat folder of split files (train.txt, valid.txt, test.txt; eng.train ...)
-            entries = [p for p in path.iterdir() if not p.name.startswith(".")]
-            if any(p.is_dir() for p in entries):
+            # a small flat folder of split files (train.txt, valid.txt, test.txt; eng.train ...);
+            # a folder with subfolders or many files (YOLO labels, images) is not opened file by file
+            with os.scandir(path) as scan:
+                entries = list(itertools.islice(scan, _MAX_FOLDER + 1))
+            if len(entries) > _MAX_FOLDER or any(e.is_dir() for e in entries):
                 return 0.0
-            return 0.7 if any(self.detect(p) > 0 for p in entries) else 0.0
+            return 0.7 if any(self.detect(Path(e.path)) > 0 for e in entries if not e.name.startswith(".")) else 0.0
         if not path.is_file() or path.suffix.lower() not in _SUFFIXES:
             return 0.0
         with path.open("rb") as fh:
