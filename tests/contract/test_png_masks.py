@@ -87,11 +87,13 @@ def test_modes_and_encodings(tmp_path: Path, mode: str, encoding: str) -> None:
 
 def test_semantic_mode_merges_a_class_and_says_so(tmp_path: Path) -> None:
     regions = [Region(_mask(4, 4, slice(0, 1), slice(0, 4)), "a"), Region(_mask(4, 4, slice(2, 3), slice(0, 4)), "a")]
-    ds = Dataset([Item("i", width=4, height=4)], [Annotation("i", regions)])
+    regions.insert(0, Region(_mask(4, 4, slice(3, 4), slice(0, 4)), "b"))
+    ds = Dataset([Item("i", width=4, height=4)], [Annotation("i", regions)], LabelSchema.from_names(["a", "b"]))
     report = formats.write(ds, tmp_path / "o", "png_masks", mode="semantic")
     assert "merged into one mask per class" in report.summary()
-    (r,) = formats.read(tmp_path / "o").annotations[0].regions
-    assert r.geometry.area == 8  # type: ignore[union-attr]
+    assert "region.order" in report.dropped_fields  # "b" came first, but "a" is class 1
+    a, b = formats.read(tmp_path / "o").annotations[0].regions
+    assert (a.label, a.geometry.area, b.label, b.geometry.area) == ("a", 8, "b", 4)  # type: ignore[union-attr]
 
 
 def test_rasterises_and_reports_overlap_and_z_order(tmp_path: Path) -> None:

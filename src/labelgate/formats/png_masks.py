@@ -263,8 +263,12 @@ class PngMasksCodec:
             item = replace(item, width=w, height=h)
             report.drop("item.size", item.id, "taken from its masks")
         cls, inst, k = _paint(item, regions, index, report)
-        if mode == "semantic" and len({r.label for r in regions}) < k:
-            report.drop("region", item.id, "merged into one mask per class (semantic mode)", k - len({r.label for r in regions}))
+        if mode == "semantic":
+            labels = list(dict.fromkeys(r.label for r in regions))
+            if len(labels) < k:
+                report.drop("region", item.id, "merged into one mask per class (semantic mode)", k - len(labels))
+            if labels != sorted(labels, key=index.__getitem__):
+                report.drop("region.order", item.id, "classes come back in class order (semantic mode)")
         written = 0
         for folder, arr, pal in ((MASKS, cls, palette), (INSTANCES, inst, None)):
             if folder == INSTANCES and mode == "semantic":
