@@ -169,6 +169,10 @@ def test_polygons_can_become_masks(tmp_path: Path) -> None:
     assert "rasterised to a mask" in report.summary()
     (r,) = formats.read(tmp_path / "o").annotations[0].regions
     assert isinstance(r.geometry, Mask) and r.geometry.area == 49  # 7 x 7 pixels inside, as pycocotools fills it
+    sizeless = Dataset([Item("j")], [Annotation("j", [Region(Polygon((1, 1, 8, 1, 8, 8)), "a")])])
+    with pytest.raises(FormatError, match="'j' has no image size"):
+        formats.write(sizeless, tmp_path / "p", "voc", polygons="mask")
+    assert not (tmp_path / "p").exists()
 
 
 # --- Datumaro's fixtures -------------------------------------------------------------------

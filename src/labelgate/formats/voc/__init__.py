@@ -111,7 +111,10 @@ class VocCodec:
             if not isinstance(r.geometry, RASTERISABLE):
                 return None
             item = dataset.items.get(where)
-            if polygons == "mask" and item is not None and item.width is not None and item.height is not None:
+            if polygons == "mask":
+                if item is None or item.width is None or item.height is None:
+                    raise FormatError(f"item {where!r} has no image size, which polygons='mask' needs to rasterise; "
+                                      "set it (e.g. --images DIR when reading) or use polygons='box'")
                 report.drop(f"geometry.{kind}", where, "rasterised to a mask")
                 return replace(r, geometry=to_mask(r.geometry, item.width, item.height))
             b = bounds(r.geometry)
