@@ -165,3 +165,29 @@ def test_schema_changes_may_add_but_not_drop_classes(app_client: TestClient, wor
     schema["classes"].append({"name": "Shelf"})
     r = c.patch(url, headers=m, json={"label_schema": schema})
     assert r.status_code == 200 and "Shelf" in [k["name"] for k in r.json()["label_schema"]["classes"]]
+
+
+LS_CONFIG = """<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="label" toName="image">
+    <Label value="Product" background="#2e86de"/>
+    <Label value="Price tag" background="orange"/>
+  </RectangleLabels>
+  <Choices name="quality" toName="image"><Choice value="Blurry"/></Choices>
+</View>"""
+
+
+def test_label_studio_config_is_translated_and_hostile_xml_refused(app_client: TestClient, world: World) -> None:
+    c, su = app_client, world["superuser"].headers
+    r = c.post("/api/v1/projects", headers=su, json={"name": f"ls {world.project_id}", "label_config": LS_CONFIG})
+    assert r.status_code == 201, r.text
+    classes = r.json()["label_schema"]["classes"]
+    assert [(k["name"], k["color"]) for k in classes] == [("Product", "#2e86de"), ("Price tag", "orange"), ("Blurry", None)]
+    bomb = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            '<View><Labels name="x"><Label value="&b;"/></Labels></View>')
+    for xml, message in [(bomb, "label_config"), ("<View><Label", "label_config"), ("<View/>", "no <Label>")]:
+        r = c.post("/api/v1/projects", headers=su, json={"name": f"bad {len(xml)} {world.project_id}", "label_config": xml})
+        assert r.status_code == 422, r.text
+        assert message in r.json()["error"]["message"]
+    names = [p["name"] for p in c.get("/api/v1/projects", headers=su).json()]
+    assert not any(n.startswith("bad ") for n in names)

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 @router.post("", response_model=ProjectOut, status_code=201)
 def create_project(body: ProjectIn, user: CurrentUser, rt: RuntimeDep) -> ProjectOut:
-    p = svc.create_project(rt, user, body.name, body.description, body.label_schema, body.settings)
+    p = svc.create_project(rt, user, body.name, body.description, body.label_schema, body.settings, body.label_config)
     return ProjectOut.model_validate(p)
 
 
@@ -37,7 +37,8 @@ def get_project(project_id: int, user: CurrentUser, rt: RuntimeDep) -> ProjectOu
 
 @router.patch("/{project_id}", response_model=ProjectOut)
 def update_project(project_id: int, body: ProjectPatch, user: CurrentUser, rt: RuntimeDep) -> ProjectOut:
-    p = svc.update_project(rt, user, project_id, body.name, body.description, body.label_schema, body.settings)
+    p = svc.update_project(rt, user, project_id, body.name, body.description, body.label_schema, body.settings,
+                           body.label_config)
     return ProjectOut.model_validate(p)
 
 

@@ -17,13 +17,15 @@ class ProjectIn(Model):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     label_schema: dict[str, Any] | None = Field(None, description="Labelgate schema JSON: {'classes': [{'name': ...}]}")
-    settings: dict[str, Any] | None = Field(None, description="blind (bool), overlap (int >= 1)")
+    label_config: str | None = Field(None, description="Or a Label Studio labeling config (XML), translated.")
+    settings: dict[str, Any] | None = Field(None, description="blind (bool), overlap (int >= 1), media_dir (superusers)")
 
 
 class ProjectPatch(Model):
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = None
     label_schema: dict[str, Any] | None = None
+    label_config: str | None = None
     settings: dict[str, Any] | None = None
 
 

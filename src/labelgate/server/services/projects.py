@@ -14,7 +14,7 @@ from labelgate.server.services.access import project_for
 from labelgate.server.services.runtime import Runtime
 
 __all__ = [
-    "DEFAULT_SETTINGS", "add_guideline", "create_project", "delete_project", "get_guideline", "get_project",
+    "DEFAULT_SETTINGS", "add_guideline", "schema_from_label_config", "create_project", "delete_project", "get_guideline", "get_project",
     "list_members", "list_projects", "normalise_schema", "remove_member", "set_member", "update_project",
 ]
 
@@ -33,6 +33,28 @@ def normalise_schema(schema: dict[str, Any] | None) -> dict[str, Any]:
         raise InvariantError(f"label_schema: missing key {e}") from None
     except (TypeError, ValueError) as e:
         raise InvariantError(f"label_schema: {e}") from None
+
+
+def schema_from_label_config(xml: str) -> dict[str, Any]:
+    """A Label Studio labeling config (XML) translated to a Labelgate schema: every ``<Label>``
+    and ``<Choice>`` value becomes a class, with its ``background`` as colour. Parsed with
+    defusedxml (no entity expansion, no external entities)."""
+    import tempfile
+
+    from labelgate.formats.label_studio._config import schema_from_config
+
+    if len(xml) > 1_000_000:
+        raise InvariantError("label_config is limited to 1,000,000 characters")
+    with tempfile.TemporaryDirectory(prefix="lsconfig-") as tmp:
+        path = Path(tmp) / "label_config.xml"
+        path.write_text(xml, encoding="utf-8")
+        try:
+            schema = schema_from_config(path)
+        except FormatError as e:
+            raise InvariantError(f"label_config: {e.detail}" + (f" ({e.where})" if e.where else "")) from None
+    if schema is None or len(schema) == 0:
+        raise InvariantError("label_config defines no <Label> or <Choice> values")
+    return schema_to_dict(schema)
 
 
 def _settings(values: dict[str, Any] | None, base: dict[str, Any], actor: User) -> dict[str, Any]:
@@ -57,7 +79,13 @@ def _settings(values: dict[str, Any] | None, base: dict[str, Any], actor: User) 
 
 
 def create_project(rt: Runtime, actor: User, name: str, description: str = "",
-                   label_schema: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> Project:
+                   label_schema: dict[str, Any] | None = None, settings: dict[str, Any] | None = None,
+                   label_config: str | None = None) -> Project:
+    """A new project; its classes come from ``label_schema`` or a Label Studio ``label_config``."""
+    if label_schema is not None and label_config is not None:
+        raise InvariantError("give label_schema or label_config, not both")
+    if label_config is not None:
+        label_schema = schema_from_label_config(label_config)
     if not actor.is_superuser:
         raise PermissionDenied("only a superuser can create projects; ask one to create it and add you")
     if not name.strip() or len(name) > 200:
@@ -97,7 +125,11 @@ def find_project(rt: Runtime, actor: User, name_or_id: str) -> Project:
 
 def update_project(rt: Runtime, actor: User, project_id: int, name: str | None = None,
                    description: str | None = None, label_schema: dict[str, Any] | None = None,
-                   settings: dict[str, Any] | None = None) -> Project:
+                   settings: dict[str, Any] | None = None, label_config: str | None = None) -> Project:
+    if label_schema is not None and label_config is not None:
+        raise InvariantError("give label_schema or label_config, not both")
+    if label_config is not None:
+        label_schema = schema_from_label_config(label_config)
     with rt.db.write() as conn:
         project = project_for(conn, project_id, actor, Role.MANAGER)
         values: dict[str, Any] = {}

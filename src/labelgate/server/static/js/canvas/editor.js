@@ -2,7 +2,7 @@
 // dispatched to the current tool. Regions are immutable objects replaced on every edit, so an undo
 // snapshot is a shallow copy of the array.
 
-import { area, contains } from "./geometry.js";
+import { area, contains, deleteVertex, tidy, translate } from "./geometry.js";
 import { render } from "./render.js";
 import { Viewport } from "./viewport.js";
 import { BoxTool } from "../tools/box.js";
@@ -160,6 +160,44 @@ export class Editor {
     this.commit(rs);
   }
 
+  translateSelected(dx, dy) {
+    if (this.selected < 0 || this.readOnly) return;
+    const r = this.regions[this.selected];
+    let g = translate(r.geometry, dx, dy);
+    if (g.type === "box") {
+      // keep the box's size when it meets the image edge
+      const ox = Math.min(0, this.width - g.x2) + Math.max(0, -g.x1), oy = Math.min(0, this.height - g.y2) + Math.max(0, -g.y1);
+      g = translate(g, ox, oy);
+    }
+    this.commit(this.regions.map((x, i) => (i === this.selected ? { ...x, geometry: tidy(g) } : x)));
+  }
+
+  deleteVertex() {
+    const r = this.regions[this.selected];
+    if (!r || this.vertex < 0) return;
+    const g = r.geometry;
+    const left = g.type === "keypoints" ? g.visibility.filter(Boolean).length : g.points.length / 2;
+    if (left <= (g.type === "polygon" ? 3 : 1)) return this.deleteSelected();
+    this.commit(this.regions.map((x, i) => (i === this.selected ? { ...x, geometry: deleteVertex(g, this.vertex) } : x)));
+  }
+
+  /** Add a whole-item classification with `label`, or remove it if present. */
+  toggleClassification(label) {
+    if (this.readOnly || !label) return;
+    const k = this.regions.findIndex((r) => r.geometry.type === "classification" && r.label === label);
+    if (k >= 0) {
+      this.commit(this.regions.filter((_, i) => i !== k), -1);
+    } else {
+      this.commit([...this.regions, { id: this.nextId(), label, geometry: { type: "classification" } }], this.selected);
+    }
+  }
+
+  cycle(step) {
+    const n = this.regions.length;
+    if (!n) return;
+    this.select(((this.selected < 0 ? (step > 0 ? -1 : 0) : this.selected) + step + n) % n);
+  }
+
   /** Accept prediction `k` (or all when k < 0) as the annotator's own regions, in one undo step. */
   acceptPrediction(k = -1, geometry = null) {
     const take = k >= 0 ? [k] : this.predictions.map((_, i) => i);
@@ -199,6 +237,18 @@ export class Editor {
     return best;
   }
 
+  /** Review comments pinned to regions: [{x, y, n}] at each pinned region's top-left corner. */
+  pinPoints() {
+    if (!this.pins || !this.pins.length) return null;
+    const out = [];
+    this.pins.forEach((pin, n) => {
+      const r = this.regions.find((x) => x.id === pin.regionId);
+      const b = r && r.geometry.type === "box" ? [r.geometry.x1, r.geometry.y1] : r && r.geometry.points ? [r.geometry.points[0], r.geometry.points[1]] : null;
+      if (b) out.push({ x: b[0], y: b[1], n: n + 1 });
+    });
+    return out;
+  }
+
   // --- view -----------------------------------------------------------------
   resize() {
     const rect = this.canvas.getBoundingClientRect();
@@ -233,7 +283,7 @@ export class Editor {
       image: this.image, width: this.width, height: this.height, schema: this.schema,
       regions: this.regions, predictions: this.predictions, selected: this.selected,
       selectedRegion: this.selectedRegion(), selectedIsPrediction: this.selPred >= 0,
-      vertex: this.vertex, draft: this.draft, skeletons: this.skeletons,
+      vertex: this.vertex, draft: this.draft, skeletons: this.skeletons, pins: this.pinPoints(),
     });
   }
 

@@ -112,6 +112,21 @@ export function render(canvas, view, scene) {
     });
   }
 
+  if (scene.pins) {
+    const r = 9 / view.scale;
+    ctx.font = `${11 / view.scale}px sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    for (const pin of scene.pins) {
+      ctx.fillStyle = "#ff9f1c";
+      ctx.beginPath();
+      ctx.arc(pin.x, pin.y, r, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.fillStyle = "#000";
+      ctx.fillText(String(pin.n), pin.x, pin.y);
+    }
+  }
+
   if (scene.draft) {
     ctx.lineWidth = 2 / view.scale;
     ctx.strokeStyle = colorOf(scene.schema, scene.draft.label);
