@@ -4,9 +4,15 @@ SegmentationObject PNGs.
 
 Coordinate convention: VOC's originals are 1-based pixel indices, but this codec keeps the
 canonical float values verbatim in both directions (``<xmin>1</xmin>`` is ``x1 = 1.0`` and back);
-it never shifts by one. Items without objects still get an annotation file. Polygons and
-rotated boxes become their bounding box (``polygons="box"``, default) or, with
-``polygons="mask"``, a rasterised mask in the segmentation PNGs; either way the report says so.
+it never shifts by one. Items without objects still get an annotation file.
+
+Options: ``read(path, images=DIR)`` takes missing image sizes from the images' headers.
+``write(ds, path, polygons="box" | "mask", images=DIR)``: polygons and rotated boxes become their
+bounding box (default) or a mask rasterised into the segmentation PNGs, either way reported;
+``images`` copies each item's media into ``JPEGImages``.
+
+Attributes: ``pose`` (text), ``truncated``/``difficult`` (bool, always written, 0 reads as absent),
+other bools as ``<actions>``, other text in Datumaro's ``<attributes>`` block.
 """
 
 from __future__ import annotations
