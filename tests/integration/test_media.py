@@ -144,3 +144,20 @@ def test_url_media_redirect_and_registered_directory(app_client: TestClient, wor
     assert r.status_code == 200 and r.content == png()
     r = c.get(f"/api/v1/tasks/{tasks['escape']}/media", headers=m)
     assert r.status_code == 422 and b"TOP-SECRET" not in r.content and "leaves the media root" in r.text
+
+
+def test_url_lists_become_tasks_that_redirect(app_client: TestClient, world: World) -> None:
+    c = app_client
+    urls = b"# shelves on the CDN\nhttps://cdn.example.org/s/a.jpg\n\nhttps://cdn.example.org/s/b%20c.png\n"
+    r = _upload(c, world, urls, "list.txt")
+    assert r.status_code == 201 and r.json() == {"files": 2, "new_tasks": 2, "skipped": []}
+    tasks = {t["key"]: t for t in c.get(f"/api/v1/projects/{world.project_id}/tasks",
+                                        headers=world["manager"].headers).json()["tasks"]}
+    assert set(tasks) == {"a", "b c"}
+    r = c.get(f"/api/v1/tasks/{tasks['a']['id']}/media", headers=world["annotator"].headers, follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "https://cdn.example.org/s/a.jpg"
+    for body, message in [(b"file:///etc/passwd\n", "not an http(s) URL"), (b"http://x/a.jpg\nhttp://y/a.png\n", "repeats line 1"),
+                          (b"\n# nothing\n", "no URLs")]:
+        r = _upload(c, world, body, "bad.txt")
+        assert r.status_code == 422 and message in r.json()["error"]["message"], r.text
+    assert _task_count(c, world) == 2

@@ -25,6 +25,8 @@ from labelgate.storage import LocalStorage
 __all__ = ["IMAGE_SUFFIXES", "MediaSource", "MediaUpload", "image_size", "media_key", "media_source", "upload_media"]
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
+URL_LIST_SUFFIXES = frozenset({".txt", ".urls"})
+MAX_URLS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ def upload_media(rt: Runtime, actor: User, project_id: int, path: Path, filename
     Nothing is stored unless every member passes the checks."""
     with rt.db.read() as conn:
         project_for(conn, project_id, actor, Role.MANAGER)
+    if PurePosixPath(filename).suffix.lower() in URL_LIST_SUFFIXES:
+        return _url_list(rt, actor, project_id, path, filename)
     s = rt.settings
     with tempfile.TemporaryDirectory(prefix="media-", dir=s.upload_dir) as tmp:
         root = Path(tmp)
@@ -96,6 +100,43 @@ def upload_media(rt: Runtime, actor: User, project_id: int, path: Path, filename
         tasks_repo.add_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
                                       "actor_id": actor.id, "data": {"media": it["media"]}} for k, it in new])
     return MediaUpload(len(images), len(new), skipped)
+
+
+def _url_list(rt: Runtime, actor: User, project_id: int, path: Path, filename: str) -> MediaUpload:
+    """A text file of http(s) URLs, one per line (blank lines and ``#`` comments ignored): one task
+    per URL, its id the URL's file name without extension."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise InvariantError(f"{filename}: not UTF-8 text ({e})") from None
+    items: list[tuple[str, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for n, raw in enumerate(lines, 1):
+        url = raw.strip()
+        if not url or url.startswith("#"):
+            continue
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvariantError(f"{filename}, line {n}: {url[:200]!r} is not an http(s) URL")
+        key = PurePosixPath(unquote(parts.path)).stem or parts.netloc
+        if key in seen:
+            raise InvariantError(f"{filename}, line {n}: item id {key!r} (from the file name) repeats line {seen[key]}")
+        seen[key] = n
+        items.append((key, {"id": key, "media": url}))
+        if len(items) > MAX_URLS:
+            raise InvariantError(f"{filename}: more than {MAX_URLS} URLs; split the list")
+    if not items:
+        raise InvariantError(f"{filename}: no URLs found")
+    with rt.db.write() as conn:
+        project_for(conn, project_id, actor, Role.MANAGER)
+        existing = tasks_repo.existing_keys(conn, project_id, [k for k, _ in items])
+        new = [(k, it) for k, it in items if k not in existing]
+        ids = tasks_repo.insert_tasks(conn, project_id, new)
+        tasks_repo.add_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
+                                      "actor_id": actor.id, "data": {"media": it["media"]}} for k, it in new])
+    return MediaUpload(len(items), len(new), [])
 
 
 def media_source(rt: Runtime, actor: User, task_id: int) -> MediaSource:

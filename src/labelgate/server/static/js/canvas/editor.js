@@ -133,7 +133,8 @@ export class Editor {
 
   addRegion(geometry, label = this.label) {
     const r = { id: this.nextId(), label, geometry };
-    this.commit([...this.regions, r], this.regions.length);
+    // Not selected afterwards, so the next label hotkey picks the label for the next region.
+    this.commit([...this.regions, r], -1);
     return r;
   }
 
