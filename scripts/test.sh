@@ -8,6 +8,10 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[all,test,dev]'
 bash scripts/lint.sh
+# The browser tests (tests/e2e) drive Debian's Chromium; install it on a clean CI machine.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

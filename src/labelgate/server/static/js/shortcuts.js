@@ -5,7 +5,7 @@ export const SHORTCUTS = [
   // scope, keys (KeyboardEvent.key, with "Ctrl+"/"Shift+" prefixes), action, description
   ["global", ["?"], "help", "Show or hide this list of shortcuts"],
   ["global", ["Escape"], "cancel", "Cancel the drawing in progress / deselect / close"],
-  ["annotate", ["1", "2", "3", "4", "5", "6", "7", "8", "9"], "label", "Pick label 1-9 (relabels the selected region)"],
+  ["annotate", ["1", "2", "3", "4", "5", "6", "7", "8", "9"], "label", "Pick the label for the next region (1-9); relabels the selected region"],
   ["annotate", ["b"], "tool.box", "Box tool: drag to draw, drag a box to move it, drag a handle to resize"],
   ["annotate", ["p"], "tool.polygon", "Polygon tool: click vertices, Enter or click the first vertex to close"],
   ["annotate", ["k"], "tool.keypoints", "Keypoints tool: click each point of the class's skeleton in order"],
