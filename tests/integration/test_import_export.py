@@ -156,3 +156,27 @@ def test_export_to_a_format_that_holds_less_reports_what_it_dropped(app_client: 
     back = formats.read(tmp_path / exp["manifest"]["files"][0]["path"], "coco")
     assert len(back.items) == 3
     assert back.region_count == exp["manifest"]["regions"]
+
+
+LS_TASKS = [{"id": 1, "data": {"image": "https://example.org/a.jpg"},
+             "annotations": [{"id": 10, "completed_by": 1, "result": [{
+                 "id": "r1", "type": "rectanglelabels", "from_name": "label", "to_name": "image", "original_width": 640,
+                 "original_height": 480, "value": {"x": 10, "y": 10, "width": 20, "height": 20, "rotation": 0,
+                                                   "rectanglelabels": ["Product"]}}]}],
+             "predictions": [{"model_version": "v3", "score": 0.9, "result": [{
+                 "id": "p1", "type": "rectanglelabels", "from_name": "label", "to_name": "image", "original_width": 640,
+                 "original_height": 480, "value": {"x": 12, "y": 11, "width": 20, "height": 20, "rotation": 0,
+                                                   "rectanglelabels": ["Product"]}, "score": 0.8}]}]}]
+
+
+def test_label_studio_task_json_import(app_client: TestClient, world: World) -> None:
+    c, m = app_client, world["manager"].headers
+    r = _upload(c, world, orjson.dumps(LS_TASKS), "tasks.json", format="")  # detected
+    assert r.status_code == 201, r.text
+    assert r.json()["format"] == "label_studio" and r.json()["n_tasks"] == 1 and r.json()["n_annotations"] == 2
+    t = c.get(f"/api/v1/projects/{world.project_id}/tasks", headers=m).json()["tasks"][0]
+    assert t["item"]["media"] == "https://example.org/a.jpg"
+    anns = c.get(f"/api/v1/tasks/{t['id']}", headers=m).json()["annotations"]
+    assert sorted((a["source"], a["model_version"]) for a in anns) == [("human", None), ("model", "v3")]
+    box = next(a for a in anns if a["source"] == "human")["regions"][0]["geometry"]
+    assert (box["x1"], box["y1"], box["x2"], box["y2"]) == (64.0, 48.0, 192.0, 144.0)
