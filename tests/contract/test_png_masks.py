@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from labelgate import formats
@@ -203,3 +204,32 @@ def test_more_than_255_instances_use_a_16_bit_png(tmp_path: Path) -> None:
     with Image.open(tmp_path / "o" / "instances" / "i.png") as im:
         assert im.mode == "I;16"
     assert formats.read(tmp_path / "o") == ds
+
+
+def _good_png() -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    a = np.zeros((6, 8), np.uint8)
+    a[1:3, 2:5] = 1
+    Image.fromarray(a).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+GOOD_PNG = _good_png()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flips=st.lists(st.tuples(st.integers(0, len(GOOD_PNG) - 1), st.integers(0, 255)), min_size=1, max_size=4),
+       cut=st.integers(8, len(GOOD_PNG)))
+def test_damaged_png_is_read_or_refused_with_a_format_error(tmp_path_factory: pytest.TempPathFactory,
+                                                            flips: list[tuple[int, int]], cut: int) -> None:
+    data = bytearray(GOOD_PNG)
+    for at, value in flips:
+        data[at] = value
+    root = _layout(tmp_path_factory.mktemp("bad"), "background\na\n", np.zeros((1, 1), np.uint8))
+    (root / "masks" / "x.png").write_bytes(bytes(data[:cut]))
+    try:
+        formats.read(root, "png_masks")
+    except FormatError as e:
+        assert "x.png" in str(e)

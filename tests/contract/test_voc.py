@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from labelgate import formats
@@ -413,3 +414,25 @@ def test_reads_palette_pngs_with_void_borders_as_voc_ships_them(tmp_path: Path) 
     box, mask = formats.read(root, "voc").annotations[0].regions
     assert (box.label, box.geometry, mask.label, box.group) == ("person", Box(2, 1, 7, 5), "person", mask.group)
     assert isinstance(mask.geometry, Mask) and mask.geometry.area == 16 and bounds(mask.geometry) == (2, 1, 6, 5)
+
+
+GOOD_XML = (
+    "<annotation><filename>x.jpg</filename><size><width>20</width><height>10</height><depth>3</depth></size>"
+    "<object><name>cat</name><pose>Left</pose><truncated>1</truncated><difficult>0</difficult><occluded>0</occluded>"
+    "<group>2</group><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>3.5</xmax><ymax>4</ymax></bndbox>"
+    "<part><name>head</name><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>2</xmax><ymax>3</ymax></bndbox></part>"
+    "<actions><jumping>1</jumping></actions><attributes><attribute><name>a</name><value>b</value></attribute>"
+    "</attributes></object></annotation>"
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, len(GOOD_XML)), at=st.integers(0, len(GOOD_XML) - 1), char=st.sampled_from("<>/&x-9. \"'"))
+def test_damaged_xml_is_read_or_refused_with_a_format_error(tmp_path_factory: pytest.TempPathFactory, cut: int, at: int,
+                                                             char: str) -> None:
+    damaged = (GOOD_XML[:at] + char + GOOD_XML[at + 1 :])[: max(cut, 1)]
+    root = _voc_dir(tmp_path_factory.mktemp("bad"), damaged)
+    try:
+        formats.read(root, "voc")
+    except FormatError as e:
+        assert str(root / "Annotations" / "x.xml") in str(e)
