@@ -44,7 +44,9 @@ class Database:
                 from pathlib import Path
 
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            # enough connections for the server's worker threads plus background jobs
             self.engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                           pool_size=20, max_overflow=40,
                                            json_serializer=_dumps, json_deserializer=orjson.loads)
             _sqlite_setup(self.engine)
         elif self.dialect == "postgresql":
