@@ -84,14 +84,35 @@ def test_every_command_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     import typer.main
 
-    import click
-
-    def walk(group: click.Group, prefix: str) -> list[str]:
+    def walk(group: object, prefix: str) -> list[str]:
         out = []
-        for name, cmd in group.commands.items():
+        for name, cmd in group.commands.items():  # type: ignore[attr-defined]
             full = f"{prefix} {name}"
-            out.extend(walk(cmd, full) if isinstance(cmd, click.Group) else [full])
+            out.extend(walk(cmd, full) if hasattr(cmd, "commands") else [full])
         return out
 
     missing = [c for c in walk(typer.main.get_group(app), "labelgate") if c not in readme]
     assert not missing, f"commands not documented in README.md: {missing}"
+
+
+def test_convert_passes_codec_options(tmp_path: Path) -> None:
+    from labelgate.core import ItemKind, TextSpan
+
+    text = "Anna lives in New York"
+    ds = Dataset([Item("d0", ItemKind.TEXT, text=text)],
+                 [Annotation("d0", [Region(TextSpan(0, 4), "PER"), Region(TextSpan(14, 22), "LOC")])],
+                 LabelSchema.from_names(["PER", "LOC"]))
+    src = tmp_path / "in.json"
+    formats.write(ds, src, "native")
+    out = tmp_path / "out.conll"
+    r = runner.invoke(app, ["convert", str(src), str(out), "--to", "conll", "-o", "scheme=iobes", "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    tags = [line.split()[-1] for line in Path(report["path"]).read_text().splitlines() if line.strip() and "DOCSTART" not in line]
+    assert tags == ["S-PER", "O", "O", "B-LOC", "E-LOC"]
+
+
+def test_convert_rejects_malformed_option(native_file: Path, tmp_path: Path) -> None:
+    r = runner.invoke(app, ["convert", str(native_file), str(tmp_path / "o.json"), "--to", "native", "-o", "novalue"])
+    assert r.exit_code == 1
+    assert "KEY=VALUE" in r.stderr

@@ -13,12 +13,35 @@ from labelgate.core import LabelgateError
 from labelgate.core.checks import dataset_stats, validate_dataset
 
 
-def _read(path: Path, fmt: str | None, images: Path | None = None):  # type: ignore[no-untyped-def]
+def parse_options(pairs: list[str] | None) -> dict[str, object]:
+    """``KEY=VALUE`` pairs to codec options; true/false, integers and floats are converted."""
+    out: dict[str, object] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            fail(f"option {pair!r} is not KEY=VALUE (for example --option scheme=iobes)")
+        value: object = raw
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        else:
+            for cast in (int, float):
+                try:
+                    value = cast(raw)
+                    break
+                except ValueError:
+                    continue
+        out[key.replace("-", "_")] = value
+    return out
+
+
+def _read(path: Path, fmt: str | None, images: Path | None = None, options: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
     from labelgate import formats
 
-    options = {"images": images} if images else {}
+    opts = dict(options or {})
+    if images:
+        opts["images"] = images
     with console.status(f"reading {path}", spinner="dots"):
-        return formats.read(path, fmt, **options)
+        return formats.read(path, fmt, **opts)
 
 
 def convert(
@@ -29,14 +52,20 @@ def convert(
     images: Annotated[Path | None, typer.Option(help="Image directory, for formats that need image sizes or pixels.")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the conversion report as JSON here.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    read_option: Annotated[list[str] | None, typer.Option("--read-option", "-r",
+                           help="Reader option KEY=VALUE, repeatable (e.g. -r strict=true).")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o",
+                      help="Writer option KEY=VALUE, repeatable (e.g. -o scheme=iobes, -o task=segment).")] = None,
 ) -> None:
     """Convert a dataset between formats, reporting exactly what the target could not hold."""
     from labelgate import formats
     from labelgate.formats._io import atomic_file
 
     try:
-        ds = _read(src, from_, images)
-        options = {"images": images} if images else {}
+        ds = _read(src, from_, images, parse_options(read_option))
+        options = parse_options(option)
+        if images:
+            options.setdefault("images", images)
         with console.status(f"writing {to} to {dst}", spinner="dots"):
             rep = formats.write(ds, dst, to, **options)
     except LabelgateError as e:
