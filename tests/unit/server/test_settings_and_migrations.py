@@ -42,7 +42,7 @@ def test_migration_matches_tables_and_sqlite_uses_wal(tmp_path: Path) -> None:
         assert diff == [], diff
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     upgrade(db)  # idempotent
     db.dispose()
 

@@ -138,6 +138,7 @@ annotations = sa.Table(
     sa.Column("submitted_at", TS, nullable=True),
     sa.UniqueConstraint("task_id", "author_id", name="uq_annotations_task_author"),
     sa.Index("ix_annotations_task", "task_id", "status"),
+    sa.Index("ix_annotations_author", "author_id", "status", "project_id"),  # a person's open drafts
 )
 
 events = sa.Table(
