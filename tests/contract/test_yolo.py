@@ -348,3 +348,15 @@ def test_polygon_holes_are_reported(tmp_path: Path) -> None:
     report = formats.write(ds, tmp_path / "s", "yolo", task="segment")
     assert report.dropped_fields == {"geometry.polygon.holes"}
     assert (tmp_path / "s/labels/a.txt").read_text() == "0 0 0 1 0 1 1 0 1\n"
+
+
+def test_pose_box_beyond_the_keypoints_is_kept_as_a_grouped_box(tmp_path: Path) -> None:
+    root = _dataset_dir(tmp_path, "0 0.5 0.5 0.8 0.6 0.4 0.4 2 0.6 0.6 1\n1 0.45 0.45 0.1 0.1 0.4 0.4 2 0.5 0.5 2 0.7\n",
+                        names="names: [a, b]\nkpt_shape: [2, 3]\n")
+    (r0, r1, r2) = formats.read(root, "yolo").annotations[0].regions
+    assert isinstance(r0.geometry, Keypoints) and r0.group == 1
+    assert r0.geometry.points == pytest.approx((4, 4, 6, 6)) and r0.geometry.visibility == (2, 1)
+    assert isinstance(r1.geometry, Box) and r1.group == 1 and r1.label == "a"
+    assert (r1.geometry.x1, r1.geometry.y1, r1.geometry.x2, r1.geometry.y2) == pytest.approx((1, 2, 9, 8))
+    # the second object's box is its keypoints' bounds: no box region; its confidence is kept
+    assert isinstance(r2.geometry, Keypoints) and r2.group is None and r2.score == pytest.approx(0.7)

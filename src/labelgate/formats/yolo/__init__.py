@@ -6,9 +6,10 @@ and writing needs item sizes (or ``images=DIR``). One task is written per export
 (``task=detect|segment|pose|obb``); ``convert=True`` turns other geometries into the task's
 one where that is meaningful (their bounding box for detect), and the report says so.
 
-Pose lines carry an object box before the keypoints; the model has no place for it beside a
-:class:`~labelgate.core.Keypoints` region, so the reader keeps the keypoints only and the
-writer writes the box of the labelled keypoints. Rotated boxes are read from their corners
+Pose lines carry an object box before the keypoints. When it is more than the bounds of the
+labelled keypoints, the reader gives a keypoints region followed by a box region in one group
+(as the COCO codec keeps keypoints with their bbox); the writer writes the keypoints' bounds,
+and reports the box regions a pose export cannot hold. Rotated boxes are read from their corners
 (angle from the longer edge). Items are ordered by their ids (``img2`` before ``img10``).
 """
 

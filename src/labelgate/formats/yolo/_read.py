@@ -230,6 +230,7 @@ def _build_table(
     bbox = np.zeros((n_rows, 4), dtype=np.float64)
     score = np.full(n_rows, np.nan)
     geometry: list[Any] | None = None
+    pose_boxes: dict[int, tuple[float, ...]] = {}
     n_classes = len(layout.names)
     for n in sorted(rows.arrays):
         shape = _shape_of(n, task, layout.kpt_shape)
@@ -262,6 +263,11 @@ def _build_table(
             geometry[r] = g
             b = bounds(g)
             bbox[r] = b if b is not None else _NAN4
+        if what == "pose":
+            pose_boxes.update(_pose_boxes(arr, size, where, bbox, rows, files))
+    if pose_boxes:
+        assert geometry is not None
+        return _with_pose_boxes(layout.names, label, kind, bbox, score, geometry, item, n_items, pose_boxes)
     counts = np.bincount(item, minlength=n_items) if n_rows else np.zeros(n_items, dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(counts)))
     return RegionTable(
@@ -272,6 +278,56 @@ def _build_table(
         offsets=offsets,
         score=score if np.isfinite(score).any() else None,
         geometry=geometry,
+    )
+
+
+def _pose_boxes(arr: F64, size: F64, where: npt.NDArray[np.int64], bounds_: F64, rows: _Rows,
+                files: list[tuple[str, LabelFile]]) -> dict[int, tuple[float, ...]]:
+    """The object boxes of pose lines that are not just the bounds of their labelled keypoints
+    (which is what writers put there when they know no better), by row."""
+    if np.any(arr[:, 3:5] < 0):
+        raise _fail(rows, files, int(where[np.flatnonzero((arr[:, 3:5] < 0).any(axis=1))[0]]),
+                    "box width and height must not be negative")
+    half = arr[:, 3:5] / 2
+    box = np.column_stack([(arr[:, 1:3] - half) * size, (arr[:, 1:3] + half) * size])
+    kb = bounds_[where]
+    tol = 1e-8 * size.max(axis=1)
+    no_kpts = np.isnan(kb).any(axis=1)
+    differs = np.where(no_kpts, np.abs(box).max(axis=1) > tol, np.abs(np.nan_to_num(box - kb)).max(axis=1) > tol)
+    return {int(where[i]): tuple(box[i].tolist()) for i in np.flatnonzero(differs).tolist()}
+
+
+def _with_pose_boxes(names: list[str], label: npt.NDArray[np.int32], kind: npt.NDArray[np.uint8], bbox: F64, score: F64,
+                     geometry: list[Any], item: npt.NDArray[np.int64], n_items: int,
+                     boxes: dict[int, tuple[float, ...]]) -> RegionTable:
+    """Each pose object with its own box becomes a keypoints region followed by a box region,
+    both in one group (the way the COCO codec keeps keypoints with their bbox)."""
+    at = np.array(sorted(boxes), dtype=np.int64)
+    src = np.insert(np.arange(len(label)), at + 1, at)  # the row each output row copies
+    is_box = np.zeros(len(src), dtype=bool)
+    is_box[at + np.arange(1, len(at) + 1)] = True
+    out_kind = kind[src].copy()
+    out_kind[is_box] = GeometryKind.BOX
+    out_bbox = bbox[src].copy()
+    out_bbox[is_box] = np.array([boxes[r] for r in at.tolist()], dtype=np.float64).reshape(len(at), 4)
+    group = {int(r): g for g, r in enumerate(at.tolist(), 1)}
+    out_geometry: list[Any] = []
+    extra: list[dict[str, Any] | None] = []
+    for j, r in enumerate(src.tolist()):
+        out_geometry.append(None if is_box[j] else geometry[r])
+        extra.append({"group": group[r]} if r in group else None)
+    out_score = score[src]
+    out_score[is_box] = np.nan
+    counts = np.bincount(item[src], minlength=n_items)
+    return RegionTable(
+        labels=names,
+        label=label[src],
+        kind=out_kind,
+        bbox=out_bbox,
+        offsets=np.concatenate(([0], np.cumsum(counts))),
+        score=out_score if np.isfinite(out_score).any() else None,
+        geometry=out_geometry,
+        extra=extra,
     )
 
 
