@@ -360,3 +360,19 @@ def test_pose_box_beyond_the_keypoints_is_kept_as_a_grouped_box(tmp_path: Path) 
     assert (r1.geometry.x1, r1.geometry.y1, r1.geometry.x2, r1.geometry.y2) == pytest.approx((1, 2, 9, 8))
     # the second object's box is its keypoints' bounds: no box region; its confidence is kept
     assert isinstance(r2.geometry, Keypoints) and r2.group is None and r2.score == pytest.approx(0.7)
+
+
+def test_split_as_a_list_of_images(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    (root / "images/a").mkdir(parents=True)
+    (root / "labels/a").mkdir(parents=True)
+    (root / "lists").mkdir()
+    Image.new("L", (10, 10)).save(root / "images/a/x.png")
+    Image.new("L", (20, 10)).save(root / "images/a/y.png")
+    (root / "labels/a/x.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    (root / "lists/train.txt").write_text("./../images/a/x.png\n")
+    (root / "val.txt").write_text("images/a/y.png\n")
+    (root / "data.yaml").write_text("train: lists/train.txt\nval: val.txt\nnames: [a]\n")
+    ds = formats.read(root, "yolo")
+    assert [(it.id, it.subset, it.size) for it in ds.items.values()] == [("x", "train", (10, 10)), ("y", "val", (20, 10))]
+    assert [len(a) for a in ds.annotations] == [1, 0]

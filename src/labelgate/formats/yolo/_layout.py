@@ -143,21 +143,23 @@ def _ultralytics(yaml_path: Path) -> Layout:
         for entry in entries:
             if not isinstance(entry, str):
                 continue
-            p = Path(entry)
-            p = p if p.is_absolute() else base / p
+            p = Path(os.path.normpath(entry if os.path.isabs(entry) else base / entry))
             if p.suffix == ".txt" and p.is_file():
                 for line in read_text(p).splitlines():
                     line = line.strip()
-                    if line:
+                    if line:  # as Ultralytics: "./x" is relative to the list file, "x" to the dataset
                         img = Path(line)
-                        listed.append((key, img if img.is_absolute() else base / img))
+                        if not img.is_absolute():
+                            img = p.parent / line[2:] if line.startswith("./") else base / img
+                        listed.append((key, Path(os.path.normpath(img))))
             elif p.is_dir() or key in _SPLIT_KEYS:
                 dirs.setdefault(p, []).append(key)
     claimed: set[str] = set()
+    indexes: dict[Path, ImageIndex] = {}
     for image_dir, keys in dirs.items():
         subset = keys[0] if len(set(keys)) == 1 else None
         label_dir = _label_dir(image_dir)
-        _collect(layout, label_dir, ImageIndex(image_dir), subset, claimed)
+        _collect(layout, label_dir, indexes.setdefault(image_dir, ImageIndex(image_dir)), subset, claimed)
     for key, img in listed:
         label = str(_label_dir(img.parent) / (img.stem + ".txt"))
         if label in claimed:
@@ -166,7 +168,7 @@ def _ultralytics(yaml_path: Path) -> Layout:
         layout.files.append(LabelFile(label, img.stem, key, None, str(img)))
     labels_root = base / "labels"
     if labels_root.is_dir():
-        _collect(layout, labels_root, ImageIndex(base / "images"), None, claimed)
+        _collect(layout, labels_root, indexes.get(base / "images") or ImageIndex(base / "images"), None, claimed)
     return layout
 
 
