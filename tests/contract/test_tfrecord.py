@@ -284,3 +284,22 @@ def test_single_file_output(tmp_path: Path) -> None:
     assert list(back.items) == ["a", "b"]
     assert {it.subset for it in back.items.values()} == {"all"}
     shutil.rmtree(images)
+
+
+@pytest.mark.parametrize("subset", ["train", "val"])
+def test_reads_roboflow_records(interop: Path, subset: str) -> None:
+    from tfrecord.reader import tfrecord_loader
+
+    root = interop / "roboflow_dataset" / "tfrecord" / subset
+    ds = formats.read(root)
+    assert [(c.name, c.id) for c in ds.schema.classes] == [("label_0", 1), ("label_1", 2)]  # name + display_name items
+    records = list(tfrecord_loader(str(root / f"{subset}.tfrecord"), None))
+    assert len(records) == len(ds.items)
+    for rec, (it, a) in zip(records, zip(ds.items.values(), ds.annotations, strict=True), strict=True):
+        assert it.media == _bytes(rec["image/filename"])[0].decode() and it.subset == subset
+        assert [r.label for r in a.regions] == [t.decode() for t in _bytes(rec["image/object/class/text"])]
+        assert it.width is not None and it.height is not None
+        for j, r in enumerate(a.regions):
+            x1, x2 = (float(rec[f"image/object/bbox/{k}"][j]) * it.width for k in ("xmin", "xmax"))
+            y1, y2 = (float(rec[f"image/object/bbox/{k}"][j]) * it.height for k in ("ymin", "ymax"))
+            assert r.geometry == Box(x1, y1, x2, y2)

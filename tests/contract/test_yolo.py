@@ -376,3 +376,20 @@ def test_split_as_a_list_of_images(tmp_path: Path) -> None:
     ds = formats.read(root, "yolo")
     assert [(it.id, it.subset, it.size) for it in ds.items.values()] == [("x", "train", (10, 10)), ("y", "val", (20, 10))]
     assert [len(a) for a in ds.annotations] == [1, 0]
+
+
+def test_reads_roboflow_export(interop: Path) -> None:
+    """Roboflow's data.yaml names '../train/images' and '../valid/images' for train/ and val/."""
+    root = interop / "roboflow_dataset" / "yolo"
+    ds = formats.read(root)
+    assert [(it.id, it.subset, it.size) for it in ds.items.values()] == [
+        ("train_001", "train", (10, 5)), ("train_002", "train", (10, 5)), ("val_001", "val", (10, 5))]
+    for it in ds.items.values():
+        lines = [line.split() for line in (root / it.subset / "labels" / f"{it.id}.txt").read_text().splitlines()]  # type: ignore[operator]
+        regions = ds.annotations_of(it.id)[0].regions
+        assert [r.label for r in regions] == [ds.schema.names[int(p[0])] for p in lines]
+        for r, p in zip(regions, lines, strict=True):
+            cx, cy, w, h = (float(v) for v in p[1:])
+            g = r.geometry
+            assert isinstance(g, Box)
+            assert (g.x1, g.y1, g.x2, g.y2) == pytest.approx(((cx - w / 2) * 10, (cy - h / 2) * 5, (cx + w / 2) * 10, (cy + h / 2) * 5))

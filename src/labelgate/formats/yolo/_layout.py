@@ -144,6 +144,9 @@ def _ultralytics(yaml_path: Path) -> Layout:
             if not isinstance(entry, str):
                 continue
             p = Path(os.path.normpath(entry if os.path.isabs(entry) else base / entry))
+            if not p.exists():  # Roboflow writes "../valid/images" for <root>/valid/images or <root>/val/images
+                retry = [base / entry[3:]] if entry.startswith("../") else []
+                p = next((Path(os.path.normpath(q)) for q in (*retry, base / key / "images") if q.exists()), p)
             if p.suffix == ".txt" and p.is_file():
                 for line in read_text(p).splitlines():
                     line = line.strip()
@@ -154,6 +157,10 @@ def _ultralytics(yaml_path: Path) -> Layout:
                         listed.append((key, Path(os.path.normpath(img))))
             elif p.is_dir() or key in _SPLIT_KEYS:
                 dirs.setdefault(p, []).append(key)
+    if not listed and not any(d.is_dir() or _label_dir(d).is_dir() for d in dirs):
+        # Roboflow exports name splits that are not there; their folders are <split>/images
+        dirs = {d / "images": [d.name] for d in sorted(base.iterdir())
+                if d.is_dir() and ((d / "images").is_dir() or (d / "labels").is_dir())}
     claimed: set[str] = set()
     indexes: dict[Path, ImageIndex] = {}
     for image_dir, keys in dirs.items():
