@@ -95,7 +95,7 @@ export class TextEditor {
       return;
     }
     const r = { id: this.nextId(), label, geometry: { type: "text_span", start, end } };
-    this.commit([...this.regions, r], this.regions.length);
+    this.commit([...this.regions, r], -1); // unselected: the next hotkey picks the next label
   }
 
   _fromSelection() {
