@@ -70,8 +70,11 @@ def request_annotation(state: WorkflowState, member_id: str, now: float) -> list
             return INELIGIBLE
         return DEFERRED if task_id in deferred else ELIGIBLE
 
+    if annotator.empty_at == state.open.generation:
+        return [NoTask(member_id, ANNOTATE, "empty")]  # nothing was pushed since the last fruitless scan
     task_id = state.open.take(judge)
     if task_id is None:
+        annotator.empty_at = state.open.generation
         return [NoTask(member_id, ANNOTATE, "empty")]
     task = tasks[task_id]
     task.leased[member_id] = None

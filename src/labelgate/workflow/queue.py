@@ -24,6 +24,11 @@ class IndexedQueue:
         self._live: dict[str, int] = {}  # id -> stamp of its one valid entry
         self._stamps = 0
 
+    @property
+    def generation(self) -> int:
+        """Changes whenever an id is pushed: a take that found nothing eligible stays empty until then."""
+        return self._stamps
+
     def __len__(self) -> int:
         return len(self._live)
 

@@ -37,8 +37,8 @@ def enter_chain(state: WorkflowState, task: Task, start: int) -> list[Effect]:
     forced = _under_extra_review(state, task)
     for index in range(start, len(stages)):
         stage = stages[index]
-        if index not in task.arrived:
-            task.arrived.add(index)
+        if not task.arrived >> index & 1:
+            task.arrived |= 1 << index
             state.arrivals[stage.name] = state.arrivals.get(stage.name, 0) + 1
         ordinal = state.arrivals[stage.name]
         if forced or stage.sampling.decide(ordinal=ordinal, stage=stage.name, task_id=task.id, flagged=task.flagged):

@@ -33,7 +33,7 @@ class TaskStatus(str, Enum):
     GOLD = "gold"  # a honeypot: served and graded, never completed
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     id: str
     seq: int
@@ -53,7 +53,7 @@ class Task:
     method: str = "single"
     dropped: tuple[str, ...] = ()
     reviews: list[ReviewRecord] = field(default_factory=list)
-    arrived: set[int] = field(default_factory=set)  # review stages this task has been counted at
+    arrived: int = 0  # bit i set: counted among the arrivals at review stage i
     final: FinalAnswer | None = None
     round: int | None = None  # guideline version of the agreement round that raised its overlap
 
@@ -76,7 +76,7 @@ class Member:
     groups: frozenset[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class AnnotatorState:
     """One annotator's stream: position (annotate-mode tasks served so far), gold and audit records."""
 
@@ -97,6 +97,7 @@ class AnnotatorState:
     rework: deque[str] = field(default_factory=deque)
     deferred: set[str] = field(default_factory=set)  # skipped under SkipMode.RETURN
     holding: dict[str, Assignment] = field(default_factory=dict)  # stage -> the assignment held there
+    empty_at: int = -1  # the open pool's generation when it last had nothing for this annotator
 
 
 @dataclass(frozen=True)
