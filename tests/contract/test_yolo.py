@@ -393,3 +393,18 @@ def test_reads_roboflow_export(interop: Path) -> None:
             g = r.geometry
             assert isinstance(g, Box)
             assert (g.x1, g.y1, g.x2, g.y2) == pytest.approx(((cx - w / 2) * 10, (cy - h / 2) * 5, (cx + w / 2) * 10, (cy + h / 2) * 5))
+
+
+def test_missing_split_folder_is_an_error_and_empty_datasets_round_trip(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    root.mkdir()
+    (root / "data.yaml").write_text("train: images/train\nval: images/val\ntest: images/test\nnames: [a]\n")
+    (root / "labels/train").mkdir(parents=True)
+    with pytest.raises(FormatError, match="split 'val'") as e:
+        formats.read(root, "yolo")
+    assert "data.yaml: val" in str(e.value)
+    (root / "labels/val").mkdir()
+    assert len(formats.read(root, "yolo").items) == 0  # test is optional, as in Ultralytics
+    formats.write(Dataset([], [], LabelSchema.from_names(["a"])), tmp_path / "empty", "yolo")
+    back = formats.read(tmp_path / "empty")
+    assert (len(back.items), back.schema.names) == (0, ["a"])

@@ -166,6 +166,9 @@ def _ultralytics(yaml_path: Path) -> Layout:
     for image_dir, keys in dirs.items():
         subset = keys[0] if len(set(keys)) == 1 else None
         label_dir = _label_dir(image_dir)
+        if not image_dir.is_dir() and not label_dir.is_dir() and {"train", "val"} & set(keys):
+            raise FormatError(f"split {keys[0]!r} names {image_dir}, which does not exist (nor {label_dir}); "
+                              "fix the path in data.yaml", path=yaml_path, where=keys[0])
         _collect(layout, label_dir, indexes.setdefault(image_dir, ImageIndex(image_dir)), subset, claimed)
     for key, img in listed:
         label = str(_label_dir(img.parent) / (img.stem + ".txt"))

@@ -187,6 +187,8 @@ def write_yolo(
         made: set[str] = set()
         start = 0
         base = str(tmp)
+        if layout == "ultralytics":
+            (tmp / "labels").mkdir()  # even without items, so that data.yaml's splits exist
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
         for i, rel in enumerate(out_files):
             end = int(row_ends[i])
