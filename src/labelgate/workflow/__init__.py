@@ -72,6 +72,7 @@ from labelgate.workflow.events import (
 from labelgate.workflow.gates import Gate, GateMetrics, GateResult, evaluate_gate, gate_metrics, override_gate
 from labelgate.workflow.guidelines import agreement_by_version, ratings_by_version
 from labelgate.workflow.sampling import Sampling, SamplingKind
+from labelgate.workflow.serialize import event_from_dict, event_to_dict, record_from_dict, record_to_dict
 from labelgate.workflow.state import AnnotatorState, Guideline, Member, Task, TaskStatus, WorkflowState
 
 __all__ = [
@@ -87,6 +88,8 @@ __all__ = [
     "Effect", "Assigned", "Assignment", "NoTask", "LeaseExpired", "TaskMoved", "TaskAccepted", "TaskParked",
     "ReworkRequested", "AdjudicationNeeded", "GoldGraded", "AnnotatorFlagged", "DriftAlarm", "GuidelinePublished",
     "AgreementRoundOpened", "Record", "Submission", "ReviewRecord", "FinalAnswer",
+    # storing the log
+    "event_to_dict", "event_from_dict", "record_to_dict", "record_from_dict",
     # queries
     "categorical_agreement", "spatial_f1", "retest_agreement", "retest_pairs", "agreement_by_version", "ratings_by_version",
     "Gate", "GateMetrics", "GateResult", "evaluate_gate", "gate_metrics", "override_gate",
