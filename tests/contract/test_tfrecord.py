@@ -303,3 +303,22 @@ def test_reads_roboflow_records(interop: Path, subset: str) -> None:
             x1, x2 = (float(rec[f"image/object/bbox/{k}"][j]) * it.width for k in ("xmin", "xmax"))
             y1, y2 = (float(rec[f"image/object/bbox/{k}"][j]) * it.height for k in ("ymin", "ymax"))
             assert r.geometry == Box(x1, y1, x2, y2)
+
+
+def test_reads_numerical_masks(tmp_path: Path) -> None:
+    """The TF OD API also stores masks as n x height x width floats (NUMERICAL_MASKS)."""
+    from labelgate.formats.tfrecord._records import write_records
+
+    m = np.zeros((2, 3, 4), np.float32)
+    m[0, 1:3, 1:3] = 1.0
+    f32 = np.float32
+    ex = encode_example({"image/height": [3], "image/width": [4], "image/source_id": BytesList([b"x"]),
+                         "image/object/bbox/xmin": np.array([0.25, 0], f32), "image/object/bbox/xmax": np.array([0.75, 0.5], f32),
+                         "image/object/bbox/ymin": np.array([1 / 3, 0], f32), "image/object/bbox/ymax": np.array([1, 0.5], f32),
+                         "image/object/class/text": BytesList([b"a", b"b"]), "image/object/mask": m.ravel()})
+    with (tmp_path / "default.tfrecord").open("wb") as fh:
+        write_records(fh, [ex])
+    r0, r1 = formats.read(tmp_path).annotations[0].regions
+    assert isinstance(r0.geometry, Mask)
+    np.testing.assert_array_equal(rle.decode(r0.geometry), m[0].astype(np.uint8))
+    assert isinstance(r1.geometry, Box)  # an empty mask leaves the box

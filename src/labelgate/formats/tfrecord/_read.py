@@ -109,7 +109,11 @@ def _record(ex: dict[str, FeatureValue], ctx: _Ctx, subset: str | None, index: i
         raise ValueError(f"bbox lists differ in length: xmin {n}, xmax {len(xmax)}, ymin {len(ymin)}, ymax {len(ymax)}")
     texts = ex.get("image/object/class/text", [])
     labels = ex.get("image/object/class/label", [])
-    masks = ex.get("image/object/mask", [])
+    masks: Any = ex.get("image/object/mask", [])
+    if isinstance(masks, np.ndarray) and len(masks):  # numerical masks: n x height x width floats
+        if n == 0 or len(masks) != n * h * w:
+            raise ValueError(f"image/object/mask has {len(masks)} floats; expected {n} boxes x {h} x {w}")
+        masks = list(masks.reshape(n, h, w) > 0.5)
     crowd = ex.get("image/object/is_crowd", [])
     for key, values in (("class/text", texts), ("class/label", labels), ("mask", masks), ("is_crowd", crowd)):
         if len(values) not in (0, n):
@@ -121,8 +125,8 @@ def _record(ex: dict[str, FeatureValue], ctx: _Ctx, subset: str | None, index: i
             continue
         box = Box(float(xmin[j]) * w, float(ymin[j]) * h, float(xmax[j]) * w, float(ymax[j]) * h)
         geometry: Any = box
-        if len(masks):
-            geometry = _mask(masks[j], w, h, j) or box  # type: ignore[arg-type]
+        if masks:
+            geometry = _mask(masks[j], w, h, j) or box
         regions.append(Region(geometry, label, crowd=bool(crowd[j]) if len(crowd) else False))
     return item, regions
 
@@ -145,9 +149,11 @@ def _label(texts: Any, labels: Any, j: int, ctx: _Ctx) -> str | None:
     return ctx.unlabelled
 
 
-def _mask(png: bytes, w: int, h: int, j: int) -> Any:
+def _mask(png: Any, w: int, h: int, j: int) -> Any:
     from PIL import Image, UnidentifiedImageError
 
+    if isinstance(png, np.ndarray):
+        return rle.encode(png) if png.any() else None
     try:
         with Image.open(io.BytesIO(png)) as im:
             arr = np.asarray(im)
