@@ -71,6 +71,7 @@ from labelgate.workflow.events import (
 )
 from labelgate.workflow.gates import Gate, GateMetrics, GateResult, evaluate_gate, gate_metrics, override_gate
 from labelgate.workflow.guidelines import agreement_by_version, ratings_by_version
+from labelgate.workflow.honeypots import gold_report
 from labelgate.workflow.sampling import Sampling, SamplingKind
 from labelgate.workflow.serialize import event_from_dict, event_to_dict, record_from_dict, record_to_dict
 from labelgate.workflow.state import AnnotatorState, Guideline, Member, Task, TaskStatus, WorkflowState
@@ -91,6 +92,6 @@ __all__ = [
     # storing the log
     "event_to_dict", "event_from_dict", "record_to_dict", "record_from_dict",
     # queries
-    "categorical_agreement", "spatial_f1", "retest_agreement", "retest_pairs", "agreement_by_version", "ratings_by_version",
+    "categorical_agreement", "spatial_f1", "gold_report", "retest_agreement", "retest_pairs", "agreement_by_version", "ratings_by_version",
     "Gate", "GateMetrics", "GateResult", "evaluate_gate", "gate_metrics", "override_gate",
 ]

@@ -4,8 +4,10 @@ reopening parked tasks and resuming flagged annotators."""
 from __future__ import annotations
 
 from labelgate.core.errors import ConflictError, InvariantError
+from labelgate.quality.drift import Cusum
 from labelgate.workflow._hash import unit
 from labelgate.workflow._leases import stage_key
+from labelgate.workflow.config import ADJUDICATE
 from labelgate.workflow.effects import Effect, TaskMoved
 from labelgate.workflow.events import AddGold, AddMember, AddTasks, Flag, PromoteGold, Reopen, Resume, SetPriority
 from labelgate.workflow.state import Member, Task, TaskStatus, WorkflowState
@@ -64,12 +66,16 @@ def add_member(state: WorkflowState, event: AddMember, now: float) -> list[Effec
 
 def resume(state: WorkflowState, event: Resume, now: float) -> list[Effect]:
     annotator = state.annotators.get(event.member)
-    if annotator is None or not annotator.flagged:
-        raise ConflictError(f"Resume: annotator {event.member!r} is not flagged")
+    if annotator is None or not (annotator.flagged or annotator.drift_alarm is not None):
+        raise ConflictError(f"Resume: annotator {event.member!r} is neither flagged nor under a drift alarm")
     if not event.reason or not event.reason.strip():
         raise InvariantError("Resume: give the reason the annotator may work again (it is logged)")
     annotator.flagged = annotator.paused = annotator.extra_review = False
     annotator.gold_correct = annotator.gold_graded = 0
+    drift = state.config.honeypots.drift
+    if drift is not None:  # a fresh CUSUM: the alarm judged the work before the resume
+        annotator.drift = Cusum(target=drift.target, slack=drift.slack, threshold=drift.threshold)
+        annotator.drift_alarm = None
     return []
 
 
@@ -88,10 +94,13 @@ def set_priority(state: WorkflowState, event: SetPriority, now: float) -> list[E
     task.priority = int(event.priority)
     if task.id in state.open:
         state.requeue(task)
+    queue = None
     if task.status is TaskStatus.IN_REVIEW:
         queue = state.stage_queue(state.config.stages[task.stage].name)
-        if task.id in queue:
-            queue.push(task.id, stage_key(task.priority, task.seq))
+    elif task.status is TaskStatus.ADJUDICATING:
+        queue = state.stage_queue(ADJUDICATE)
+    if queue is not None and task.id in queue:
+        queue.push(task.id, stage_key(task.priority, task.seq))
     return []
 
 

@@ -2,7 +2,8 @@
 
 Pure in the sense that matters: no database, no clock (``now`` is passed in, seconds, never going
 back), no I/O, no randomness beyond seeded hashes. The state is updated in place and returned; an
-event that is refused raises a :mod:`labelgate.core.errors` error and leaves the state as it was
+event that is refused raises a :mod:`labelgate.core.errors` error (an injected agreement, consensus or
+grader function that fails raises its own error) and leaves the state as it was
 (apart from leases that had expired by ``now``, which are logged as a :class:`Tick`). Every accepted
 event is appended to ``state.log`` with its time and effects, and :func:`replay` folds a log back
 into the same state.
@@ -14,7 +15,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from labelgate.core.errors import InvariantError, LabelgateError
+from labelgate.core.errors import InvariantError
 from labelgate.workflow import _admin, adjudication, assignment, guidelines, review
 from labelgate.workflow._leases import PUBLIC_MODE, end_lease
 from labelgate.workflow.config import ADJUDICATE, ANNOTATE, WorkflowConfig
@@ -100,7 +101,7 @@ def advance(state: WorkflowState, event: Event, now: float) -> tuple[WorkflowSta
     expired = expire(state, now)
     try:
         effects = handler(state, event, now)
-    except LabelgateError:
+    except Exception:  # refused (LabelgateError) or an injected function failed: log the expiries, re-raise
         if expired:
             state.log.append(Record(len(state.log), now, Tick(), tuple(expired)))
         raise

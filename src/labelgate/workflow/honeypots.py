@@ -13,14 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from labelgate.quality.gold import verdict
+from labelgate.quality.gold import GoldReport, verdict
 from labelgate.workflow._hash import unit
 from labelgate.workflow._schedule import in_slot
 from labelgate.workflow.config import GoldAction
 from labelgate.workflow.effects import AnnotatorFlagged, DriftAlarm, Effect, GoldGraded
 from labelgate.workflow.state import AnnotatorState, WorkflowState
 
-__all__ = ["Grade", "apply_grade", "gold_slot", "grade", "next_gold"]
+__all__ = ["Grade", "apply_grade", "gold_report", "gold_slot", "grade", "next_gold"]
+
+
+def gold_report(state: WorkflowState) -> GoldReport:
+    """Gold accuracy per annotator and per gold class, with Wilson intervals and verdicts (all answers
+    ever graded, including those before a resume)."""
+    return state.gold_scores.compute()
 
 
 def gold_slot(state: WorkflowState, annotator: AnnotatorState) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from fractions import Fraction
 
+import pytest
+
 from labelgate.workflow import (
     AddGold,
     AnnotatorFlagged,
@@ -16,6 +18,7 @@ from labelgate.workflow import (
     Resume,
     Submit,
     WorkflowConfig,
+    gold_report,
 )
 from labelgate.workflow._schedule import in_slot
 
@@ -113,3 +116,29 @@ def test_a_task_promoted_to_gold_is_not_served_to_its_own_annotator():
     assert f.state.gold == {"t0": "cat"}
     assert f.next("ann").task_id == "t1"  # the gold slot finds nothing unseen
     assert f.next("bob").task_id == "t0"
+
+
+def test_resume_clears_a_drift_alarm_and_starts_a_fresh_cusum():
+    f = gold_flow(rate=1.0, n_gold=30, drift=DriftPolicy(target=0.1, slack=0.05, threshold=1.0))
+    for i in range(3):
+        a = f.next("ann")
+        f.do(Submit("ann", a.task_id, f"x{i}", "dog"))
+    assert f.state.annotators["ann"].drift_alarm == 1
+    f.do(Resume("ann", reason="guideline clarified"))
+    ann = f.state.annotators["ann"]
+    assert ann.drift_alarm is None and ann.drift.alarm is None
+    assert gold_report(f.state).annotators[0].n == 3  # the report keeps every graded answer
+
+
+def test_a_failing_grader_leaves_the_state_as_it_was():
+    def grader(answer, gold):
+        raise ValueError("grader crashed")
+
+    f = gold_flow(rate=1.0, grader=grader)
+    a = f.next("ann")
+    log = len(f.state.log)
+    with pytest.raises(ValueError, match="grader crashed"):
+        f.do(Submit("ann", a.task_id, "x1", "cat"))
+    assert len(f.state.log) == log
+    assert f.state.leases.get(a.task_id, "ann") is not None
+    assert "x1" not in f.state.annotation_ids and f.state.annotators["ann"].gold_graded == 0
