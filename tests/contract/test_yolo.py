@@ -408,3 +408,24 @@ def test_missing_split_folder_is_an_error_and_empty_datasets_round_trip(tmp_path
     formats.write(Dataset([], [], LabelSchema.from_names(["a"])), tmp_path / "empty", "yolo")
     back = formats.read(tmp_path / "empty")
     assert (len(back.items), back.schema.names) == (0, ["a"])
+
+
+def test_pose_writes_the_grouped_box_and_reads_it_back(tmp_path: Path) -> None:
+    kp = Keypoints((4, 4, 6, 6), (2, 2))
+    ds = Dataset([Item("x", width=10, height=10)], [Annotation("x", [
+        Region(kp, "p", group=7), Region(Box(1, 2, 9, 8), "p", group=7),   # one object: keypoints + its box
+        Region(kp, "p", group=3),                                           # a group without a box
+        Region(Box(0, 0, 1, 1), "p"),                                       # a box alone: no pose line
+    ])], LabelSchema.from_names(["p"]))
+    report = formats.write(ds, tmp_path / "p", "yolo", task="pose")
+    assert report.dropped_fields == {"region.group", "geometry.box"}
+    assert report.regions == 2
+    lines = (tmp_path / "p/labels/x.txt").read_text().splitlines()
+    assert lines[0].split()[:5] == ["0", "0.5", "0.5", "0.8", "0.6"]
+    assert lines[1].split()[:5] == ["0", "0.5", "0.5", "0.2", "0.2"]
+    images = _images_for(Dataset([Item("x", width=10, height=10)]), tmp_path / "im")
+    regions = formats.read(tmp_path / "p", images=images).annotations[0].regions
+    assert [type(r.geometry).__name__ for r in regions] == ["Keypoints", "Box", "Keypoints"]
+    assert regions[0].group == regions[1].group == 1 and regions[2].group is None
+    b = regions[1].geometry
+    assert isinstance(b, Box) and (b.x1, b.y1, b.x2, b.y2) == pytest.approx((1, 2, 9, 8))

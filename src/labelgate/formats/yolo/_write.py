@@ -227,6 +227,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _restricted_plan(dataset: Dataset, caps: Capabilities, task: str, convert: bool, report: ConversionReport) -> Plan:
+    if task == "pose":  # boxes grouped with keypoints are the pose lines' boxes (see _pose_pairs)
+        caps = replace(caps, geometries=caps.geometries | {GeometryKind.BOX}, region_fields=caps.region_fields | {"group"})
     ds, _ = restrict(dataset, caps, report, _converter(task, report) if convert else None)
     items = list(ds.items.values())
     table = ds.table() if ds.annotations else None
@@ -268,6 +270,7 @@ def _task_lines(
         cols = {5: "dgggg"}
     else:
         geoms = [table.geometry_at(r) for r in rows.tolist()]
+        boxes = _pose_pairs(table, rows, row_item, items, report) if task == "pose" else {}
         groups_l: dict[int, list[int]] = {}
         rowvals: list[list[float]] = []
         for r in range(n):
@@ -275,9 +278,10 @@ def _task_lines(
             if isinstance(g, Polygon) and g.holes:
                 report.drop("geometry.polygon.holes", items[int(row_item[r])].id, "dropped (a YOLO polygon has no holes)",
                             len(g.holes))
-            v = _geometry_values(task, g, size[r], k)
+            v = None if isinstance(g, Box) else _geometry_values(task, g, size[r], k, boxes.get(r))
             if v is None:
-                report.drop("geometry.keypoints.count", items[int(row_item[r])].id, f"dropped: not {k} keypoints (kpt_shape)")
+                if not isinstance(g, Box):
+                    report.drop("geometry.keypoints.count", items[int(row_item[r])].id, f"dropped: not {k} keypoints (kpt_shape)")
                 rowvals.append([])
                 continue
             groups_l.setdefault(len(v), []).append(r)
@@ -297,7 +301,43 @@ def _task_lines(
     return out
 
 
-def _geometry_values(task: str, g: Any, size: F64, k: int) -> list[float] | None:
+def _pose_pairs(table: Any, rows: npt.NDArray[np.int64], row_item: npt.NDArray[np.int64], items: list[Item],
+                report: ConversionReport) -> dict[int, tuple[float, float, float, float]]:
+    """The box of each keypoints row that has one: a box of the same item, label and group (the
+    COCO codec's way of keeping a keypoints object's bbox). Other boxes cannot be pose lines and
+    other groups are not written; both are reported."""
+    extra = table.extra
+    kinds = table.kind[rows]
+    labels = table.label[rows]
+
+    def group(j: int) -> Any:
+        e = extra[int(rows[j])] if extra is not None else None
+        return e.get("group") if e else None
+
+    free: dict[tuple[int, int, Any], list[int]] = {}
+    for j in np.flatnonzero(kinds == GeometryKind.BOX).tolist():
+        g = group(j)
+        if g is not None:
+            free.setdefault((int(row_item[j]), int(labels[j]), g), []).append(j)
+    out: dict[int, tuple[float, float, float, float]] = {}
+    for j in np.flatnonzero(kinds == GeometryKind.KEYPOINTS).tolist():
+        g = group(j)
+        if g is None:
+            continue
+        match = free.get((int(row_item[j]), int(labels[j]), g))
+        if match:
+            out[j] = tuple(table.bbox[int(rows[match.pop(0)])].tolist())
+        else:
+            report.drop("region.group", items[int(row_item[j])].id)
+    unpaired = {j for js in free.values() for j in js}
+    for j in np.flatnonzero(kinds == GeometryKind.BOX).tolist():
+        if group(j) is not None and j not in unpaired:
+            continue  # paired: written as its pose line's box
+        report.drop("geometry.box", items[int(row_item[j])].id, "dropped (a pose line needs keypoints)")
+    return out
+
+
+def _geometry_values(task: str, g: Any, size: F64, k: int, box_xyxy: tuple[float, ...] | None = None) -> list[float] | None:
     w, h = float(size[0]), float(size[1])
     if task == "segment":
         assert isinstance(g, Polygon)
@@ -309,7 +349,7 @@ def _geometry_values(task: str, g: Any, size: F64, k: int) -> list[float] | None
     assert isinstance(g, Keypoints)
     if len(g) != k:
         return None
-    b = bounds(g) or (0.0, 0.0, 0.0, 0.0)
+    b = box_xyxy or bounds(g) or (0.0, 0.0, 0.0, 0.0)
     box = [(b[0] + b[2]) / 2 / w, (b[1] + b[3]) / 2 / h, (b[2] - b[0]) / w, (b[3] - b[1]) / h]
     pts = np.asarray(g.points, dtype=np.float64).reshape(-1, 2) / (w, h)
     return box + np.column_stack([pts, np.asarray(g.visibility, dtype=np.float64)]).ravel().tolist()
