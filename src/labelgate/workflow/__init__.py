@@ -2,9 +2,11 @@
 and quality gates. ``advance(state, event, now) -> (state, effects)``; no database, no clock, no I/O.
 
 Typical use by a server: build a :class:`WorkflowConfig` per project, ``state = new_state(config)``
-(or :func:`replay` of the stored log), then for every request ``state, effects = advance(state,
-event, time.time())`` and act on the effects (hand out :class:`Assignment`\\ s, store records,
-notify) after committing.
+(or :func:`replay` of the stored log), then, holding the project's lock, for every request
+``state, effects = advance(state, event, time.time())``; store the new records of ``state.log``
+(:func:`record_to_dict`) in the same transaction as the server's own writes, and act on the effects
+(hand out :class:`Assignment`\\ s, notify) after committing. Processes sharing one log bring their
+state up to date with :func:`catch_up` before advancing.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from labelgate.workflow.effects import (
     TaskMoved,
     TaskParked,
 )
-from labelgate.workflow.engine import advance, expire, new_state, replay
+from labelgate.workflow.engine import advance, catch_up, expire, new_state, replay
 from labelgate.workflow.events import (
     AddGold,
     AddMember,
@@ -78,7 +80,7 @@ from labelgate.workflow.state import AnnotatorState, Guideline, Member, Task, Ta
 
 __all__ = [
     # the engine
-    "advance", "expire", "new_state", "replay", "WorkflowState", "Task", "TaskStatus", "Member", "AnnotatorState", "Guideline",
+    "advance", "catch_up", "expire", "new_state", "replay", "WorkflowState", "Task", "TaskStatus", "Member", "AnnotatorState", "Guideline",
     # configuration
     "WorkflowConfig", "Stage", "Binding", "Sampling", "SamplingKind", "OverlapPolicy", "SkipMode", "SkipPolicy",
     "HoneypotPolicy", "GoldAction", "DriftPolicy", "AuditPolicy", "AdjudicationPolicy", "ANNOTATE", "ADJUDICATE",

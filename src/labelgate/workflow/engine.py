@@ -41,7 +41,7 @@ from labelgate.workflow.events import (
 )
 from labelgate.workflow.state import WorkflowState
 
-__all__ = ["advance", "expire", "new_state", "replay"]
+__all__ = ["advance", "catch_up", "expire", "new_state", "replay"]
 
 
 def _request(state: WorkflowState, event: RequestTask, now: float) -> list[Effect]:
@@ -116,3 +116,16 @@ def replay(config: WorkflowConfig, records: Iterable[Record]) -> WorkflowState:
     for record in records:
         advance(state, record.event, record.at)
     return state
+
+
+def catch_up(state: WorkflowState, records: Iterable[Record]) -> list[Effect]:
+    """Apply the records of a shared log that this state has not seen yet (``seq >= len(state.log)``),
+    e.g. those another process appended; records already applied are skipped, a gap is refused."""
+    effects: list[Effect] = []
+    for record in records:
+        if record.seq < len(state.log):
+            continue
+        if record.seq != len(state.log):
+            raise InvariantError(f"catch_up: the log jumps from record {len(state.log) - 1} to {record.seq}; load the missing records")
+        effects += advance(state, record.event, record.at)[1]
+    return effects

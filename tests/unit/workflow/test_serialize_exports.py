@@ -75,3 +75,19 @@ def test_public_surface():
     assert {"advance", "replay", "new_state", "WorkflowConfig", "Assignment", "RequestTask", "Submit", "Review",
             "evaluate_gate", "override_gate"} <= set(wf.__all__)
     assert not [n for n in wf.__all__ if n.startswith("_")]
+
+
+def test_catch_up_applies_only_what_another_process_appended():
+    from labelgate.workflow import AddMember, AddTasks, RequestTask, advance, catch_up, new_state
+    config = WorkflowConfig()
+    mine = new_state(config)
+    theirs = new_state(config)
+    for event in (AddMember("a", frozenset({"annotator"})), AddTasks(["t1", "t2"])):
+        advance(mine, event, 1.0)
+    catch_up(theirs, mine.log)
+    advance(mine, RequestTask("a"), 2.0)
+    effects = catch_up(theirs, mine.log)  # the first two records are skipped
+    assert [type(e).__name__ for e in effects] == ["Assigned"]
+    assert theirs.leases.get("t1", "a") is not None and len(theirs.log) == 3
+    with pytest.raises(InvariantError, match="jumps"):
+        catch_up(new_state(config), mine.log[1:])
