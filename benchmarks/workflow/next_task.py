@@ -100,7 +100,8 @@ def main() -> None:
     replay_s = time.perf_counter() - t
     assert again.counts() == state.counts()
     counts = state.counts()
-    print(f"order {args.order}, tasks {args.tasks:,}, annotators {args.annotators}, calls {args.calls:,} ({served:,} served), log {len(state.log):,} records")
+    print(f"order {args.order}, tasks {args.tasks:,}, annotators {args.annotators}, calls {args.calls:,} ({served:,} served), "
+          f"log {len(state.log):,} records")
     print(f"status counts: {counts}")
     print()
     print("| measure | value |")
