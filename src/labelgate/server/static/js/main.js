@@ -51,7 +51,7 @@ async function route() {
       h("button", { type: "button", onclick: async () => { await api.logout(); state.user = null; go("#/login"); } }, "Log out"));
   }
   for (const [re, name] of ROUTES) {
-    const m = re.exec(hash);
+    const m = re.exec(hash.split("?")[0]);
     if (!m) continue;
     const mod = await import(`./views/${name}.js`);
     root.replaceChildren();
