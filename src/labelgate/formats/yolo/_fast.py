@@ -5,6 +5,8 @@ region object per row (and a copy of every item) only to learn what YOLO cannot 
 cost more than the whole export. Here schema-, track- and dataset-level losses still go
 through :func:`restrict`; item-, annotation- and region-level ones are counted directly, and
 a contract test checks that both paths report the same losses with the same counts.
+With ``convert=True`` a non-box row is written as the table's box for it: the bounds of its
+geometry, or the box the file gave (a COCO annotation's ``bbox``), which is what was drawn.
 """
 
 from __future__ import annotations
