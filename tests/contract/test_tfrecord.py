@@ -152,6 +152,7 @@ def test_report_names_dropped_fields(tmp_path: Path) -> None:
     assert any("mask is 2x2" in loss.action for loss in report.losses.values())
 
 
+@pytest.mark.interop
 def test_reads_datumaro_fixture(interop: Path) -> None:
     from tfrecord.reader import tfrecord_loader
 
@@ -286,6 +287,7 @@ def test_single_file_output(tmp_path: Path) -> None:
     shutil.rmtree(images)
 
 
+@pytest.mark.interop
 @pytest.mark.parametrize("subset", ["train", "val"])
 def test_reads_roboflow_records(interop: Path, subset: str) -> None:
     from tfrecord.reader import tfrecord_loader

@@ -151,6 +151,7 @@ EXPECTED_BOXES = [("label_2", (0.133333, 0.3, 0.266667, 0.2)), ("label_4", (0.26
     ("annotations", ["1"], [None]),
     ("strict", ["1"], ["train"]),
 ])
+@pytest.mark.interop
 def test_reads_datumaro_fixtures(interop: Path, layout: str, ids: list[str], subsets: list[str | None]) -> None:
     root = interop / "yolo_dataset" / layout
     assert formats.detect(root) == "yolo"
@@ -171,6 +172,7 @@ def test_reads_datumaro_fixtures(interop: Path, layout: str, ids: list[str], sub
             assert r.geometry.y2 == pytest.approx((cy + h / 2) * 10)
 
 
+@pytest.mark.interop
 def test_datumaro_fixture_rewritten_keeps_the_text(interop: Path, tmp_path: Path) -> None:
     ds = formats.read(interop / "yolo_dataset/strict")
     formats.write(ds, tmp_path / "y", "yolo", precision=6)
@@ -378,6 +380,7 @@ def test_split_as_a_list_of_images(tmp_path: Path) -> None:
     assert [len(a) for a in ds.annotations] == [1, 0]
 
 
+@pytest.mark.interop
 def test_reads_roboflow_export(interop: Path) -> None:
     """Roboflow's data.yaml names '../train/images' and '../valid/images' for train/ and val/."""
     root = interop / "roboflow_dataset" / "yolo"
