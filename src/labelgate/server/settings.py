@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     database_schema: str | None = Field(None, description="PostgreSQL schema (search_path) to use.")
     host: str = "127.0.0.1"
     port: int = 8080
+    storage: str = Field("local", pattern="^(local|s3)$", description="Where media and exports live: local or s3.")
+    s3_bucket: str | None = Field(None, description="Bucket for storage=s3.")
+    s3_prefix: str = Field("labelgate", description="Key prefix inside the bucket.")
+    s3_endpoint_url: str | None = Field(None, description="For S3-compatible services (MinIO, Ceph ...).")
+    s3_region: str | None = None
     session_cookie: str = "labelgate_session"
     session_days: float = Field(14.0, gt=0)
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set when serving over HTTPS).")

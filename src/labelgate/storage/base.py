@@ -51,3 +51,7 @@ class MediaStorage(ABC):
     @abstractmethod
     def list(self, prefix: str = "") -> Iterator[str]:
         """Every key under ``prefix`` (a ``/``-separated folder), sorted."""
+
+    def url_for(self, key: str, expires_s: int = 300) -> str | None:
+        """A short-lived URL clients may fetch the blob from directly, or None (serve it yourself)."""
+        return None

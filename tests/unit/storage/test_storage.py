@@ -8,12 +8,20 @@ from pathlib import Path
 import pytest
 
 from labelgate.core.errors import InvariantError, NotFoundError
-from labelgate.storage import LocalStorage, MediaStorage
+from labelgate.storage import LocalStorage, MediaStorage, S3Storage
 
 
-@pytest.fixture(params=["local"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> MediaStorage:
-    return LocalStorage(tmp_path / "store")
+@pytest.fixture(params=["local", "s3"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    if request.param == "local":
+        yield LocalStorage(tmp_path / "store")
+        return
+    moto = pytest.importorskip("moto")
+    boto3 = pytest.importorskip("boto3")
+    with moto.mock_aws():
+        client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+        client.create_bucket(Bucket="media")
+        yield S3Storage("media", prefix="lg", client=client)
 
 
 def test_put_open_size_list_delete(storage: MediaStorage) -> None:
@@ -51,3 +59,12 @@ def test_failed_write_leaves_nothing(storage: MediaStorage) -> None:
         storage.put("k/file", Broken())  # type: ignore[arg-type]
     assert not storage.exists("k/file")
     assert list(storage.list("k")) == []
+
+
+def test_s3_gives_presigned_urls_local_does_not(storage: MediaStorage) -> None:
+    storage.put("m/a.png", io.BytesIO(b"png"))
+    url = storage.url_for("m/a.png")
+    if isinstance(storage, S3Storage):
+        assert url is not None and "m/a.png" in url and "Signature" in url
+    else:
+        assert url is None

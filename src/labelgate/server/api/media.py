@@ -52,4 +52,7 @@ def task_media(task_id: int, user: CurrentUser, rt: RuntimeDep) -> Response:
     headers = {"Cache-Control": "private, max-age=3600"}
     if src.kind == "file":
         return FileResponse(src.value, media_type=media_type, headers=headers)
+    url = rt.storage.url_for(src.value)  # object storage: a short-lived signed URL, which serves ranges itself
+    if url is not None:
+        return RedirectResponse(url, status_code=307)
     return StreamingResponse(_chunks(rt.storage.open(src.value)), media_type=media_type, headers=headers)

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 
+from labelgate.core.errors import InvariantError
 from labelgate.jobs import InProcessQueue, JobQueue
 from labelgate.server.db import Database, upgrade
 from labelgate.server.services.ratelimit import RateLimiter
 from labelgate.server.settings import Settings
-from labelgate.storage import LocalStorage, MediaStorage
+from labelgate.storage import LocalStorage, MediaStorage, S3Storage
 
 __all__ = ["Runtime"]
 
@@ -30,10 +31,10 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings, migrate: bool = True) -> Runtime:
         """Connect, migrate (unless told not to) and start the job queue."""
+        storage = _storage(settings)
         db = Database(settings)
         if migrate:
             upgrade(db)
-        storage = LocalStorage(settings.storage_dir)
         hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
                                 parallelism=1)
         queue = InProcessQueue(workers=settings.job_workers)
@@ -44,3 +45,12 @@ class Runtime:
     def close(self) -> None:
         self.queue.close()
         self.db.dispose()
+
+
+def _storage(settings: Settings) -> MediaStorage:
+    """The one storage backend the settings name; no fallback from one to another."""
+    if settings.storage == "s3":
+        if not settings.s3_bucket:
+            raise InvariantError("LABELGATE_STORAGE=s3 needs LABELGATE_S3_BUCKET")
+        return S3Storage(settings.s3_bucket, settings.s3_prefix, settings.s3_endpoint_url, settings.s3_region)
+    return LocalStorage(settings.storage_dir)
