@@ -1,8 +1,9 @@
 """The annotate stage: next-task selection, submissions, skips and give-backs.
 
-Selection order for an annotator: their rework first; then, at a gold slot of their stream, an unseen
-gold task; at an audit slot, one of their own past tasks; otherwise the best open task they have not
-been served: highest priority, then least-served (``spread``) or most-served (``complete``), then
+Selection order for an annotator: their rework first; then, if the pool has work for them at all
+(gold and audits never come from an empty pool, where they would stand out), at a gold slot of their
+stream an unseen gold task, at an audit slot one of their own past tasks, otherwise the best open task
+they have not been served: highest priority, then least-served (``spread``) or most-served (``complete``), then
 oldest. The open pool is an :class:`~labelgate.workflow.queue.IndexedQueue`, so a call costs
 O(log n) plus the open tasks it passes over because this annotator has already seen them.
 An annotator holds at most one annotation lease; asking again returns the same assignment.
@@ -51,18 +52,6 @@ def request_annotation(state: WorkflowState, member_id: str, now: float) -> list
     fix = _rework(state, annotator, now)
     if fix is not None:
         return [Assigned(fix)]
-    if honeypots.gold_slot(state, annotator):
-        gold_id = honeypots.next_gold(state, annotator)
-        if gold_id is not None:
-            annotator.gold_seen.add(gold_id)
-            annotator.position += 1
-            return [Assigned(grant(state, _plain(state, gold_id, member_id, now), "gold"))]
-    if state.config.audits.rate > 0 and audits.audit_slot(state, annotator):
-        pick = audits.next_audit(state, annotator)
-        if pick is not None:
-            annotator.auditing[pick[0]] = pick[1]
-            annotator.position += 1
-            return [Assigned(grant(state, _plain(state, pick[0], member_id, now), "audit"))]
     tasks, deferred = state.tasks, annotator.deferred
 
     def judge(task_id: str) -> int:
@@ -72,6 +61,24 @@ def request_annotation(state: WorkflowState, member_id: str, now: float) -> list
 
     if annotator.empty_at == state.open.generation:
         return [NoTask(member_id, ANNOTATE, "empty")]  # nothing was pushed since the last fruitless scan
+    gold_due = honeypots.gold_slot(state, annotator)
+    audit_due = state.config.audits.rate > 0 and audits.audit_slot(state, annotator)
+    if (gold_due or audit_due) and state.open.take(judge, remove=False) is None:
+        # gold and audits only ride along ordinary work: a task served from an empty pool would give them away
+        annotator.empty_at = state.open.generation
+        return [NoTask(member_id, ANNOTATE, "empty")]
+    if gold_due:
+        gold_id = honeypots.next_gold(state, annotator)
+        if gold_id is not None:
+            annotator.gold_seen.add(gold_id)
+            annotator.position += 1
+            return [Assigned(grant(state, _plain(state, gold_id, member_id, now), "gold"))]
+    if audit_due:
+        pick = audits.next_audit(state, annotator)
+        if pick is not None:
+            annotator.auditing[pick[0]] = pick[1]
+            annotator.position += 1
+            return [Assigned(grant(state, _plain(state, pick[0], member_id, now), "audit"))]
     task_id = state.open.take(judge)
     if task_id is None:
         annotator.empty_at = state.open.generation

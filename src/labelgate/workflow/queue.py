@@ -45,7 +45,8 @@ class IndexedQueue:
     def discard(self, item: str) -> None:
         self._live.pop(item, None)
 
-    def take(self, judge: Callable[[str], int]) -> str | None:
+    def take(self, judge: Callable[[str], int], *, remove: bool = True) -> str | None:
+        """The best eligible id (else the best deferred one), taken out unless ``remove`` is false."""
         heap, live = self._heap, self._live
         passed: list[tuple[Key, int, str]] = []
         deferred: tuple[Key, int, str] | None = None
@@ -62,13 +63,16 @@ class IndexedQueue:
                 deferred = entry
             else:
                 passed.append(entry)
+        picked: tuple[Key, int, str] | None = entry if chosen is not None else None
         if chosen is None and deferred is not None:
-            chosen = deferred[2]
+            chosen, picked = deferred[2], deferred
         elif deferred is not None:
             passed.append(deferred)
+        if not remove and picked is not None:
+            passed.append(picked)
         for entry in passed:
             heapq.heappush(heap, entry)
-        if chosen is not None:
+        if chosen is not None and remove:
             del live[chosen]
         return chosen
 

@@ -109,13 +109,26 @@ def test_a_custom_grader_and_a_drift_alarm():
 def test_a_task_promoted_to_gold_is_not_served_to_its_own_annotator():
     from labelgate.workflow import PromoteGold
     f = Flow(WorkflowConfig(honeypots=HoneypotPolicy(rate=1.0)), members={"ann": ["annotator"], "bob": ["annotator"]},
-             tasks=["t0", "t1"])
+             tasks=["t0", "t1", "t2"])
     f.next("ann")
     f.submit("ann", "t0", "cat")
     f.do(PromoteGold("t0"))
     assert f.state.gold == {"t0": "cat"}
     assert f.next("ann").task_id == "t1"  # the gold slot finds nothing unseen
     assert f.next("bob").task_id == "t0"
+    f.submit("bob", "t0", "cat")
+    assert f.next("bob").task_id == "t2"
+
+
+def test_no_gold_or_audit_from_an_empty_pool():
+    f = Flow(WorkflowConfig(honeypots=HoneypotPolicy(rate=1.0)), members={"ann": ["annotator"]}, tasks=["t0"])
+    f.do(AddGold("g", "cat"))
+    assert f.next("ann").task_id == "g"
+    f.submit("ann", "g", "cat")
+    assert f.next("ann").task_id == "t0"  # rate 1 would serve gold, but there is none left for ann
+    f.submit("ann", "t0", "cat")
+    f.do(AddGold("g2", "cat"))
+    assert f.next("ann") is None  # nothing ordinary left: a gold task now would stand out
 
 
 def test_resume_clears_a_drift_alarm_and_starts_a_fresh_cusum():
