@@ -32,9 +32,11 @@ export async function show(root, { params: [tid], crumbs }) {
     const ed = new Editor(canvas, { schema: project.label_schema, width: task.item.width || img.naturalWidth,
       height: task.item.height || img.naturalHeight, image: img, readOnly: true });
     ed.setRegions(regions);
+    editors.push(ed);
+  }
+  for (const ed of editors) { // sizes are known once every column is in the grid
     ed.resize();
     ed.fit();
-    editors.push(ed);
   }
   if (!cols.length) grid.append(h("p", {}, "No submitted versions to adjudicate."));
   document.body.dataset.ready = `adjudicate-${task.id}`;
