@@ -20,7 +20,7 @@ import numpy.typing as npt
 from labelgate.core import NO_ID, Dataset, GeometryKind, Item, ItemKind, LabelSchema, Provenance, RegionTable, bounds
 from labelgate.formats.capabilities import Capabilities, restrict
 from labelgate.formats.report import ConversionReport
-from labelgate.formats.voc._xml import Row, format_numbers
+from labelgate.formats.voc._xml import Row, as_numbers
 
 __all__ = ["fast_restrict"]
 
@@ -136,7 +136,7 @@ def fast_restrict(
         bbox = bbox.copy()
         for r in missing.tolist():
             bbox[r] = bounds(table.geometry_at(r))
-    coords = format_numbers(bbox).tolist() if n else []
+    coords = as_numbers(bbox) if n else []
     return items, _rows(table, per_item, keep, coords, extras), schema
 
 
@@ -158,7 +158,7 @@ def _extras(table: RegionTable, keep: npt.NDArray[np.bool_], report: ConversionR
 
 
 def _rows(table: RegionTable, per_item: list[list[slice]], keep: npt.NDArray[np.bool_],
-          coords: list[list[str]], extras: dict[int, dict[str, Any]]) -> Iterator[list[Row]]:
+          coords: list[list[float]], extras: dict[int, dict[str, Any]]) -> Iterator[list[Row]]:
     labels = table.labels
     label = table.label.tolist()
     kind = table.kind.tolist()

@@ -19,25 +19,29 @@ from labelgate.core.errors import FormatError
 from labelgate.formats.report import ConversionReport
 from labelgate.formats.voc._segmentation import VOID
 
-__all__ = ["Row", "format_numbers", "item_xml", "rows_of"]
+__all__ = ["Coords", "Row", "as_numbers", "item_xml", "rows_of"]
 
 _TAG = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff]")
 _MAX_INSTANCES = VOID - 1
 
 
-def _num(v: float) -> str:
+Coords = tuple[float, float, float, float]
+"""Box corners as numbers whose ``str`` is their text: ints for integral values, else floats."""
+
+
+def _num(v: float) -> float:
     v = float(v)
-    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return int(v) if v.is_integer() and abs(v) < 1e15 else v
 
 
-def format_numbers(values: npt.NDArray[np.float64]) -> npt.NDArray[np.str_]:
-    """:func:`_num` for a whole array at once (numpy's shortest round-trip float repr)."""
-    text = values.astype(str)
+def as_numbers(values: npt.NDArray[np.float64]) -> list[list[float]]:
+    """:func:`_num` for a whole N x 4 array at once."""
     whole = (np.floor(values) == values) & (np.abs(values) < 1e15)
+    out = values.astype(object)
     if whole.any():
-        text[whole] = values[whole].astype(np.int64).astype(str)
-    return text
+        out[whole] = values[whole].astype(np.int64).astype(object)
+    return out.tolist()
 
 
 def _esc(text: str, where: str) -> str:
@@ -46,7 +50,7 @@ def _esc(text: str, where: str) -> str:
     return escape(text)
 
 
-def _box_xml(b: tuple[str, str, str, str], indent: str) -> str:
+def _box_xml(b: Coords, indent: str) -> str:
     return (
         f"{indent}<bndbox>\n{indent}  <xmin>{b[0]}</xmin>\n{indent}  <ymin>{b[1]}</ymin>\n"
         f"{indent}  <xmax>{b[2]}</xmax>\n{indent}  <ymax>{b[3]}</ymax>\n{indent}</bndbox>\n"
@@ -84,8 +88,8 @@ def _attributes_xml(attrs: Mapping[str, Any], report: ConversionReport, where: s
     return std, act, blk
 
 
-Row = tuple[str, "tuple[str, str, str, str] | None", "Mask | None", "Mapping[str, Any] | None"]
-"""One region to write: label, formatted box corners (None for a mask), mask, extra fields
+Row = tuple[str, "Coords | None", "Mask | None", "Mapping[str, Any] | None"]
+"""One region to write: label, box corners (:data:`Coords`; None for a mask), mask, extra fields
 (``attributes``, ``occluded``, ``group``) or None when all are defaults. A row with neither
 corners nor mask is an image-level label (a Classification)."""
 
@@ -120,7 +124,7 @@ def _is_part(row: Row, parent_label: str, parent_group: int | None, schema_paren
     )
 
 
-def _mask_coords(item: Item, mask: Mask, k: int, report: ConversionReport, quiet: bool = False) -> tuple[str, str, str, str] | None:
+def _mask_coords(item: Item, mask: Mask, k: int, report: ConversionReport, quiet: bool = False) -> Coords | None:
     """The bndbox text of a mask that can be instance ``k`` of ``item``; None (reported) if not."""
     problem = None
     b = bounds(mask)
@@ -137,7 +141,7 @@ def _mask_coords(item: Item, mask: Mask, k: int, report: ConversionReport, quiet
     return (_num(b[0]), _num(b[1]), _num(b[2]), _num(b[3]))
 
 
-def _pairs(row: Row, box_label: str, box: tuple[str, str, str, str], group: int) -> bool:
+def _pairs(row: Row, box_label: str, box: Coords, group: int) -> bool:
     """Whether ``row`` is the instance mask of the box object just written (same group, no
     fields of its own, and not readable as a mask-only object: other class or other bounds)."""
     label, _, mask, extra = row
