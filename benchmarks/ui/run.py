@@ -70,7 +70,8 @@ def pan_frames(page: Any) -> tuple[list[float], list[float]]:
     page.evaluate("() => { window.__lgRun = false; }")
     frames = [float(x) for x in page.evaluate("window.__lgFrames")[2:]]
     draws = [float(x) for x in page.evaluate("""() => { const ed = window.__lg.editor; const out = [];
-        for (let i = 0; i < 60; i++) { ed.view.pan(1, 0); const t = performance.now(); ed.draw(); ed.canvas.getContext("2d").getImageData(0, 0, 1, 1); out.push(performance.now() - t); }
+        for (let i = 0; i < 60; i++) { ed.view.pan(1, 0); const t = performance.now(); ed.draw();
+          ed.canvas.getContext("2d").getImageData(0, 0, 1, 1); out.push(performance.now() - t); }
         return out; }""")]
     return frames, draws
 
