@@ -61,8 +61,8 @@ rt.close()
     return out[0], out[1:]
 
 
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/labelgate"), "serve", "--port", str(port)], env=env,
+def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/labelgate"), "serve", "--port", str(port), "--workers", str(workers)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -129,14 +129,14 @@ def _annotate(url: str, tokens: list[str], project_id: int, seconds: float) -> d
             "submit_p50": pct(submit_lat, 50), "submit_p99": pct(submit_lat, 99)}
 
 
-def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, port: int) -> dict[str, Any]:
+def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, port: int, workers: int = 1) -> dict[str, Any]:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with tempfile.TemporaryDirectory(prefix=f"lg-bench-{backend}-") as tmp:
         data = Path(tmp)
         env = _env(data / "data", backend, schema)
         coco = generate_coco(data / "bench_coco.json", tasks, boxes)
         root_token, tokens = _setup_users(env, annotators)
-        proc = _serve(env, port)
+        proc = _serve(env, port, workers)
         url = f"http://127.0.0.1:{port}"
         try:
             with Client(url, root_token, timeout=3600) as c:
@@ -186,9 +186,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--port", type=int, default=18080)
+    ap.add_argument("--workers", type=int, default=1, help="server processes (labelgate serve --workers)")
     args = ap.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    rows = [run(b, args.tasks, args.boxes, args.annotators, args.seconds, args.port + i) for i, b in enumerate(backends)]
+    rows = [run(b, args.tasks, args.boxes, args.annotators, args.seconds, args.port + i, args.workers)
+            for i, b in enumerate(backends)]
     print("| backend | tasks | boxes | import s | export s | server peak RSS MB | submits/s | next p50/p99 ms | submit p50/p99 ms | lost |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:

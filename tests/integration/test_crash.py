@@ -42,9 +42,9 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, extra: list[str] | None = None) -> None:
         self.proc = subprocess.Popen([sys.executable, "-c", "from labelgate.cli.main import app; app()", "serve",
-                                      "--port", str(self.port)],
+                                      "--port", str(self.port), *(extra or [])],
                                      env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -55,6 +55,12 @@ class Server:
                 time.sleep(0.1)
         self.kill()
         raise AssertionError("server did not start")
+
+    def stop(self) -> None:
+        """A graceful stop (uvicorn's supervisor takes its workers down with it)."""
+        assert self.proc is not None
+        self.proc.terminate()
+        self.proc.wait(30)
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -173,3 +179,16 @@ def test_every_acknowledged_submit_survives_a_kill(env: dict[str, str]) -> None:
                 assert c.annotation(aid)["status"] == "submitted"
     finally:
         server.kill()
+
+
+def test_serve_with_several_workers(env: dict[str, str]) -> None:
+    (token,) = _tokens(env)
+    server = Server(env)
+    server.start(["--workers", "2"])
+    try:
+        with Client(server.url, token) as c:
+            pid = c.create_project("workers", label_schema={"classes": [{"name": "Product"}]})["id"]
+            c.create_tasks(pid, [{"id": f"t{i}"} for i in range(20)])
+            assert {c.task(t["id"])["key"] for t in c.iter_tasks(pid)} == {f"t{i}" for i in range(20)}
+    finally:
+        server.stop()

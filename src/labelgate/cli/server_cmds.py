@@ -72,6 +72,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
     data_dir: DataDir = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (each with its own threads).")] = 1,
 ) -> None:
     """Run the annotation server (migrating its database first)."""
     import uvicorn
@@ -83,12 +84,27 @@ def serve(
         settings = settings.model_copy(update={"host": host})
     if port is not None:
         settings = settings.model_copy(update={"port": port})
+    console.print(f"Labelgate on http://{settings.host}:{settings.port}  (API docs: /api/v1/docs)")
+    if workers == 1:
+        try:
+            app = create_app(settings)
+        except LabelgateError as e:
+            fail(str(e))
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        return
+    from labelgate.server.db import Database, upgrade
+
+    db = Database(settings)
     try:
-        app = create_app(settings)
+        upgrade(db)  # once, here, so the workers do not race to migrate
     except LabelgateError as e:
         fail(str(e))
-    console.print(f"Labelgate on http://{settings.host}:{settings.port}  (API docs: /api/v1/docs)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    finally:
+        db.dispose()
+    os.environ["LABELGATE_DATA_DIR"] = str(settings.data_dir)
+    os.environ["LABELGATE_MIGRATE_ON_START"] = "false"
+    uvicorn.run("labelgate.server.app:app_from_env", factory=True, host=settings.host, port=settings.port,
+                workers=workers, log_level="info")
 
 
 @user_app.command("create")

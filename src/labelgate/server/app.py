@@ -16,7 +16,7 @@ from labelgate.server.services.runtime import Runtime
 from labelgate.server.settings import Settings
 from labelgate.server.ui import router as ui_router
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "app_from_env", "create_app"]
 
 API_PREFIX = "/api/v1"
 
@@ -45,3 +45,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(ui_router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory uvicorn's worker processes call (``labelgate serve --workers N``)."""
+    return create_app(Settings.from_env())

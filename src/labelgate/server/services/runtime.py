@@ -33,7 +33,7 @@ class Runtime:
         """Connect, migrate (unless told not to) and start the job queue."""
         storage = _storage(settings)
         db = Database(settings)
-        if migrate:
+        if migrate and settings.migrate_on_start:
             upgrade(db)
         hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
                                 parallelism=1)
