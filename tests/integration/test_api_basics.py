@@ -20,6 +20,12 @@ def _is_error(resp, status: int, code: str) -> dict:
     return body["error"]
 
 
+def test_root_points_at_the_api_docs(app_client: TestClient) -> None:
+    r = app_client.get("/", follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "/api/v1/docs"
+    assert "swagger" in app_client.get("/api/v1/docs").text.lower()
+
+
 def test_health_and_openapi(app_client: TestClient) -> None:
     h = app_client.get("/api/v1/health").json()
     assert h["status"] == "ok" and h["database"] in ("sqlite", "postgresql")

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from labelgate import __version__
 from labelgate.server.api import annotations as annotations_api
@@ -41,6 +42,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = rt
     install(app)
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse(f"{API_PREFIX}/docs")
+
     for module in (meta, auth, users, projects, tasks, annotations_api, media, imports, exports, jobs, webhooks):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(ui_router)
