@@ -68,6 +68,7 @@ def prepare(size: str, seed: int) -> Path:
     coco = work / "coco" / "annotations" / "instances_train.json"
     ready = work / ".ready"
     if ready.exists():
+        _input_yaml(work)
         return work
     n_images, n_objects = SIZES[size]
     print(f"generating {size}: {n_images} images, {n_objects} objects", flush=True)
@@ -88,8 +89,18 @@ def prepare(size: str, seed: int) -> Path:
         if not (ls / name).exists():
             (ls / name).symlink_to(target)
     (ls / "classes.txt").write_text("".join(f"{c['name']}\n" for c in doc["categories"]))  # type: ignore[attr-defined]
+    _input_yaml(work)
     ready.write_text(f"seed {seed}\n")
     return work
+
+
+def _input_yaml(work: Path) -> None:
+    """The YOLO input names one split: a ``val`` pointing at the same images would make readers
+    that honour every split see each image twice."""
+    y = work / "yolo" / "data.yaml"
+    text = y.read_text()
+    if "\nval:" in text:
+        y.write_text("".join(ln for ln in text.splitlines(keepends=True) if not ln.startswith("val:")))
 
 
 def _rss_mb(pid: int) -> float:
@@ -137,9 +148,9 @@ def _run_task(python: str, tool: str, task: str, work: Path, out: Path, timeout:
 
 def count_output(task: str, out: Path) -> int | None:
     """Objects found in a task's output: YOLO label lines, VOC <object> elements, COCO annotations."""
-    if task == "coco2yolo":
-        return sum(sum(1 for ln in p.read_text().splitlines() if ln.strip())
-                   for p in out.rglob("*.txt") if p.name not in ("classes.txt", "train.txt", "val.txt") and "labels" in p.parts)
+    if task == "coco2yolo":  # label lines, wherever a tool puts them (labels/, obj_train_data/, ...)
+        return sum(sum(1 for ln in p.read_text().splitlines() if len(ln.split()) >= 5 and ln.split()[0].isdigit())
+                   for p in out.rglob("*.txt"))
     if task == "coco2voc":
         return sum(p.read_bytes().count(b"<object>") for p in out.rglob("*.xml"))
     if task == "yolo2coco":
@@ -211,10 +222,22 @@ def main() -> None:
                 "cpu": min(float(r["cpu"]) for r in ok),  # type: ignore[arg-type]
                 "maxrss_mb": max(float(r["maxrss_mb"]) for r in ok),  # type: ignore[arg-type]
                 "found": ok[0].get("found"), "runs": len(ok)}
+    results = _merge_saved(work / "results.json", results)
     table = render(a.size, results, versions, install_errors)
     print(table)
     if not a.no_write:
         write_section(table)
+
+
+def _merge_saved(path: Path, new: dict[str, dict[str, dict[str, object]]]) -> dict[str, dict[str, dict[str, object]]]:
+    """Results of earlier runs of this size, updated with this run's (a rerun of some tasks or
+    tools keeps the rest of the table)."""
+    saved: dict[str, dict[str, dict[str, object]]] = json.loads(path.read_text()) if path.exists() else {}
+    for task, by_tool in new.items():
+        saved.setdefault(task, {}).update(by_tool)
+    ordered = {t: {tool: saved[t][tool] for tool in TOOLS if tool in saved[t]} for t in TASKS if t in saved}
+    path.write_text(json.dumps(ordered, indent=1))
+    return ordered
 
 
 def render(size: str, results: dict[str, dict[str, dict[str, object]]], versions: dict[str, str],

@@ -230,7 +230,7 @@ def datumaro_coco2voc(work: Path, out: Path) -> int:
 def datumaro_yolo2coco(work: Path, out: Path) -> int:
     import datumaro as dm
 
-    ds = dm.Dataset.import_from(str(work / "yolo"), "yolo_ultralytics")
+    ds = dm.Dataset.import_from(str(work / "yolo"), "yolo")  # Datumaro's advice: "yolo" detects the Ultralytics layout
     ds.export(str(out), "coco_instances", save_media=False)
     return sum(len(item.annotations) for item in ds)
 
