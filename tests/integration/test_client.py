@@ -57,8 +57,9 @@ def test_sdk_round_trip(sdk, world: World, tmp_path: Path) -> None:  # type: ign
     with pytest.raises(InvariantError, match="Price tag"):
         manager.import_file(p["id"], path, format="native")  # the project schema lacks the file's classes
     manager.update_project(p["id"], label_schema={"classes": [{"name": n} for n in ("Product", "Price tag", "Empty slot")]})
-    imp = manager.import_file(p["id"], path, format="native")
+    imp = manager.import_file(p["id"], path, format="native", background=True)
     assert imp["n_tasks"] == 2
+    assert manager.import_file(p["id"], path, format="native")["reused"]
     record = manager.export(p["id"], tmp_path / "out", "native", "submitted")
     back = formats.read(tmp_path / "out" / "dataset.json", "native")
     assert record["manifest"]["items"] == len(back.items) == 5

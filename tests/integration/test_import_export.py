@@ -180,3 +180,23 @@ def test_label_studio_task_json_import(app_client: TestClient, world: World) -> 
     assert sorted((a["source"], a["model_version"]) for a in anns) == [("human", None), ("model", "v3")]
     box = next(a for a in anns if a["source"] == "human")["regions"][0]["geometry"]
     assert (box["x1"], box["y1"], box["x2"], box["y2"]) == (64.0, 48.0, 192.0, 144.0)
+
+
+def test_background_import_reports_progress_result_and_refusals(app_client: TestClient, world: World, runtime) -> None:
+    c, m = app_client, world["manager"].headers
+    url = f"/api/v1/projects/{world.project_id}/imports/background"
+    r = c.post(url, headers=m, files={"file": ("s.json", _native_bytes(3, seed=4), "application/json")},
+               data={"format": "native"})
+    assert r.status_code == 202, r.text
+    job = _wait_job(c, m, r.json()["id"])
+    assert job["status"] == "succeeded" and job["done"] == job["total"] == 3
+    assert job["result"]["n_tasks"] == 3 and job["result"]["format"] == "native"
+    bad = c.post(url, headers=m, files={"file": ("b.json", b'{"labelgate": 1, "items": [', "application/json")},
+                 data={"format": "native"})
+    failed = _wait_job(c, m, bad.json()["id"])
+    assert failed["status"] == "failed", failed
+    assert "b.json" in failed["error"] and "line 1" in failed["error"], failed["error"]
+    assert c.get(f"/api/v1/projects/{world.project_id}/tasks", headers=m).json()["total"] == 3
+    assert list((runtime.settings.upload_dir / "pending").iterdir()) == []
+    r = c.post(url, headers=world["annotator"].headers, files={"file": ("s.json", b"{}", "application/json")})
+    assert r.status_code == 403

@@ -18,7 +18,7 @@ from tests.integration.conftest import World
 from tests.integration.test_media import png
 
 ROLES = ("anonymous", "outsider", "annotator", "reviewer", "manager", "admin")
-PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/formats"), ("POST", "/api/v1/auth/login"),
+PUBLIC = {("GET", "/"), ("GET", "/api/v1/health"), ("GET", "/api/v1/formats"), ("POST", "/api/v1/auth/login"),
           ("POST", "/api/v1/auth/logout")}
 SELF = {("GET", "/api/v1/auth/me"), ("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/auth/tokens"),
         ("DELETE", "/api/v1/auth/tokens/{token_id}")}  # every user manages only their own; see test_api_basics
@@ -86,6 +86,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
      _expect(401, 404, 403, 200, 200, 200)),
     ("GET", "/api/v1/projects/{p}/imports", None, _expect(401, 404, 403, 403, 200, 200)),
     ("POST", "/api/v1/projects/{p}/imports", "upload", _expect(401, 404, 403, 403, 201, 201)),
+    ("POST", "/api/v1/projects/{p}/imports/background", "upload", _expect(401, 404, 403, 403, 202, 202)),
     ("GET", "/api/v1/projects/{p}/exports", None, _expect(401, 404, 403, 403, 200, 200)),
     ("POST", "/api/v1/projects/{p}/exports", {"format": "native"}, _expect(401, 404, 403, 403, 202, 202)),
     ("GET", "/api/v1/exports/{e}", None, _expect(401, 404, 403, 403, 200, 200)),

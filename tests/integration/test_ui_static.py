@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 
 def test_index_and_modules(app_client: TestClient) -> None:
-    r = app_client.get("/")
+    r = app_client.get("/ui/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["cache-control"] == "no-cache"
@@ -19,5 +19,5 @@ def test_index_and_modules(app_client: TestClient) -> None:
 
 
 def test_no_escape_from_static(app_client: TestClient) -> None:
-    for path in ("/ui/../ui.py", "/ui/%2e%2e/ui.py", "/ui/js/nope.js", "/ui/../../pyproject.toml"):
+    for path in ("/ui/../ui.py", "/ui/../static/../ui.py", "/ui/%2e%2e/ui.py", "/ui/js/nope.js", "/ui/../../pyproject.toml"):
         assert app_client.get(path).status_code == 404, path

@@ -174,14 +174,21 @@ class Client:
 
     # -- import, export, jobs -----------------------------------------------------------------
     def import_file(self, project_id: int, path: str | Path, format: str | None = None, kind: str = "annotations",
-                    model: str | None = None, model_version: str | None = None) -> dict[str, Any]:
+                    model: str | None = None, model_version: str | None = None, background: bool = False,
+                    timeout: float = 3600.0) -> dict[str, Any]:
+        """Import an annotation file; returns the import record. ``background=True`` lets the
+        server answer at once and run the import as a job, which this call then waits for."""
         p = Path(path)
         if not p.is_file():
             raise LabelgateError(f"{p}: not a file; upload a single annotation file")
         form = {k: v for k, v in {"format": format, "kind": kind, "model": model, "model_version": model_version}.items()
                 if v is not None}
+        route = f"/projects/{project_id}/imports" + ("/background" if background else "")
         with p.open("rb") as fh:
-            return self._json("POST", f"/projects/{project_id}/imports", files={"file": (p.name, fh)}, data=form)
+            out = self._json("POST", route, files={"file": (p.name, fh)}, data=form)
+        if not background:
+            return out
+        return self.wait_job(out["id"], timeout)["result"]
 
     def imports(self, project_id: int) -> list[dict[str, Any]]:
         return self._json("GET", f"/projects/{project_id}/imports")

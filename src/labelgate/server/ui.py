@@ -1,4 +1,4 @@
-"""The browser UI: ``/`` serves the single page, ``/ui/...`` its ES modules, styles and icons.
+"""The browser UI: ``/ui/`` serves the single page, ``/ui/...`` its ES modules, styles and icons.
 
 There is no build step: the files under ``static/`` are what the browser runs. Every response
 carries an ETag (a hash of the file) and ``Cache-Control: no-cache``, so browsers revalidate with
@@ -85,16 +85,14 @@ def _serve(request: Request, path: Path) -> Response:
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/")
-def index(request: Request) -> Response:
-    return _serve(request, STATIC_DIR / "index.html")
-
-
 @router.get(UI_PREFIX)
 def ui_root() -> Response:
-    return RedirectResponse("/", status_code=307)
+    return RedirectResponse(UI_PREFIX + "/", status_code=307)
 
 
 @router.get(UI_PREFIX + "/{rel:path}")
 def static_file(rel: str, request: Request) -> Response:
+    """``/ui/`` is the page itself; anything else is a file under ``static/``."""
+    if rel in ("", "index.html"):
+        return _serve(request, STATIC_DIR / "index.html")
     return _serve(request, _resolve(rel))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -18,12 +19,18 @@ from labelgate.formats.native import item_to_dict, schema_from_dict, schema_to_d
 from labelgate.server.db.repos import jobs as jobs_repo
 from labelgate.server.db.repos import projects as projects_repo
 from labelgate.server.db.repos import tasks as tasks_repo
-from labelgate.server.domain import AnnotationStatus, ImportRecord, Role, Task, User
+from labelgate.server.domain import AnnotationStatus, ImportRecord, Job, Role, Task, User
 from labelgate.server.services.access import project_for
 from labelgate.server.services.rows import dataset_regions, labels_in
 from labelgate.server.services.runtime import Runtime
 
-__all__ = ["ImportKind", "create_tasks", "file_hash", "import_dataset", "import_file", "list_imports"]
+__all__ = [
+    "ImportKind", "Progress", "create_tasks", "file_hash", "import_dataset", "import_file", "list_imports", "run_import",
+    "start_import",
+]
+
+
+Progress = Callable[[int, int], None]
 
 
 class ImportKind(str, Enum):
@@ -50,8 +57,9 @@ def _schema_for(project_schema: dict[str, Any], ds: Dataset) -> tuple[LabelSchem
 
 def import_file(rt: Runtime, actor: User, project_id: int, path: Path, filename: str, fmt: str | None = None,
                 kind: ImportKind = ImportKind.ANNOTATIONS, model: str | None = None,
-                model_version: str | None = None) -> ImportRecord:
-    """Read ``path`` (format detected unless ``fmt``) and import it; see :func:`import_dataset`."""
+                model_version: str | None = None, progress: Progress | None = None) -> ImportRecord:
+    """Read ``path`` (format detected unless ``fmt``) and import it; see :func:`import_dataset`.
+    ``progress(done, total)`` hears of each phase: read, checked, stored."""
     with rt.db.read() as conn:
         project_for(conn, project_id, actor, Role.MANAGER)
         digest = file_hash(path)
@@ -66,7 +74,12 @@ def import_file(rt: Runtime, actor: User, project_id: int, path: Path, filename:
             raise
         # a reader tripping over a file it does not expect is still bad input, not a server fault
         raise FormatError(f"the {name} reader could not read this file ({type(e).__name__}: {e})", path=filename) from e
-    return import_dataset(rt, actor, project_id, ds, name, filename, digest, kind, model, model_version)
+    if progress is not None:
+        progress(1, 3)
+    rec = import_dataset(rt, actor, project_id, ds, name, filename, digest, kind, model, model_version)
+    if progress is not None:
+        progress(3, 3)
+    return rec
 
 
 def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: str, filename: str,
@@ -176,3 +189,51 @@ def create_tasks(rt: Runtime, actor: User, project_id: int, items: list[dict[str
                                       "actor_id": actor.id} for k in keys])
         out = [tasks_repo.task(conn, ids[k]) for k in keys]
     return [t for t in out if t is not None]
+
+
+def start_import(rt: Runtime, actor: User, project_id: int, path: Path, filename: str, fmt: str | None = None,
+                 kind: ImportKind = ImportKind.ANNOTATIONS, model: str | None = None,
+                 model_version: str | None = None) -> Job:
+    """Keep the uploaded file and import it in a background job (for files too big to wait for);
+    the job's result is the import record, its error the reason a bad file was refused."""
+    import shutil
+
+    from labelgate.server.services import jobs
+
+    kind = ImportKind(kind)
+    if kind is ImportKind.PREDICTIONS and not model:
+        raise InvariantError("importing predictions needs the model's name (model=...)")
+    with rt.db.write() as conn:
+        project_for(conn, project_id, actor, Role.MANAGER)
+        job_id = jobs.new_job(conn, "import", project_id, actor)
+        job = jobs_repo.get_job(conn, job_id)
+    keep = rt.settings.upload_dir / "pending" / job_id
+    keep.mkdir(parents=True, exist_ok=True)
+    target = keep / path.name
+    shutil.copyfile(path, target)
+    jobs.enqueue(rt, job_id, "import", project_id=project_id, user_id=actor.id, path=str(target), filename=filename,
+                 fmt=fmt, import_kind=kind.value, model=model, model_version=model_version)
+    assert job is not None
+    return job
+
+
+def run_import(rt: Runtime, job_id: str, project_id: int, user_id: int, path: str, filename: str, fmt: str | None,
+               import_kind: str, model: str | None, model_version: str | None) -> dict[str, Any]:
+    """The job behind :func:`start_import`; the kept upload is removed whatever happens."""
+    import shutil
+
+    from labelgate.core.errors import NotFoundError
+    from labelgate.server.db.repos import users as users_repo
+    from labelgate.server.services import jobs
+
+    try:
+        with rt.db.read() as conn:
+            actor = users_repo.get(conn, user_id)
+        if actor is None:
+            raise NotFoundError(f"user {user_id} no longer exists")
+        jobs.progress(rt, job_id, 0, 3)
+        rec = import_file(rt, actor, project_id, Path(path), filename, fmt, ImportKind(import_kind), model, model_version,
+                          progress=lambda done, total: jobs.progress(rt, job_id, done, total))
+    finally:
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
+    return {**{k: v for k, v in rec.__dict__.items() if k != "created_at"}, "created_at": rec.created_at.isoformat()}

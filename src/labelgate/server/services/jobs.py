@@ -26,6 +26,7 @@ RUN_TARGET = "labelgate.server.services.jobs:run"
 HANDLERS: dict[str, str] = {
     "export": "labelgate.server.services.exports:build_export",
     "webhook": "labelgate.server.services.webhooks:deliver",
+    "import": "labelgate.server.services.imports:run_import",
 }
 
 
