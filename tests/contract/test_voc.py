@@ -436,3 +436,12 @@ def test_damaged_xml_is_read_or_refused_with_a_format_error(tmp_path_factory: py
         formats.read(root, "voc")
     except FormatError as e:
         assert str(root / "Annotations" / "x.xml") in str(e)
+
+
+def test_images_option_copies_media_into_jpegimages(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    Image.fromarray(np.zeros((10, 20, 3), np.uint8)).save(tmp_path / "src" / "b1.jpg")
+    report = formats.write(_rich_dataset(), tmp_path / "out", "voc", images=tmp_path / "src")
+    assert (tmp_path / "out" / "JPEGImages" / "b1.jpg").is_file()
+    assert any("a10.jpg" in w and "not found" in w for w in report.warnings)
+    assert formats.read(tmp_path / "out") == _rich_dataset()
