@@ -90,7 +90,8 @@ def test_bad_files_are_refused_and_nothing_is_stored(app_client: TestClient, wor
         runtime.settings.max_upload_bytes = old
     assert c.get(f"/api/v1/projects/{world.project_id}/tasks", headers=world["manager"].headers).json()["total"] == 0
     assert c.get(f"/api/v1/projects/{world.project_id}/imports", headers=world["manager"].headers).json() == []
-    assert list(runtime.settings.upload_dir.iterdir()) == []
+    leftovers = [q for q in runtime.settings.upload_dir.rglob("*") if q.is_file()]
+    assert leftovers == []
 
 
 def test_export_snapshot_is_versioned_hashed_and_downloadable(app_client: TestClient, world: World) -> None:
