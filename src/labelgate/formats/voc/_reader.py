@@ -1,9 +1,11 @@
 """Read a Pascal VOC directory (or one annotation XML) into a table-backed :class:`Dataset`.
 
-Items are the union of ``Annotations/**/*.xml`` and the ids listed in ``ImageSets/Main/<subset>.txt``,
-in natural order of their ids. An object whose SegmentationObject instance has exactly the
-object's box as bounds and the object's class reads as one Mask region; otherwise the object is
-a Box and the instance a Mask in the same group (real VOC boxes are drawn by hand).
+Items are the union of ``Annotations/**/*.xml`` (or, without that folder, the loose XML files of
+labelImg and Roboflow) and the ids listed in ``ImageSets/Main/<subset>.txt``, in natural order of
+their ids. An object whose SegmentationObject instance has exactly the object's box as bounds and
+the object's class reads as one Mask region; otherwise the object is a Box and the instance a Mask
+in the same group (real VOC boxes are drawn by hand). ``<class>_<subset>.txt`` lists give image
+labels (Classification regions, ``0`` = difficult), after the objects, in class order.
 """
 
 from __future__ import annotations
