@@ -162,3 +162,11 @@ def test_url_lists_become_tasks_that_redirect(app_client: TestClient, world: Wor
         r = _upload(c, world, body, "bad.txt")
         assert r.status_code == 422 and message in r.json()["error"]["message"], r.text
     assert _task_count(c, world) == 2
+
+
+def test_deleting_a_project_removes_its_stored_media(app_client: TestClient, world: World, runtime) -> None:
+    c = app_client
+    assert _upload(c, world, png(), "gone.png").status_code == 201
+    assert list(runtime.storage.list(f"media/{world.project_id}")) == [f"media/{world.project_id}/gone.png"]
+    assert c.delete(f"/api/v1/projects/{world.project_id}", headers=world["admin"].headers).status_code == 204
+    assert list(runtime.storage.list(f"media/{world.project_id}")) == []

@@ -156,9 +156,13 @@ def update_project(rt: Runtime, actor: User, project_id: int, name: str | None =
 
 
 def delete_project(rt: Runtime, actor: User, project_id: int) -> None:
+    """Delete the project and everything in it; its stored media and snapshots go after the commit."""
     with rt.db.write() as conn:
         project_for(conn, project_id, actor, Role.ADMIN)
         repo.delete(conn, project_id)
+    for prefix in (f"media/{project_id}", f"exports/{project_id}"):
+        for key in rt.storage.list(prefix):
+            rt.storage.delete(key)
 
 
 def list_members(rt: Runtime, actor: User, project_id: int) -> list[Member]:

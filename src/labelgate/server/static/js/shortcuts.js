@@ -4,7 +4,8 @@
 export const SHORTCUTS = [
   // scope, keys (KeyboardEvent.key, with "Ctrl+"/"Shift+" prefixes), action, description
   ["global", ["?"], "help", "Show or hide this list of shortcuts"],
-  ["global", ["Escape"], "cancel", "Cancel the drawing in progress / deselect / close"],
+  ["global", ["Escape"], "cancel", "Close this list"],
+  ["annotate", ["Escape"], "cancel", "Drop the shape being drawn, else deselect (also leaves a form field)"],
   ["annotate", ["1", "2", "3", "4", "5", "6", "7", "8", "9"], "label", "Pick the label for the next region (1-9); relabels the selected region"],
   ["annotate", ["b"], "tool.box", "Box tool: drag to draw, drag a box to move it, drag a handle to resize"],
   ["annotate", ["p"], "tool.polygon", "Polygon tool: click vertices, Enter or click the first vertex to close"],
@@ -25,6 +26,7 @@ export const SHORTCUTS = [
   ["annotate", ["-"], "zoom-out", "Zoom out"],
   ["annotate", ["Ctrl+Enter"], "submit", "Submit the task and take the next one"],
   ["annotate", ["Ctrl+s"], "save", "Save the draft now (drafts also save by themselves)"],
+  ["text", ["Escape"], "cancel", "Deselect the span (also leaves a form field)"],
   ["text", ["1", "2", "3", "4", "5", "6", "7", "8", "9"], "label", "Pick label 1-9; with text selected, label it"],
   ["text", ["Delete", "Backspace"], "delete", "Delete the selected span"],
   ["text", ["c"], "classify", "Toggle the document class with the current label"],
@@ -66,6 +68,7 @@ export function bindShortcuts(scopes, handlers) {
     const t = e.target;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) {
       if (e.key !== "Escape") return;
+      t.blur();
     }
     const name = keyName(e);
     const action = table.get(name);

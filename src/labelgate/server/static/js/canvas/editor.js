@@ -4,6 +4,7 @@
 
 import { area, contains, deleteVertex, tidy, translate } from "./geometry.js";
 import { render } from "./render.js";
+import { relabel } from "../schema.js";
 import { Viewport } from "./viewport.js";
 import { BoxTool } from "../tools/box.js";
 import { KeypointsTool } from "../tools/keypoints.js";
@@ -148,7 +149,7 @@ export class Editor {
   relabelSelected(label) {
     if (this.selected < 0) return;
     const rs = this.regions.slice();
-    rs[this.selected] = { ...rs[this.selected], label };
+    rs[this.selected] = relabel(this.schema, rs[this.selected], label);
     this.commit(rs);
   }
 

@@ -3,6 +3,7 @@
 
 import { colorOf } from "../canvas/render.js";
 import { h } from "../dom.js";
+import { attributeSpecs } from "../schema.js";
 
 // Review comments pinned to a region are sent as lines "[region <id>] <text>" in the review's
 // comment (the server's review endpoint takes one comment per annotation; see the report).
@@ -47,15 +48,10 @@ export function labelPanel(schema, editor, pick) {
       sel ? ` · selected: ${sel.label}${sel.id != null ? ` #${sel.id}` : ""}${editor.selPred >= 0 ? " (model prediction)" : ""}` : ""));
 }
 
-function attrSpecs(schema, label) {
-  const c = (schema.classes || []).find((k) => k.name === label);
-  return [...(schema.attributes || []), ...((c && c.attributes) || [])];
-}
-
 export function attributesForm(schema, editor) {
   const r = editor.selected >= 0 ? editor.regions[editor.selected] : null;
   if (!r) return "";
-  const specs = attrSpecs(schema, r.label);
+  const specs = attributeSpecs(schema, r.label);
   if (!specs.length) return "";
   const values = { ...(r.attributes || {}) };
   const set = (name, v) => {

@@ -4,6 +4,7 @@
 
 import { colorOf } from "../canvas/render.js";
 import { h, toast } from "../dom.js";
+import { relabel } from "../schema.js";
 
 export class TextEditor {
   constructor(container, { schema, text, settings = {}, readOnly = false, onChange = () => {}, onSelect = () => {} }) {
@@ -130,7 +131,7 @@ export class TextEditor {
 
   relabelSelected(label) {
     if (this.selected < 0 || this.readOnly) return;
-    this.commit(this.regions.map((r, i) => (i === this.selected ? { ...r, label } : r)));
+    this.commit(this.regions.map((r, i) => (i === this.selected ? relabel(this.schema, r, label) : r)));
   }
 
   deleteSelected() {
