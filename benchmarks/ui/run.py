@@ -44,7 +44,7 @@ def boxes(n: int, w: int, h: int) -> list[dict[str, Any]]:
 def time_next_task(page: Any, url: str, pid: int, runs: int) -> list[float]:
     out = []
     for _ in range(runs):
-        page.goto(f"{url}/#/projects/{pid}")
+        page.goto(f"{url}/ui/#/projects/{pid}")
         page.wait_for_selector("#start-labelling")
         page.evaluate("() => { document.body.dataset.ready = ''; window.__lg.tClick = performance.now(); }")
         page.click("#start-labelling")
@@ -105,7 +105,7 @@ def main() -> None:
         # next-task: every run submits nothing, so each click takes (and keeps) the same reserved
         # task; the first run also loads the view's modules.
         times = time_next_task(page, live.url, pid, args.runs)
-        page.goto(f"{live.url}/#/tasks/{t['id']}")
+        page.goto(f"{live.url}/ui/#/tasks/{t['id']}")
         page.wait_for_function(f"document.body.dataset.ready === '{t['id']}'")
         frames, draws = pan_frames(page)
         ctx.close()

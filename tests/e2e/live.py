@@ -132,7 +132,7 @@ def member(live: Live, admin: Any, project_id: int, user: Any, role: str) -> Non
 
 
 def login(page: Any, url: str, username: str) -> None:
-    page.goto(url + "/#/login")
+    page.goto(url + "/ui/#/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password(username))
     page.click("button[type=submit]")

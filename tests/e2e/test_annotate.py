@@ -41,7 +41,7 @@ def wait_saved(page: Any) -> None:
 
 
 def open_next_task(page: Any, live: Live, pid: int) -> int:
-    page.goto(f"{live.url}/#/projects/{pid}")
+    page.goto(f"{live.url}/ui/#/projects/{pid}")
     page.click("#start-labelling")
     page.wait_for_function("document.body.dataset.ready && window.__lg.editor")
     return int(page.evaluate("window.__lg.task.id"))

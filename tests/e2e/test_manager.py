@@ -32,11 +32,11 @@ def test_dashboard_and_adjudication(live: Live, page: Any, tag: str, tmp_path: P
             c.create_annotation(t["id"], [{"id": 1, "label": "Product", "geometry": {
                 "type": "box", "x1": 100 + dx, "y1": 100, "x2": 220 + dx, "y2": 260}}], submit=True)
     login(page, live.url, mgr.username)
-    page.goto(f"{live.url}/#/projects/{pid}/dashboard")
+    page.goto(f"{live.url}/ui/#/projects/{pid}/dashboard")
     page.wait_for_function(f"document.body.dataset.ready === 'dashboard-{pid}'")
     assert page.text_content("#progress-text").startswith("1 of 3 tasks complete, 0 in progress")
     shot(page, "dashboard")
-    page.goto(f"{live.url}/#/tasks/{task_id}/adjudicate")
+    page.goto(f"{live.url}/ui/#/tasks/{task_id}/adjudicate")
     page.wait_for_function(f"document.body.dataset.ready === 'adjudicate-{task_id}'")
     assert page.locator("#versions .version").count() == 2
     shot(page, "adjudicate")

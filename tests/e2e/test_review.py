@@ -36,7 +36,7 @@ def test_reject_region_fix_accept_export(live: Live, browser: Any, page: Any, ta
     rctx = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
     rpage = rctx.new_page()
     login(rpage, live.url, rev.username)
-    rpage.goto(f"{live.url}/#/projects/{pid}/review")
+    rpage.goto(f"{live.url}/ui/#/projects/{pid}/review")
     rpage.wait_for_selector(f"a[href^='#/tasks/{task_id}/review']")
     shot(rpage, "review-list")
     rpage.click(f"a[href^='#/tasks/{task_id}/review']")
@@ -49,7 +49,7 @@ def test_reject_region_fix_accept_export(live: Live, browser: Any, page: Any, ta
     rpage.click("#reject")
     rpage.wait_for_selector("#review-status >> text=rejected")
 
-    page.goto(f"{live.url}/#/tasks/{task_id}")
+    page.goto(f"{live.url}/ui/#/tasks/{task_id}")
     page.wait_for_function(f"document.body.dataset.ready === '{task_id}'")
     assert page.text_content("#save-status") == "rejected"
     shot(page, "annotate-rejected")
@@ -98,6 +98,6 @@ def test_annotator_sees_comment_pinned_to_region(live: Live, browser: Any, page:
     with live.client(rev) as c:
         c.review(a["id"], a["version"], False, "[region 1] too loose")
     login(page, live.url, ann.username)
-    page.goto(f"{live.url}/#/tasks/{t['id']}")
+    page.goto(f"{live.url}/ui/#/tasks/{t['id']}")
     page.wait_for_function(f"document.body.dataset.ready === '{t['id']}'")
     page.wait_for_selector("#feedback >> text=too loose", timeout=3000)

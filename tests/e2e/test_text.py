@@ -38,7 +38,7 @@ def test_two_ner_spans_store_character_offsets(live: Live, page: Any, tag: str) 
     member(live, admin, p.id, ann, "annotator")
 
     login(page, live.url, ann.username)
-    page.goto(f"{live.url}/#/projects/{p.id}/label")
+    page.goto(f"{live.url}/ui/#/projects/{p.id}/label")
     page.wait_for_selector("#text-doc [data-start]")
     task_id = page.evaluate("window.__lg.task.id")
 

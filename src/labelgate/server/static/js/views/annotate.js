@@ -122,6 +122,7 @@ export async function show(root, { params: [id], hash, user, go, crumbs }) {
       feedback.length ? feedbackList(feedback, editor) : "",
       editor.predictions && editor.predictions.length ? h("section", { class: "preds" },
         h("h2", {}, `Model predictions (${editor.predictions.length})`),
+        h("p", { class: "muted" }, [...new Set(editor.predictions.map((p) => `${p.model || "model"}${p.model_version ? " v" + p.model_version : ""}`))].join(", ")),
         h("p", { class: "muted" }, "Dashed. Press a to accept the selected one (or all), or drag one to accept it edited."),
         h("button", { type: "button", id: "accept-all", onclick: () => { editor.acceptPrediction(-1); } }, "Accept all")) : "",
       guidePane);
