@@ -314,10 +314,12 @@ def test_no_partial_output_when_a_write_fails(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unsafe_item_ids_are_refused(tmp_path: Path) -> None:
-    ds = Dataset([Item("../escape")], [Annotation("../escape", [])])
+@pytest.mark.parametrize("item_id", ["../escape", "a/../../b", "..", "nul\x00byte", "/abs"])
+@pytest.mark.parametrize("codec", ["voc", "png_masks"])
+def test_unsafe_item_ids_are_refused(tmp_path: Path, item_id: str, codec: str) -> None:
+    ds = Dataset([Item(item_id, width=2, height=2)], [Annotation(item_id, [])])
     with pytest.raises(FormatError, match="relative file path"):
-        formats.write(ds, tmp_path / "out", "voc")
+        formats.write(ds, tmp_path / "out", codec)
     assert list(tmp_path.iterdir()) == []
 
 

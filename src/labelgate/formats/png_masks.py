@@ -253,7 +253,7 @@ class PngMasksCodec:
     def _write_item(self, out: Path, item: Item, regions: tuple[Region, ...], index: dict[str, int],
                     palette: npt.NDArray[np.uint8] | None, mode: str, report: ConversionReport) -> int:
         parts = item.id.split("/")
-        if item.id.startswith("/") or "\\" in item.id or any(p in ("", ".", "..") for p in parts):
+        if item.id.startswith("/") or "\\" in item.id or "\x00" in item.id or any(p in ("", ".", "..") for p in parts):
             raise FormatError(f"item id {item.id!r} cannot be used as a relative file path; rename it first")
         if item.width is None:
             sizes = {(r.geometry.width, r.geometry.height) for r in regions if isinstance(r.geometry, Mask)}

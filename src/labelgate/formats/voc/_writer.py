@@ -22,7 +22,7 @@ __all__ = ["restricted_rows", "write_voc"]
 
 def _safe_rel(name: str, what: str) -> str:
     parts = name.split("/")
-    if name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
+    if name.startswith("/") or "\\" in name or "\x00" in name or any(p in ("", ".", "..") for p in parts):
         raise FormatError(f"{what} {name!r} cannot be used as a relative file path; rename it first")
     return name
 
@@ -59,7 +59,7 @@ def write_voc(
     prefix = f"{ann_dir}{os.sep}"
     for item, regs in zip(items, rows, strict=True):
         item_id = item.id
-        if "/" in item_id or "\\" in item_id or item_id in (".", ".."):
+        if "/" in item_id or "\\" in item_id or "\x00" in item_id or item_id in (".", ".."):
             _safe_rel(item_id, "item id")
             Path(f"{prefix}{item_id}.xml").parent.mkdir(parents=True, exist_ok=True)
         n_items += 1
