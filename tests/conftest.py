@@ -6,10 +6,18 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# CI runs the same examples every time (a red CI must be reproducible); locally examples vary.
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEROP = ROOT.parent / "shared" / "data" / "interop"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+settings.load_profile("ci" if IN_CI else "dev")
 
 
 def require_or_skip(condition: bool, reason: str) -> None:
