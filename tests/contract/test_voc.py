@@ -447,3 +447,10 @@ def test_images_option_copies_media_into_jpegimages(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "JPEGImages" / "b1.jpg").is_file()
     assert any("a10.jpg" in w and "not found" in w for w in report.warnings)
     assert formats.read(tmp_path / "out") == _rich_dataset()
+
+
+def test_class_names_the_labelmap_cannot_hold_are_refused(tmp_path: Path) -> None:
+    ds = Dataset([Item("i")], [Annotation("i", [Region(Box(0, 0, 1, 1), "time:12")])])
+    with pytest.raises(FormatError, match=r"'time:12' cannot be written to labelmap.txt .*rename it first"):
+        formats.write(ds, tmp_path / "out", "voc")
+    assert list(tmp_path.iterdir()) == []
