@@ -122,3 +122,27 @@ def test_reload_restores_the_draft(live: Live, page: Any, tag: str, tmp_path: Pa
         mine = [a for a in c.task(task_id)["annotations"] if a["author_name"] == ann.username]
     assert [r["geometry"] for r in mine[0]["regions"]] == [r["geometry"] for r in before]
     assert mine[0]["status"] == "draft"
+
+
+def test_keyboard_only_box(live: Live, page: Any, tag: str, tmp_path: Path) -> None:
+    admin = live.user(f"admin_{tag}", superuser=True)
+    ann = live.user(f"ann_{tag}")
+    pid = image_project(live, admin, tmp_path / "media", n_images=1, name=f"keys {tag}")
+    member(live, admin, pid, ann, "annotator")
+    login(page, live.url, ann.username)
+    open_next_task(page, live, pid)
+    page.focus("#canvas")
+    page.keyboard.press("2")
+    page.keyboard.press(".")  # first corner at the centre of the view
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press(".")
+    (r,) = regions(page)
+    scale = page.evaluate("window.__lg.editor.view.scale")
+    g = r["geometry"]
+    assert r["label"] == "Price tag"
+    assert abs((g["x2"] - g["x1"]) - 40 / scale) < 0.02 and abs((g["y2"] - g["y1"]) - 40 / scale) < 0.02
+    page.keyboard.press("Tab")  # select it, then nudge it with the arrows
+    page.keyboard.press("ArrowLeft")
+    assert regions(page)[0]["geometry"]["x1"] == round(g["x1"] - 1, 2)

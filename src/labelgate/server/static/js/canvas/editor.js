@@ -239,6 +239,42 @@ export class Editor {
     return best;
   }
 
+  // --- keyboard-only drawing --------------------------------------------------
+  /** Move the keyboard cursor by (dx, dy) screen pixels (it starts at the centre of the view). */
+  moveCursor(dx, dy) {
+    if (!this.kcursor) {
+      const [x, y] = this.view.toImage(this.cssW / 2, this.cssH / 2);
+      this.kcursor = { x, y };
+    }
+    const c = (v, m) => Math.max(0, Math.min(m, v));
+    this.kcursor = { x: c(this.kcursor.x + dx / this.view.scale, this.width), y: c(this.kcursor.y + dy / this.view.scale, this.height) };
+    if (this.draft) { // the shape being drawn follows the cursor, as it follows the pointer
+      const [sx, sy] = this.view.toScreen(this.kcursor.x, this.kcursor.y);
+      this.tool.move(this, { ...this.kcursor, sx, sy }, {});
+    }
+    this.requestDraw();
+  }
+
+  /** Press at the keyboard cursor with the current tool: boxes take two presses (corners), polygons
+   * one per vertex (Enter closes), keypoints one per point. */
+  placeAtCursor() {
+    if (this.readOnly) return;
+    if (!this.kcursor) this.moveCursor(0, 0);
+    const [sx, sy] = this.view.toScreen(this.kcursor.x, this.kcursor.y);
+    const p = { x: this.kcursor.x, y: this.kcursor.y, sx, sy };
+    const ev = { altKey: false };
+    if (this.toolName === "box") {
+      if (!this.tool.start) this.tool.down(this, p, ev);
+      else {
+        this.tool.move(this, p, ev);
+        this.tool.up(this, p, ev);
+      }
+    } else if (this.toolName === "polygon" || this.toolName === "keypoints") {
+      this.tool.down(this, p, ev);
+      this.tool.move(this, p, ev);
+    }
+  }
+
   /** Review comments pinned to regions: [{x, y, n}] at each pinned region's top-left corner. */
   pinPoints() {
     if (!this.pins || !this.pins.length) return null;
@@ -285,7 +321,7 @@ export class Editor {
       image: this.image, width: this.width, height: this.height, schema: this.schema,
       regions: this.regions, predictions: this.predictions, selected: this.selected,
       selectedRegion: this.selectedRegion(), selectedIsPrediction: this.selPred >= 0,
-      vertex: this.vertex, draft: this.draft, skeletons: this.skeletons, pins: this.pinPoints(),
+      vertex: this.vertex, draft: this.draft, skeletons: this.skeletons, pins: this.pinPoints(), cursor: this.kcursor,
     });
   }
 

@@ -141,6 +141,15 @@ export function render(canvas, view, scene) {
     }
   }
 
+  if (scene.cursor) {
+    const x = m.x(scene.cursor.x), y = m.y(scene.cursor.y), r = 10 * dpr;
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = "#fff";
+    ctx.beginPath();
+    ctx.moveTo(x - r, y); ctx.lineTo(x + r, y); ctx.moveTo(x, y - r); ctx.lineTo(x, y + r);
+    ctx.stroke();
+  }
+
   if (scene.draft) {
     ctx.lineWidth = 2 * dpr;
     ctx.strokeStyle = colorOf(scene.schema, scene.draft.label);

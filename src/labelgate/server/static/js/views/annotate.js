@@ -148,11 +148,16 @@ export async function show(root, { params: [id], hash, user, go, crumbs }) {
   });
 
   const nudge = (e, key) => {
-    const i = editor.selected;
-    if (i < 0 || !editor.translateSelected) return;
-    const step = key.startsWith("Shift") ? 10 : 1;
+    if (!editor.translateSelected) return;
+    const shift = key.startsWith("Shift");
     const dir = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[key.replace("Shift+", "")];
-    editor.translateSelected(dir[0] * step, dir[1] * step);
+    if (editor.selected >= 0) {
+      const step = shift ? 10 : 1;
+      editor.translateSelected(dir[0] * step, dir[1] * step);
+    } else {
+      const step = shift ? 1 : 8; // screen pixels
+      editor.moveCursor(dir[0] * step, dir[1] * step);
+    }
   };
   const unbind = bindShortcuts([kind === "text" ? "text" : "annotate"], {
     label: (e, key) => {
@@ -179,6 +184,7 @@ export async function show(root, { params: [id], hash, user, go, crumbs }) {
     "next-region": () => editor.cycle?.(1),
     "prev-region": () => editor.cycle?.(-1),
     "accept-prediction": () => editor.acceptPrediction(editor.selPred),
+    place: () => editor.placeAtCursor?.(),
     finish: () => editor.tool?.finish?.(editor),
     cancel: () => { if (editor.draft) { editor.draft = null; editor.requestDraw(); } else editor.select(-1); },
     fit: () => editor.fit(),
