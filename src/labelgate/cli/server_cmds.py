@@ -73,13 +73,18 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
     data_dir: DataDir = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (each with its own threads).")] = 1,
+    worker: Annotated[bool, typer.Option("--worker", help="Run background jobs from Redis instead of serving HTTP "
+                                                          "(LABELGATE_JOB_QUEUE=redis).")] = False,
 ) -> None:
-    """Run the annotation server (migrating its database first)."""
+    """Run the annotation server (migrating its database first), or with --worker a job worker."""
     import uvicorn
 
     from labelgate.server import create_app
 
     settings = _settings(data_dir)
+    if worker:
+        _work(settings)
+        return
     if host is not None:
         settings = settings.model_copy(update={"host": host})
     if port is not None:
@@ -105,6 +110,22 @@ def serve(
     os.environ["LABELGATE_MIGRATE_ON_START"] = "false"
     uvicorn.run("labelgate.server.app:app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=workers, log_level="info")
+
+
+def _work(settings: Any) -> None:
+    from labelgate.server.services.runtime import Runtime
+
+    try:
+        rt = Runtime.open(settings)
+    except LabelgateError as e:
+        fail(str(e))
+    try:
+        console.print(f"Labelgate worker on {settings.redis_url}")
+        rt.work()
+    except LabelgateError as e:
+        fail(str(e))
+    finally:
+        rt.close()
 
 
 @user_app.command("create")

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     max_compression_ratio: float = Field(200.0, gt=1, description="Refuse archive members compressed more than this (bombs).")
     login_attempts: int = Field(10, ge=1, description="Failed logins allowed per user and client per window.")
     login_window_s: float = Field(300.0, gt=0)
+    job_queue: str = Field("inprocess", pattern="^(inprocess|redis)$",
+                           description="inprocess (threads in the server) or redis (run `labelgate serve --worker`).")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="For job_queue=redis.")
+    redis_queue: str = Field("labelgate", description="The rq queue's name.")
     migrate_on_start: bool = Field(True, description="Run pending migrations when the app starts.")
     job_workers: int = Field(2, ge=1)
     argon2_time_cost: int = Field(3, ge=1)

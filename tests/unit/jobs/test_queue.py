@@ -9,6 +9,7 @@ import pytest
 
 from labelgate.core.errors import LabelgateError
 from labelgate.jobs import InProcessQueue, JobContext, JobQueue, resolve_target
+from tests.conftest import require_or_skip
 
 RESULTS: dict[str, Any] = {}
 LOCK = threading.Lock()
@@ -23,9 +24,45 @@ def explode(ctx: JobContext) -> None:
     raise RuntimeError(f"boom in {ctx.job_id}")
 
 
-@pytest.fixture(params=["inprocess"])
+class BurstRedis(JobQueue):
+    """The Redis backend with an rq worker run in this process whenever the test waits."""
+
+    def __init__(self) -> None:
+        import uuid
+
+        from labelgate.jobs.redis_queue import RedisQueue, set_resources
+
+        self.inner = RedisQueue("redis://127.0.0.1:6379/15", name=f"lg-test-{uuid.uuid4().hex[:8]}")
+        set_resources({"tag": "t"})
+
+    def enqueue(self, job_id: str, target: str, kwargs: dict[str, Any]) -> None:  # type: ignore[override]
+        self.inner.enqueue(job_id, target, kwargs)
+
+    def join(self, timeout: float | None = None) -> bool:
+        self.inner.work(burst=True)
+        return self.inner.join(timeout)
+
+    def close(self) -> None:
+        self.inner.queue.delete(delete_jobs=True)
+        self.inner.close()
+
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=2).ping())
+    except redis.exceptions.RedisError:
+        return False
+
+
+@pytest.fixture(params=["inprocess", "redis"])
 def queue(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    q: JobQueue = InProcessQueue({"tag": "t"}, workers=2)
+    if request.param == "redis":
+        require_or_skip(_redis_up(), "Redis is not reachable at 127.0.0.1:6379")
+        q: JobQueue = BurstRedis()
+    else:
+        q = InProcessQueue({"tag": "t"}, workers=2)
     yield q
     q.close()
 

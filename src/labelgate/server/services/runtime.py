@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 
 from labelgate.core.errors import InvariantError
-from labelgate.jobs import InProcessQueue, JobQueue
+from labelgate.jobs import InProcessQueue, JobQueue, RedisQueue, set_resources
 from labelgate.server.db import Database, upgrade
 from labelgate.server.services.ratelimit import RateLimiter
 from labelgate.server.settings import Settings
@@ -37,10 +37,22 @@ class Runtime:
             upgrade(db)
         hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
                                 parallelism=1)
-        queue = InProcessQueue(workers=settings.job_workers)
+        queue: JobQueue
+        if settings.job_queue == "redis":
+            queue = RedisQueue(settings.redis_url, settings.redis_queue)  # jobs run in `labelgate serve --worker` processes
+        else:
+            queue = InProcessQueue(workers=settings.job_workers)
         rt = cls(settings, db, storage, queue, hasher)
-        queue.resources["runtime"] = rt
+        if isinstance(queue, InProcessQueue):
+            queue.resources["runtime"] = rt
         return rt
+
+    def work(self, burst: bool = False) -> bool:
+        """Be a worker: run queued jobs in this process (Redis queue only)."""
+        if not isinstance(self.queue, RedisQueue):
+            raise InvariantError("a worker needs LABELGATE_JOB_QUEUE=redis; in-process jobs run inside the server")
+        set_resources({"runtime": self})
+        return self.queue.work(burst=burst)
 
     def close(self) -> None:
         self.queue.close()

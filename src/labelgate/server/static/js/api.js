@@ -80,3 +80,41 @@ export const confusion = (projectId) => request("GET", `/projects/${projectId}/q
 export const consensus = (taskId) => request("GET", `/tasks/${taskId}/consensus`);
 export const adjudicate = (taskId, regions, sources, method) =>
   request("POST", `/tasks/${taskId}/adjudication`, { body: { regions, sources, method } });
+
+// --- uploads (multipart, with upload progress) -------------------------------
+function upload(path, form, onProgress = () => {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", BASE + path);
+    xhr.withCredentials = true;
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded, e.total); };
+    xhr.onerror = () => reject(new ApiError(0, "network", `upload to ${path} failed: network error`));
+    xhr.onload = () => {
+      let data = null;
+      try { data = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { data = null; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else {
+        const err = (data && data.error) || {};
+        reject(new ApiError(xhr.status, err.code || String(xhr.status), err.message || xhr.statusText, err.detail));
+      }
+    };
+    xhr.send(form);
+  });
+}
+
+export const uploadMedia = (projectId, file, onProgress) => {
+  const form = new FormData();
+  form.append("file", file);
+  return upload(`/projects/${projectId}/media`, form, onProgress);
+};
+
+export const importInBackground = (projectId, file, { format, kind, model, modelVersion } = {}, onProgress) => {
+  const form = new FormData();
+  form.append("file", file);
+  if (format) form.append("format", format);
+  if (kind) form.append("kind", kind);
+  if (model) form.append("model", model);
+  if (modelVersion) form.append("model_version", modelVersion);
+  return upload(`/projects/${projectId}/imports/background`, form, onProgress);
+};
+export const imports = (projectId) => request("GET", `/projects/${projectId}/imports`);

@@ -14,6 +14,7 @@ const ROUTES = [
   [/^#\/tasks\/(\d+)\/review$/, "review"],
   [/^#\/tasks\/(\d+)\/adjudicate$/, "adjudicate"],
   [/^#\/projects\/(\d+)\/dashboard$/, "dashboard"],
+  [/^#\/projects\/(\d+)\/settings$/, "settings"],
 ];
 
 const state = { user: null, view: null };
