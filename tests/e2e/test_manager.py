@@ -40,3 +40,44 @@ def test_dashboard_and_adjudication(live: Live, page: Any, tag: str, tmp_path: P
     page.wait_for_function(f"document.body.dataset.ready === 'adjudicate-{task_id}'")
     assert page.locator("#versions .version").count() == 2
     shot(page, "adjudicate")
+
+
+def test_settings_guidelines_media_and_import(live: Live, page: Any, tag: str, tmp_path: Path) -> None:
+    import json
+
+    from labelgate.server.services import projects
+    from tests.e2e.live import shelf_image
+
+    admin = live.user(f"admin_{tag}", superuser=True)
+    mgr = live.user(f"mgr_{tag}")
+    p = projects.create_project(live.rt, admin, f"setup {tag}", "", {"classes": [{"name": "Product"}]})
+    member(live, admin, p.id, mgr, "manager")
+    shelf_image(tmp_path / "aisle7.png", 320, 200)
+    coco = {"images": [{"id": 1, "file_name": "aisle7.png", "width": 320, "height": 200}],
+            "categories": [{"id": 1, "name": "Product"}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 50, 80], "area": 4000,
+                             "iscrowd": 0, "score": 0.7, "segmentation": []}]}
+    (tmp_path / "preds.json").write_text(json.dumps(coco))
+
+    login(page, live.url, mgr.username)
+    page.goto(f"{live.url}/ui/#/projects/{p.id}")
+    page.click("#project-settings")
+    page.wait_for_function(f"document.body.dataset.ready === 'settings-{p.id}'")
+    page.fill("#guideline-text", "# Products\n- Box **every** facing.")
+    page.click("#publish-guideline")
+    page.wait_for_selector("text=Published as version 1")
+    page.set_input_files("#media-file", str(tmp_path / "aisle7.png"))
+    page.click("#upload-media")
+    page.wait_for_selector("#media-result >> text=1 new tasks")
+    page.set_input_files("#import-file", str(tmp_path / "preds.json"))
+    page.select_option("select[name=format]", "coco")
+    page.select_option("select[name=kind]", "predictions")
+    page.fill("input[name=model]", "detector")
+    page.click("#start-import")
+    page.wait_for_selector("#import-result >> text=Imported")
+    shot(page, "settings")
+    with live.client(admin) as c:
+        (task,) = c.tasks(p.id)["tasks"]
+        preds = [a for a in c.task(task["id"])["annotations"] if a["source"] == "model"]
+        assert c.guidelines(p.id)["text"] == "# Products\n- Box **every** facing."
+    assert task["key"] == "aisle7" and preds[0]["model"] == "detector" and len(preds[0]["regions"]) == 1
