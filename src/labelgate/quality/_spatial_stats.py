@@ -1,6 +1,6 @@
 """The small statistics behind spatial and span agreement: Cohen's kappa of a confusion
-matrix, Krippendorff's alpha (nominal) of reliability data, and a bootstrap interval of F1 over
-items. Kept local so that spatial agreement depends on nothing but numpy."""
+matrix, Krippendorff's alpha (nominal) of matched-object clusters (through
+:func:`labelgate.quality.agreement`), and a bootstrap interval of F1 over items."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from labelgate.quality.agreement import RatingTable, agreement
 
 __all__ = ["alpha_from_counts", "bootstrap_f1", "cohen_kappa", "nominal_alpha"]
 
@@ -65,22 +67,18 @@ def nominal_alpha(units: Sequence[Sequence[Any]]) -> float:
 
 
 def alpha_from_counts(counts: npt.ArrayLike) -> float:
-    """Nominal alpha from a ``units x categories`` matrix of how many raters chose each value."""
-    counts = np.asarray(counts, dtype=np.float64)
-    if counts.ndim != 2 or not counts.size:
+    """Nominal alpha from a ``units x categories`` matrix of how many raters chose each value.
+
+    Computed by :func:`labelgate.quality.agreement`; the one local rule is that zero observed
+    disagreement gives 1 (perfect annotators agree perfectly even when only one class occurs),
+    where the general coefficient is undefined.
+    """
+    table = np.asarray(counts, dtype=np.float64)
+    if table.ndim != 2 or not table.size:
         return float("nan")
-    m = counts.sum(axis=1)
-    counts = counts[m >= 2]
-    m = m[m >= 2]
-    if not len(m):
+    table = table[table.sum(axis=1) >= 2]
+    if not len(table):
         return float("nan")
-    # coincidence matrix: o_ck = sum_u n_uc (n_uk - [c == k]) / (m_u - 1)
-    w = counts / (m - 1)[:, None]
-    o = w.T @ counts - np.diag(w.sum(axis=0))
-    nc = o.sum(axis=1)
-    n = nc.sum()
-    d_o = o.sum() - np.trace(o)
-    if d_o == 0:
+    if np.all(table.max(axis=1) == table.sum(axis=1)):
         return 1.0
-    d_e = (nc.sum() ** 2 - (nc**2).sum()) / (n - 1)
-    return float(1 - d_o / d_e)
+    return float(agreement(RatingTable.from_counts(table), "krippendorff_alpha", ci_method="none").value)
