@@ -22,7 +22,7 @@ def test_demo_builds_once_and_serves_real_pixels(tmp_path: Path, monkeypatch: py
     args = ["demo", "--data-dir", str(tmp_path / "demo"), "--images", "6", "--no-serve"]
     r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
-    assert "built project" in r.output and "demo-anna" in r.output and "http://127.0.0.1:8080" in r.output
+    assert "built project" in r.output and "demo-anna" in r.output and "http://127.0.0.1:8080/ui/" in r.output
     r = runner.invoke(app, args)
     assert r.exit_code == 0 and "found project" in r.output
     rt = Runtime.open(Settings.from_env().model_copy(update={"data_dir": tmp_path / "demo"}))

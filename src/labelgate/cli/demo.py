@@ -123,7 +123,7 @@ def _print(rt: Any, project_id: int, built: bool) -> None:
         table.add_row(name, password, role)
     console.print(table)
     url = f"http://{s.host}:{s.port}"
-    console.print(f"URL: {url}   API: {url}/api/v1/docs   OpenAPI: {url}/api/v1/openapi.json")
+    console.print(f"URL: {url}/ui/   API docs: {url}/api/v1/docs   OpenAPI: {url}/api/v1/openapi.json")
 
 
 def _serve(rt: Any) -> None:
