@@ -143,6 +143,9 @@ def test_review_and_blind_projects(app_client: TestClient, world: World) -> None
     assert r.status_code == 200 and r.json()["status"] == "accepted"
     r = c.post(f"/api/v1/annotations/{ann['id']}/review", headers=rev, json={"accept": False, "version": 1})
     assert r.status_code == 409
+    # an accepted annotation its author changes goes back to review
+    r = c.put(f"/api/v1/annotations/{ann['id']}", headers=a1, json={"version": 2, "regions": []})
+    assert r.status_code == 200 and r.json()["status"] == "submitted"
 
 
 def test_guidelines_are_versioned(app_client: TestClient, world: World) -> None:

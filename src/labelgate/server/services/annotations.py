@@ -173,6 +173,8 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
                 values["lead_time"] = (now - ann.created_at).total_seconds()
         elif ann.status is AnnotationStatus.SKIPPED:
             values["status"] = AnnotationStatus.DRAFT.value
+        elif regions is not None and ann.status in (AnnotationStatus.ACCEPTED, AnnotationStatus.REJECTED):
+            values["status"] = AnnotationStatus.SUBMITTED.value  # changed after review: to be reviewed again
         out = repo.update_annotation_returning(conn, annotation_id, expected_version, **values)
         if out is None:
             current = repo.annotation(conn, annotation_id)
