@@ -59,3 +59,33 @@ def test_parse_xml_malformed_names_place(tmp_path: Path) -> None:
     p.write_text("<a>\n<b></a>")
     with pytest.raises(FormatError, match="line 2"):
         parse_xml(p)
+
+
+def test_parse_xml_refuses_dtd_in_utf16(tmp_path: Path) -> None:
+    p = tmp_path / "bomb16.xml"
+    doc = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'
+    p.write_bytes(doc.encode("utf-16"))
+    with pytest.raises(FormatError, match="unsafe XML"):
+        parse_xml(p)
+
+
+def test_parse_xml_fast_and_safe_paths_agree(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    doc = '<?xml version="1.0"?>\n<annotation><object><name>caf\u00e9 &amp; co</name><x a="1"/></object></annotation>'
+    plain = tmp_path / "plain.xml"
+    plain.write_text(doc, encoding="utf-8")
+    bom16 = tmp_path / "utf16.xml"
+    bom16.write_bytes(doc.replace('version="1.0"', 'version="1.0" encoding="UTF-16"').encode("utf-16"))
+    a, b = parse_xml(plain).getroot(), parse_xml(bom16).getroot()
+    assert ET.tostring(a) == ET.tostring(b)
+    assert a.find("object/name").text == "caf\u00e9 & co"
+
+
+def test_atomic_dir_replaces_empty_target_whole(tmp_path: Path) -> None:
+    target = tmp_path / "export"
+    target.mkdir()
+    with atomic_dir(target) as d:
+        (d / "a.txt").write_text("x")
+    assert (target / "a.txt").read_text() == "x"
+    assert [p.name for p in tmp_path.iterdir()] == ["export"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import tempfile
@@ -45,6 +46,8 @@ def atomic_dir(path: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     try:
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()  # an empty target is replaced whole: one rename instead of one per file
         if not path.exists():
             os.replace(tmp, path)
             return
@@ -90,14 +93,25 @@ def load_json(path: Path) -> Any:
 
 
 def parse_xml(path: Path) -> Any:
-    """Parse XML with defusedxml (entity expansion, external entities and DTDs are refused)."""
+    """Parse XML safely: entity expansion, external entities and DTDs are refused.
+
+    A document in an ASCII-compatible encoding without ``<!DOCTYPE`` cannot declare entities,
+    so it goes to the C parser (several times faster); anything else goes through defusedxml.
+    """
     import xml.etree.ElementTree as ET
 
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import parse
 
     try:
-        return parse(str(path), forbid_dtd=True)
+        data = path.read_bytes()
+    except OSError as e:
+        raise FormatError(f"cannot read: {e.strerror}", path=path) from None
+    try:
+        head = data[3:].lstrip() if data.startswith(b"\xef\xbb\xbf") else data.lstrip()
+        if head.startswith(b"<") and b"<!DOCTYPE" not in data and b"<!ENTITY" not in data:
+            return ET.ElementTree(ET.fromstring(data))
+        return parse(io.BytesIO(data), forbid_dtd=True)
     except DefusedXmlException as e:
         raise FormatError(
             f"unsafe XML refused ({type(e).__name__}): DTDs and entities are not allowed", path=path
@@ -105,5 +119,3 @@ def parse_xml(path: Path) -> Any:
     except ET.ParseError as e:
         line, col = e.position
         raise FormatError(f"malformed XML: {e}", path=path, where=f"line {line}, column {col + 1}") from None
-    except OSError as e:
-        raise FormatError(f"cannot read: {e.strerror}", path=path) from None
