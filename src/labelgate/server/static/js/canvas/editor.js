@@ -3,13 +3,15 @@
 // snapshot is a shallow copy of the array.
 
 import { area, contains, deleteVertex, tidy, translate } from "./geometry.js";
-import { render } from "./render.js";
+import { BACKGROUND, render } from "./render.js";
 import { relabel } from "../schema.js";
 import { Viewport } from "./viewport.js";
 import { BoxTool } from "../tools/box.js";
 import { KeypointsTool } from "../tools/keypoints.js";
 import { PolygonTool } from "../tools/polygon.js";
 import { SelectTool } from "../tools/select.js";
+
+const LAYER_MARGIN = 24; // CSS px around the image in the cached layer (pins, handles, vertices outside)
 
 export const TOOLS = { box: BoxTool, polygon: PolygonTool, keypoints: KeypointsTool, select: SelectTool };
 
@@ -316,13 +318,49 @@ export class Editor {
     });
   }
 
-  draw() {
-    render(this.canvas, this.view, {
+  scene() {
+    return {
       image: this.image, width: this.width, height: this.height, schema: this.schema,
       regions: this.regions, predictions: this.predictions, selected: this.selected,
       selectedRegion: this.selectedRegion(), selectedIsPrediction: this.selPred >= 0,
       vertex: this.vertex, draft: this.draft, skeletons: this.skeletons, pins: this.pinPoints(), cursor: this.kcursor,
-    });
+    };
+  }
+
+  /**
+   * Draw a frame. The whole image with its regions is rendered once into a layer at the current
+   * zoom; while only the translation changes (panning), a frame is one blit of that layer. Zoomed
+   * in so far that the layer would be much larger than the screen, every frame renders directly.
+   */
+  draw() {
+    const dpr = window.devicePixelRatio || 1;
+    const s = this.view.scale * dpr;
+    const w = Math.ceil((this.width + 2 * LAYER_MARGIN / this.view.scale) * s);
+    const hh = Math.ceil((this.height + 2 * LAYER_MARGIN / this.view.scale) * s);
+    if (w * hh > 3 * this.canvas.width * this.canvas.height || this.draft || this.kcursor) {
+      this._layerKey = null;
+      render(this.canvas, this.view, this.scene());
+      return;
+    }
+    const key = [this.view.scale, w, hh, this.regions, this.predictions, this.selected, this.selPred, this.vertex,
+      this.pins, this.image, this.schema];
+    const same = this._layerKey && key.every((v, i) => v === this._layerKey[i]);
+    if (!same) {
+      if (!this._layer) this._layer = document.createElement("canvas");
+      this._layer.width = w;
+      this._layer.height = hh;
+      const v = new Viewport();
+      v.scale = this.view.scale;
+      v.tx = LAYER_MARGIN;
+      v.ty = LAYER_MARGIN;
+      render(this._layer, v, this.scene(), "rgba(0,0,0,0)");
+      this._layerKey = key;
+    }
+    const ctx = this.canvas.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = BACKGROUND;
+    ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.drawImage(this._layer, Math.round((this.view.tx - LAYER_MARGIN) * dpr), Math.round((this.view.ty - LAYER_MARGIN) * dpr));
   }
 
   // --- pointer --------------------------------------------------------------

@@ -59,11 +59,14 @@ function drawKeypoints(ctx, g, edges, color, r, m) {
  * Render one frame. `scene` = {image, width, height, regions, predictions, selected, hidden,
  * schema, draft (shape being drawn), vertex (selected vertex), skeletons: {label: edges}}.
  */
-export function render(canvas, view, scene) {
+export const BACKGROUND = "#1d1f24";
+
+export function render(canvas, view, scene, background = BACKGROUND) {
   const ctx = canvas.getContext("2d");
   const dpr = window.devicePixelRatio || 1;
   ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.fillStyle = "#1d1f24";
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = background;
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.tx, dpr * view.ty);
   if (scene.image) ctx.drawImage(scene.image, 0, 0, scene.width, scene.height);

@@ -100,7 +100,7 @@ async function one(root, { params: [tid], hash, crumbs }) {
     }
     pins.push({ regionId: r.id, text });
     regionComment.value = "";
-    editor.pins = pins;
+    editor.pins = pins.slice(); // a new array, so the cached canvas layer is redrawn
     editor.requestDraw();
     panel();
   };
