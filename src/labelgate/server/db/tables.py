@@ -23,6 +23,10 @@ __all__ = [
     "users",
     "webhook_deliveries",
     "webhooks",
+    "workflow_annotations",
+    "workflow_gates",
+    "workflow_records",
+    "workflows",
 ]
 
 metadata = sa.MetaData(
@@ -228,4 +232,36 @@ webhook_deliveries = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("delivered_at", TS, nullable=True),
+)
+
+# -- the workflow engine (labelgate.workflow): per-project config, its append-only event log, the guideline
+# version each annotation was made under, and the quality gate checked (or overridden) for each export
+
+workflows = sa.Table(
+    "workflows", metadata,
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("config", JSON, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+workflow_records = sa.Table(
+    "workflow_records", metadata,
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("event", JSON, nullable=False),
+)
+
+workflow_annotations = sa.Table(
+    "workflow_annotations", metadata,
+    sa.Column("annotation_id", sa.Integer, sa.ForeignKey("annotations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("guideline_version", sa.Integer, nullable=True),
+    sa.Column("engine_id", sa.String(40), nullable=False),
+)
+
+workflow_gates = sa.Table(
+    "workflow_gates", metadata,
+    sa.Column("export_id", sa.Integer, sa.ForeignKey("exports.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("result", JSON, nullable=False),
 )
