@@ -116,3 +116,10 @@ def test_convert_rejects_malformed_option(native_file: Path, tmp_path: Path) -> 
     r = runner.invoke(app, ["convert", str(native_file), str(tmp_path / "o.json"), "--to", "native", "-o", "novalue"])
     assert r.exit_code == 1
     assert "KEY=VALUE" in r.stderr
+
+
+@pytest.mark.parametrize("rel", ["voc_dataset/voc_dataset1", "coco_dataset/coco/annotations/instances_train.json", "yolo_dataset/strict"])
+def test_validate_finds_media_where_each_format_keeps_it(interop: Path, rel: str) -> None:
+    r = runner.invoke(app, ["validate", str(interop / rel), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["errors"] == 0

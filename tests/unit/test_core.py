@@ -122,7 +122,7 @@ def test_validate_finds_each_problem() -> None:
         ],
         LabelSchema.from_names(["cat"]),
     )
-    codes = {f.code for f in validate_dataset(ds, media_exists=lambda m: False)}
+    codes = {f.code for f in validate_dataset(ds, media_exists=lambda item: False)}
     assert codes == {"geometry.out_of_bounds", "box.degenerate", "id.duplicate", "label.unknown",
                      "polygon.invalid", "media.missing"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 from rich.table import Table
 
 from labelgate.cli._render import console, emit_json, fail
-from labelgate.core import LabelgateError
+from labelgate.core import Item, LabelgateError
 from labelgate.core.checks import dataset_stats, validate_dataset
 
 
@@ -32,6 +33,22 @@ def parse_options(pairs: list[str] | None) -> dict[str, object]:
                     continue
         out[key.replace("-", "_")] = value
     return out
+
+
+def media_index(path: Path, images: Path | None) -> set[str]:
+    """Every path suffix (``a/b/c.jpg``, ``b/c.jpg``, ``c.jpg``) of the files under the folder
+    where a dataset's media may live: --images if given, else the dataset's folder (its parent
+    when the dataset sits in an ``annotations`` or ``labels`` folder, as COCO and YOLO lay them out)."""
+    root = images if images else (path if path.is_dir() else path.parent)
+    if not images and root.name.lower() in ("annotations", "labels"):
+        root = root.parent
+    suffixes: set[str] = set()
+    for dirpath, _, files in os.walk(root):
+        parts = Path(dirpath).relative_to(root).parts
+        for f in files:
+            for i in range(len(parts) + 1):
+                suffixes.add("/".join((*parts[i:], f)))
+    return suffixes
 
 
 def _read(path: Path, fmt: str | None, images: Path | None = None, options: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
@@ -118,11 +135,11 @@ def validate(
         ds = _read(path, from_, images)
     except LabelgateError as e:
         fail(str(e))
-    root = images if images else (path if path.is_dir() else path.parent)
+    known = media_index(path, images)
 
-    def exists(media: str) -> bool:
-        p = Path(media)
-        return p.exists() if p.is_absolute() else (root / p).exists() or (root / p.name).exists()
+    def exists(item: Item) -> bool:
+        media = Path(item.media or "")
+        return media.exists() if media.is_absolute() else media.as_posix() in known
 
     findings = validate_dataset(ds, exists)
     errors = [f for f in findings if f.severity == "error"]
