@@ -170,3 +170,23 @@ def test_deleting_a_project_removes_its_stored_media(app_client: TestClient, wor
     assert list(runtime.storage.list(f"media/{world.project_id}")) == [f"media/{world.project_id}/gone.png"]
     assert c.delete(f"/api/v1/projects/{world.project_id}", headers=world["admin"].headers).status_code == 204
     assert list(runtime.storage.list(f"media/{world.project_id}")) == []
+
+
+def test_scan_a_registered_directory_into_tasks(app_client: TestClient, world: World, tmp_path: Path) -> None:
+    c, m, su = app_client, world["manager"].headers, world["superuser"].headers
+    url = f"/api/v1/projects/{world.project_id}"
+    r = c.post(f"{url}/media/scan", headers=m)
+    assert r.status_code == 422 and "no media_dir or media_s3" in r.json()["error"]["message"]
+    (tmp_path / "aisle1").mkdir()
+    (tmp_path / "aisle1" / "s1.png").write_bytes(png(10, 20))
+    (tmp_path / "s2.jpg").write_bytes(png(30, 40))
+    (tmp_path / "readme.md").write_text("not an image")
+    (tmp_path / "link.png").symlink_to(tmp_path.parent)  # links are not followed out of the directory
+    assert c.patch(url, headers=su, json={"settings": {"media_dir": str(tmp_path)}}).status_code == 200
+    r = c.post(f"{url}/media/scan", headers=m)
+    assert r.status_code == 200 and r.json() == {"files": 2, "new_tasks": 2, "skipped": ["readme.md"]}
+    items = {t["key"]: t["item"] for t in c.get(f"{url}/tasks", headers=m).json()["tasks"]}
+    assert items == {"s1": {"id": "s1", "media": "aisle1/s1.png", "width": 10, "height": 20},
+                     "s2": {"id": "s2", "media": "s2.jpg", "width": 30, "height": 40}}
+    assert c.post(f"{url}/media/scan", headers=m).json()["new_tasks"] == 0
+    assert c.post(f"{url}/media/scan", headers=world["annotator"].headers).status_code == 403

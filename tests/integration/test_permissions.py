@@ -76,6 +76,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("GET", "/api/v1/tasks/{t0}", None, _expect(401, 404, 200, 200, 200, 200)),
     ("GET", "/api/v1/tasks/{t0}/media", None, _expect(401, 404, 307, 307, 307, 307)),
     ("POST", "/api/v1/projects/{p}/media", "media", _expect(401, 404, 403, 403, 201, 201)),
+    ("POST", "/api/v1/projects/{p}/media/scan", None, _expect(401, 404, 403, 403, 422, 422)),  # nothing registered
     ("GET", "/api/v1/tasks/{t0}/events", None, _expect(401, 404, 200, 200, 200, 200)),
     ("POST", "/api/v1/tasks/{t1}/annotations", {"regions": [BOX]}, _expect(401, 404, 201, 201, 201, 201)),
     ("POST", "/api/v1/tasks/{t2}/skip", {"reason": "r"}, _expect(401, 404, 200, 200, 200, 200)),

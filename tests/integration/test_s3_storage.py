@@ -55,3 +55,30 @@ def test_server_on_s3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_s3_needs_a_bucket(tmp_path: Path) -> None:
     with pytest.raises(InvariantError, match="LABELGATE_S3_BUCKET"):
         Runtime.open(Settings(data_dir=tmp_path, storage="s3", **FAST_HASH))
+
+
+def test_a_registered_bucket_becomes_tasks_served_by_signed_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    with moto.mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="shelves")
+        for key in ("cam1/a.jpg", "cam1/b.png", "cam2/notes.txt"):
+            s3.put_object(Bucket="shelves", Key=f"store7/{key}", Body=b"x")
+        rt = Runtime.open(Settings(data_dir=tmp_path, **FAST_HASH))
+        try:
+            root = auth.create_user(rt, None, "root", "root-password", True)
+            h = {"Authorization": f"Token {auth.create_token(rt, root, 't')[1]}"}
+            p = projects.create_project(rt, root, "bucket", label_schema={"classes": [{"name": "Product"}]},
+                                        settings={"media_s3": {"bucket": "shelves", "prefix": "store7", "region": "us-east-1"}})
+            with TestClient(create_app(runtime=rt)) as c:
+                r = c.post(f"/api/v1/projects/{p.id}/media/scan", headers=h)
+                assert r.json() == {"files": 2, "new_tasks": 2, "skipped": ["cam2/notes.txt"]}
+                t = next(t for t in c.get(f"/api/v1/projects/{p.id}/tasks", headers=h).json()["tasks"] if t["key"] == "a")
+                assert t["item"] == {"id": "a", "media": "cam1/a.jpg"}
+                r = c.get(f"/api/v1/tasks/{t['id']}/media", headers=h, follow_redirects=False)
+                assert r.status_code == 307 and "shelves" in r.headers["location"] and "store7/cam1/a.jpg" in r.headers["location"]
+                bad = c.patch(f"/api/v1/projects/{p.id}", headers=h, json={"settings": {"media_s3": {"bucket": "x", "acl": "public"}}})
+                assert bad.status_code == 422 and "unknown keys" in bad.json()["error"]["message"]
+        finally:
+            rt.close()

@@ -11,8 +11,10 @@ pytest.importorskip("fastapi")
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from labelgate.server.db import Database, upgrade
+from labelgate.server.db.migrate import alembic_config
 from labelgate.server.db.tables import metadata
 from labelgate.server.settings import Settings
 
@@ -42,7 +44,8 @@ def test_migration_matches_tables_and_sqlite_uses_wal(tmp_path: Path) -> None:
         assert diff == [], diff
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head
     upgrade(db)  # idempotent
     db.dispose()
 

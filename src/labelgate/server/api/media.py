@@ -33,6 +33,12 @@ def upload_media(project_id: int, request: Request, user: CurrentUser, rt: Runti
     return MediaUploadOut.model_validate(up)
 
 
+@router.post("/projects/{project_id}/media/scan", response_model=MediaUploadOut)
+def scan_media(project_id: int, user: CurrentUser, rt: RuntimeDep) -> MediaUploadOut:
+    """New tasks for images in the project's registered directory or bucket."""
+    return MediaUploadOut.model_validate(svc.scan_media(rt, user, project_id))
+
+
 def _chunks(fh: object) -> Iterator[bytes]:
     try:
         while chunk := fh.read(1 << 16):  # type: ignore[attr-defined]

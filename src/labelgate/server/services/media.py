@@ -20,9 +20,11 @@ from labelgate.server.domain import Role, User
 from labelgate.server.services.access import project_for
 from labelgate.server.services.archives import Limits, extract, is_archive, safe_member_name
 from labelgate.server.services.runtime import Runtime
-from labelgate.storage import LocalStorage
+from labelgate.storage import LocalStorage, S3Storage
 
-__all__ = ["IMAGE_SUFFIXES", "MediaSource", "MediaUpload", "image_size", "media_key", "media_source", "upload_media"]
+__all__ = [
+    "IMAGE_SUFFIXES", "MediaSource", "MediaUpload", "image_size", "media_key", "media_source", "scan_media", "upload_media",
+]
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 URL_LIST_SUFFIXES = frozenset({".txt", ".urls"})
@@ -159,6 +161,11 @@ def media_source(rt: Runtime, actor: User, task_id: int) -> MediaSource:
     except InvariantError:
         raise InvariantError(f"task {task_id}: media path {media!r} is absolute or leaves the media root; "
                              "use a path relative to the project's media") from None
+    bucket = project.settings.get("media_s3")
+    if bucket:
+        url = _bucket_storage(bucket).url_for(rel)
+        assert url is not None
+        return MediaSource("url", url)
     media_dir = project.settings.get("media_dir")
     if media_dir:
         root = Path(media_dir).resolve()
@@ -172,3 +179,47 @@ def media_source(rt: Runtime, actor: User, task_id: int) -> MediaSource:
     if isinstance(rt.storage, LocalStorage):
         return MediaSource("file", str(rt.storage.path(key)))
     return MediaSource("stored", key)
+
+
+def _bucket_storage(conf: dict[str, Any]) -> S3Storage:
+    return S3Storage(conf["bucket"], conf.get("prefix") or "", conf.get("endpoint_url"), conf.get("region"))
+
+
+def scan_media(rt: Runtime, actor: User, project_id: int) -> MediaUpload:
+    """Tasks for every image in the project's registered source (``media_dir`` or ``media_s3``)
+    that has none yet. Local images get their size from the header; bucket images are not
+    downloaded, so theirs stays unknown until a client loads them."""
+    with rt.db.read() as conn:
+        project = project_for(conn, project_id, actor, Role.MANAGER)
+    media_dir, bucket = project.settings.get("media_dir"), project.settings.get("media_s3")
+    if not media_dir and not bucket:
+        raise InvariantError(f"project {project_id} has no media_dir or media_s3 to scan; a superuser registers one")
+    items: list[tuple[str, dict[str, Any]]] = []
+    skipped: list[str] = []
+    if bucket:
+        names = list(_bucket_storage(bucket).list())
+    else:
+        root = Path(media_dir).resolve()
+        names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                       if p.is_file() and not p.is_symlink() and p.resolve().is_relative_to(root))
+    seen: dict[str, str] = {}
+    for n in names:
+        if PurePosixPath(n).suffix.lower() not in IMAGE_SUFFIXES:
+            skipped.append(n)
+            continue
+        key = PurePosixPath(n).stem
+        if key in seen:
+            raise InvariantError(f"{n} and {seen[key]} share a file name; item ids are file names without extension")
+        seen[key] = n
+        item: dict[str, Any] = {"id": key, "media": n}
+        if media_dir:
+            item["width"], item["height"] = image_size(Path(media_dir) / n, n)
+        items.append((key, item))
+    with rt.db.write() as conn:
+        project_for(conn, project_id, actor, Role.MANAGER)
+        existing = tasks_repo.existing_keys(conn, project_id, [k for k, _ in items])
+        new = [(k, it) for k, it in items if k not in existing]
+        ids = tasks_repo.insert_tasks(conn, project_id, new)
+        tasks_repo.add_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
+                                      "actor_id": actor.id, "data": {"media": it["media"]}} for k, it in new])
+    return MediaUpload(len(items), len(new), skipped[:100])

@@ -18,7 +18,7 @@ __all__ = [
     "list_members", "list_projects", "normalise_schema", "remove_member", "set_member", "update_project",
 ]
 
-DEFAULT_SETTINGS: dict[str, Any] = {"blind": False, "overlap": 1, "media_dir": None}
+DEFAULT_SETTINGS: dict[str, Any] = {"blind": False, "overlap": 1, "media_dir": None, "media_s3": None}
 
 
 def normalise_schema(schema: dict[str, Any] | None) -> dict[str, Any]:
@@ -75,7 +75,25 @@ def _settings(values: dict[str, Any] | None, base: dict[str, Any], actor: User) 
             if not d.is_absolute() or not d.is_dir():
                 raise InvariantError(f"media_dir {str(d)!r} must be an absolute path to an existing directory")
             out["media_dir"] = str(d.resolve())
+    if out["media_s3"] != base.get("media_s3"):
+        if not actor.is_superuser:
+            raise PermissionDenied("only a superuser can register a bucket as media_s3")
+        if out["media_s3"] is not None:
+            out["media_s3"] = _bucket(out["media_s3"])
+    if out["media_dir"] and out["media_s3"]:
+        raise InvariantError("a project takes its media from media_dir or media_s3, not both")
     return out
+
+
+def _bucket(value: Any) -> dict[str, Any]:
+    keys = {"bucket", "prefix", "endpoint_url", "region"}
+    if not isinstance(value, dict) or not isinstance(value.get("bucket"), str) or not value["bucket"]:
+        raise InvariantError("media_s3 must be {'bucket': NAME, 'prefix'?, 'endpoint_url'?, 'region'?}")
+    extra = set(value) - keys
+    if extra:
+        raise InvariantError(f"media_s3: unknown keys {sorted(extra)}; known: {sorted(keys)}")
+    return {"bucket": value["bucket"], "prefix": str(value.get("prefix") or ""),
+            "endpoint_url": value.get("endpoint_url"), "region": value.get("region")}
 
 
 def create_project(rt: Runtime, actor: User, name: str, description: str = "",
