@@ -110,3 +110,33 @@ def test_predictions_attributes_polygon_keypoints(live: Live, page: Any, tag: st
     assert [(r["label"], canon(r["geometry"])) for r in stored["regions"]] == [(r["label"], r["geometry"]) for r in expected]
     assert stored["regions"][0]["attributes"] == {"brand": "acme"}
     assert [r["geometry"]["type"] for r in stored["regions"]] == ["box", "box", "polygon", "keypoints", "classification"]
+
+
+def test_rotated_box(live: Live, page: Any, tag: str, tmp_path: Path) -> None:
+    import math
+
+    admin = live.user(f"admin_{tag}", superuser=True)
+    ann = live.user(f"ann_{tag}")
+    pid = image_project(live, admin, tmp_path / "media", n_images=1, schema=SCHEMA, name=f"obb {tag}")
+    member(live, admin, pid, ann, "annotator")
+    login(page, live.url, ann.username)
+    task_id = open_next_task(page, live, pid)
+    page.keyboard.press("o")
+    drag(page, (100, 100), (200, 160))
+    assert regions(page)[0]["geometry"] == {"type": "rotated_box", "cx": 150, "cy": 130, "width": 100, "height": 60, "angle": 0}
+    click(page, 150, 130)
+    page.keyboard.press("}")
+    page.keyboard.press("]")
+    assert regions(page)[0]["geometry"]["angle"] == 16
+    scale = page.evaluate("window.__lg.editor.view.scale")
+    a = math.radians(16)
+    d = 30 + 24 / scale
+    drag(page, (150 + d * math.sin(a), 130 - d * math.cos(a)), (250, 130))  # the rotation handle, to the right
+    g = regions(page)[0]["geometry"]
+    assert abs(g["angle"] - 90) < 0.5 and (g["cx"], g["cy"], g["width"], g["height"]) == (150, 130, 100, 60)
+    shot(page, "rotated")
+    page.click("#submit")
+    page.wait_for_selector("text=No task left for you")
+    with live.client(admin) as c:
+        stored = next(a for a in c.task(task_id)["annotations"] if a["author_name"] == ann.username)
+    assert stored["regions"][0]["geometry"] == g

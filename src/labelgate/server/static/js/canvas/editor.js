@@ -9,11 +9,12 @@ import { Viewport } from "./viewport.js";
 import { BoxTool } from "../tools/box.js";
 import { KeypointsTool } from "../tools/keypoints.js";
 import { PolygonTool } from "../tools/polygon.js";
+import { RotatedBoxTool } from "../tools/rotated.js";
 import { SelectTool } from "../tools/select.js";
 
 const LAYER_MARGIN = 24; // CSS px around the image in the cached layer (pins, handles, vertices outside)
 
-export const TOOLS = { box: BoxTool, polygon: PolygonTool, keypoints: KeypointsTool, select: SelectTool };
+export const TOOLS = { box: BoxTool, rotated: RotatedBoxTool, polygon: PolygonTool, keypoints: KeypointsTool, select: SelectTool };
 
 export class Editor {
   constructor(canvas, { schema, width, height, image, readOnly = false, onChange = () => {}, onSelect = () => {} }) {
@@ -176,6 +177,15 @@ export class Editor {
     this.commit(this.regions.map((x, i) => (i === this.selected ? { ...x, geometry: tidy(g) } : x)));
   }
 
+  /** Turn the selected rotated box by `deg` degrees clockwise. */
+  rotateSelected(deg) {
+    const r = this.regions[this.selected];
+    if (!r || this.readOnly || r.geometry.type !== "rotated_box") return;
+    let angle = r.geometry.angle + deg;
+    angle = ((((angle + 180) % 360) + 360) % 360) - 180;
+    this.commit(this.regions.map((x, i) => (i === this.selected ? { ...x, geometry: tidy({ ...x.geometry, angle }) } : x)));
+  }
+
   deleteVertex() {
     const r = this.regions[this.selected];
     if (!r || this.vertex < 0) return;
@@ -265,7 +275,7 @@ export class Editor {
     const [sx, sy] = this.view.toScreen(this.kcursor.x, this.kcursor.y);
     const p = { x: this.kcursor.x, y: this.kcursor.y, sx, sy };
     const ev = { altKey: false };
-    if (this.toolName === "box") {
+    if (this.toolName === "box" || this.toolName === "rotated") {
       if (!this.tool.start) this.tool.down(this, p, ev);
       else {
         this.tool.move(this, p, ev);

@@ -1,10 +1,26 @@
 // Pure helpers over Labelgate native geometries ({type: "box", x1, y1, x2, y2}, polygon points as a
 // flat [x0, y0, x1, y1, ...] list, keypoints with visibility): bounds, hit tests, moves, handles.
 
+/** The four corners of a rotated box (degrees clockwise, y down), top-left of the unrotated box first. */
+export function corners(g) {
+  const a = (g.angle * Math.PI) / 180, c = Math.cos(a), s = Math.sin(a), hw = g.width / 2, hh = g.height / 2;
+  return [[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]].map(([dx, dy]) => [g.cx + dx * c - dy * s, g.cy + dx * s + dy * c]);
+}
+
+/** Where the rotation handle of a rotated box sits: above the middle of its top edge. */
+export function rotationHandle(g, offset) {
+  const a = (g.angle * Math.PI) / 180, d = g.height / 2 + offset;
+  return [g.cx + d * Math.sin(a), g.cy - d * Math.cos(a)];
+}
+
 export function bounds(g) {
   switch (g.type) {
     case "box":
       return [g.x1, g.y1, g.x2, g.y2];
+    case "rotated_box": {
+      const cs = corners(g), xs = cs.map((p) => p[0]), ys = cs.map((p) => p[1]);
+      return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+    }
     case "polygon":
     case "polyline":
     case "keypoints": {
@@ -37,11 +53,17 @@ function insidePolygon(p, x, y) {
 export function contains(g, x, y, tol) {
   if (g.type === "box") return x >= g.x1 - tol && x <= g.x2 + tol && y >= g.y1 - tol && y <= g.y2 + tol;
   if (g.type === "polygon") return insidePolygon(g.points, x, y) || vertexAt(g, x, y, tol) >= 0;
+  if (g.type === "rotated_box") {
+    const a = (-g.angle * Math.PI) / 180, dx = x - g.cx, dy = y - g.cy;
+    const lx = dx * Math.cos(a) - dy * Math.sin(a), ly = dx * Math.sin(a) + dy * Math.cos(a);
+    return Math.abs(lx) <= g.width / 2 + tol && Math.abs(ly) <= g.height / 2 + tol;
+  }
   if (g.type === "keypoints") return vertexAt(g, x, y, tol * 2) >= 0;
   return false;
 }
 
 export function area(g) {
+  if (g.type === "rotated_box") return g.width * g.height;
   const b = bounds(g);
   return b ? Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]) : Infinity;
 }
@@ -80,6 +102,12 @@ export function boxHandles(g) {
 }
 
 export function handleAt(g, x, y, tol) {
+  if (g.type === "rotated_box") {
+    const [rx, ry] = rotationHandle(g, 4 * tol);
+    if (Math.abs(rx - x) <= tol && Math.abs(ry - y) <= tol) return "rotate";
+    const k = corners(g).findIndex(([cx, cy]) => Math.abs(cx - x) <= tol && Math.abs(cy - y) <= tol);
+    return k >= 0 ? `corner${k}` : null;
+  }
   if (g.type !== "box") return null;
   for (const [name, hx, hy] of boxHandles(g)) if (Math.abs(hx - x) <= tol && Math.abs(hy - y) <= tol) return name;
   return null;
@@ -99,7 +127,23 @@ export function normBox(ax, ay, bx, by) {
   return { type: "box", x1: Math.min(ax, bx), y1: Math.min(ay, by), x2: Math.max(ax, bx), y2: Math.max(ay, by) };
 }
 
+/** Rotated box `g` with corner `k` dragged to (x, y): the opposite corner stays, the angle too. */
+export function resizeRotated(g, k, x, y) {
+  const [ox, oy] = corners(g)[(k + 2) % 4];
+  const a = (-g.angle * Math.PI) / 180, dx = x - ox, dy = y - oy;
+  const lx = dx * Math.cos(a) - dy * Math.sin(a), ly = dx * Math.sin(a) + dy * Math.cos(a);
+  return { ...g, cx: (ox + x) / 2, cy: (oy + y) / 2, width: Math.abs(lx), height: Math.abs(ly) };
+}
+
+/** Rotated box `g` turned so its top points at (x, y). */
+export function rotateTowards(g, x, y) {
+  let angle = (Math.atan2(y - g.cy, x - g.cx) * 180) / Math.PI + 90;
+  angle = ((angle % 360) + 360) % 360;
+  return { ...g, angle: angle > 180 ? angle - 360 : angle };
+}
+
 export function translate(g, dx, dy) {
+  if (g.type === "rotated_box") return { ...g, cx: g.cx + dx, cy: g.cy + dy };
   if (g.type === "box") return { ...g, x1: g.x1 + dx, y1: g.y1 + dy, x2: g.x2 + dx, y2: g.y2 + dy };
   if (g.points) {
     const points = g.points.map((v, i) => (i % 2 ? v + dy : v + dx));
@@ -136,6 +180,7 @@ export function insertVertex(g, afterK, x, y) {
 export function tidy(g) {
   const r = (v) => Math.round(v * 100) / 100;
   if (g.type === "box") return { type: "box", x1: r(g.x1), y1: r(g.y1), x2: r(g.x2), y2: r(g.y2) };
+  if (g.type === "rotated_box") return { type: "rotated_box", cx: r(g.cx), cy: r(g.cy), width: r(g.width), height: r(g.height), angle: r(g.angle) };
   if (g.points) return { ...g, points: g.points.map(r) };
   return g;
 }

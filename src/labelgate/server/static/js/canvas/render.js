@@ -1,7 +1,7 @@
 // Draws an image and its regions on one 2D canvas. Regions are batched into one path per
 // (colour, style), so thousands of boxes cost a handful of stroke() calls per frame.
 
-import { boxHandles } from "./geometry.js";
+import { boxHandles, corners, rotationHandle } from "./geometry.js";
 
 const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
                  "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075"];
@@ -25,6 +25,15 @@ function addShape(path, g, m) {
   if (g.type === "box") {
     const x1 = m.x(g.x1), y1 = m.y(g.y1);
     path.rect(x1, y1, m.x(g.x2) - x1, m.y(g.y2) - y1);
+  } else if (g.type === "rotated_box") {
+    const cs = corners(g);
+    path.moveTo(m.x(cs[0][0]), m.y(cs[0][1]));
+    for (let i = 1; i < 4; i++) path.lineTo(m.x(cs[i][0]), m.y(cs[i][1]));
+    path.closePath();
+    // a tick on the top edge shows which way is up
+    const [tx, ty] = rotationHandle(g, 0);
+    path.moveTo(m.x(tx), m.y(ty));
+    path.lineTo(m.x(g.cx), m.y(g.cy));
   } else if (g.type === "polygon" || g.type === "polyline") {
     const p = g.points;
     if (p.length < 2) return;
@@ -119,6 +128,7 @@ export function render(canvas, view, scene, background = BACKGROUND) {
     ctx.strokeStyle = color;
     ctx.lineWidth = 1;
     const pts = g.type === "box" ? boxHandles(g).map(([, x, y]) => [x, y])
+      : g.type === "rotated_box" ? [...corners(g), rotationHandle(g, 24 / view.scale)]
       : (g.points ? Array.from({ length: g.points.length / 2 }, (_, i) => [g.points[2 * i], g.points[2 * i + 1]]) : []);
     pts.forEach(([x, y], i) => {
       if (g.type === "keypoints" && !g.visibility[i]) return;

@@ -3,8 +3,10 @@
 // double-click a polygon edge to insert a vertex. Dragging a model prediction accepts it as your
 // own region, edited, in one undo step.
 
-import { clampBox, deleteVertex, edgeAt, handleAt, insertVertex, moveVertex, resizeBox, tidy, translate, vertexAt }
-  from "../canvas/geometry.js";
+import {
+  clampBox, deleteVertex, edgeAt, handleAt, insertVertex, moveVertex, resizeBox, resizeRotated, rotateTowards, tidy,
+  translate, vertexAt,
+} from "../canvas/geometry.js";
 
 export class SelectTool {
   constructor() {
@@ -17,7 +19,7 @@ export class SelectTool {
     if (!r || !r.geometry || ed.readOnly) return false;
     const tol = 6 / ed.view.scale;
     const g = r.geometry;
-    const handle = handleAt(g, p.x, p.y, tol);
+    const handle = handleAt(g, p.x, p.y, tol);  // rotation handle: 4 * tol = 24 screen px above the top edge
     const vertex = handle ? -1 : vertexAt(g, p.x, p.y, tol);
     if (vertex >= 0 && e.altKey && ed.selected >= 0) {
       const min = g.type === "polygon" ? 3 : 1;
@@ -66,6 +68,8 @@ export class SelectTool {
     if (i < 0) return;
     let g;
     if (d.kind === "move") g = translate(d.orig, p.x - d.start.x, p.y - d.start.y);
+    else if (d.kind === "resize" && d.handle === "rotate") g = rotateTowards(d.orig, p.x, p.y);
+    else if (d.kind === "resize" && d.handle.startsWith("corner")) g = resizeRotated(d.orig, Number(d.handle.slice(6)), p.x, p.y);
     else if (d.kind === "resize") g = resizeBox(d.orig, d.handle, p.x, p.y);
     else g = moveVertex(d.orig, d.vertex, p.x, p.y);
     if (g.type === "box") g = clampBox(g, ed.width, ed.height);

@@ -10,7 +10,7 @@ import { bindShortcuts, toggleHelp } from "../shortcuts.js";
 import { attributesForm, feedbackList, labelPanel, parsePins } from "./panels.js";
 import { TextEditor } from "./text.js";
 
-const TOOL_BUTTONS = [["box", "Box", "b"], ["polygon", "Polygon", "p"], ["keypoints", "Keypoints", "k"], ["select", "Select", "v"]];
+const TOOL_BUTTONS = [["box", "Box", "b"], ["rotated", "Rotated", "o"], ["polygon", "Polygon", "p"], ["keypoints", "Keypoints", "k"], ["select", "Select", "v"]];
 
 function loadImage(url) {
   const img = new Image();
@@ -170,6 +170,8 @@ export async function show(root, { params: [id], hash, user, go, crumbs }) {
     },
     "tool.box": () => setTool("box"),
     "tool.polygon": () => setTool("polygon"),
+    "tool.rotated": () => setTool("rotated"),
+    rotate: (e, key) => editor.rotateSelected?.({ "[": -1, "]": 1, "{": -15, "}": 15 }[key]),
     "tool.keypoints": () => setTool("keypoints"),
     "tool.select": () => setTool("select"),
     classify: () => editor.toggleClassification(editor.label),
