@@ -65,3 +65,24 @@ def test_sdk_round_trip(sdk, world: World, tmp_path: Path) -> None:  # type: ign
     assert record["manifest"]["items"] == len(back.items) == 5
     assert len(back.annotations) == 1 + 4  # the SDK annotator's submit, anna and ben on two images
     assert manager.job(record["job_id"])["status"] == "succeeded"
+
+
+def test_sdk_media_and_webhooks(sdk, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.test_media import png
+
+    manager = sdk("manager")
+    img = tmp_path / "shelf_9.png"
+    img.write_bytes(png(12, 8))
+    assert manager.upload_media(world.project_id, img) == {"files": 1, "new_tasks": 1, "skipped": []}
+    (task,) = manager.tasks(world.project_id)["tasks"]
+    assert sdk("annotator").task_media(task["id"]) == img.read_bytes()
+    with pytest.raises(NotFoundError):
+        sdk("outsider").task_media(task["id"])
+    hook = manager.create_webhook(world.project_id, "http://127.0.0.1:9/h", ["export.ready"])
+    assert len(hook["secret"]) >= 16
+    assert [h["id"] for h in manager.webhooks(world.project_id)] == [hook["id"]]
+    assert manager.webhook_deliveries(hook["id"]) == []
+    manager.delete_webhook(hook["id"])
+    assert manager.webhooks(world.project_id) == []
+    with pytest.raises(InvariantError, match="no media_dir or media_s3"):
+        manager.scan_media(world.project_id)

@@ -172,6 +172,40 @@ class Client:
         return self._json("POST", f"/annotations/{annotation_id}/review", json=body,
                           headers={"If-Match": f'"{version}"'})
 
+    # -- media --------------------------------------------------------------------------------
+    def upload_media(self, project_id: int, path: str | Path) -> dict[str, Any]:
+        """An image, a zip/tar archive of images, or a text file of URLs; new images become tasks."""
+        p = Path(path)
+        with p.open("rb") as fh:
+            return self._json("POST", f"/projects/{project_id}/media", files={"file": (p.name, fh)})
+
+    def scan_media(self, project_id: int) -> dict[str, Any]:
+        """Tasks for new images in the project's registered directory or bucket."""
+        return self._json("POST", f"/projects/{project_id}/media/scan")
+
+    def task_media(self, task_id: int) -> bytes:
+        """The task's image bytes (following a redirect to a URL or signed bucket URL)."""
+        r = self._http.get(f"{API}/tasks/{task_id}/media", follow_redirects=True)
+        if r.status_code >= 400:
+            raise error_for(r.status_code, r.json() if r.headers.get("content-type", "").startswith("application/json")
+                            else None, f"media of task {task_id}: HTTP {r.status_code}")
+        return r.content
+
+    # -- webhooks -----------------------------------------------------------------------------
+    def create_webhook(self, project_id: int, url: str, events: list[str] | None = None,
+                       secret: str | None = None) -> dict[str, Any]:
+        """Returns the webhook with its signing ``secret`` (shown only here)."""
+        return self._json("POST", f"/projects/{project_id}/webhooks", json={"url": url, "events": events, "secret": secret})
+
+    def webhooks(self, project_id: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/projects/{project_id}/webhooks")
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        self._json("DELETE", f"/webhooks/{webhook_id}")
+
+    def webhook_deliveries(self, webhook_id: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/webhooks/{webhook_id}/deliveries")
+
     # -- import, export, jobs -----------------------------------------------------------------
     def import_file(self, project_id: int, path: str | Path, format: str | None = None, kind: str = "annotations",
                     model: str | None = None, model_version: str | None = None, background: bool = False,
