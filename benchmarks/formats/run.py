@@ -209,6 +209,7 @@ def main() -> None:
                 out = work / "_out" / f"{os.getpid()}-{tool}-{task}"
                 shutil.rmtree(out, ignore_errors=True)
                 r = _run_task(pythons[tool], tool, task, work, out, timeout, a.max_rss_gb * 1024)
+                r["at"] = time.strftime("%H:%M", time.gmtime())
                 if "error" not in r and out.exists() and k == 0:
                     r["found"] = count_output(task, out)
                 shutil.rmtree(out, ignore_errors=True)
@@ -221,8 +222,9 @@ def main() -> None:
                 "seconds": min(float(r["seconds"]) for r in ok),  # type: ignore[arg-type]
                 "cpu": min(float(r["cpu"]) for r in ok),  # type: ignore[arg-type]
                 "maxrss_mb": max(float(r["maxrss_mb"]) for r in ok),  # type: ignore[arg-type]
-                "found": ok[0].get("found"), "runs": len(ok)}
-    results = _merge_saved(work / "results.json", results)
+                "found": ok[0].get("found"), "runs": len(ok), "at": time.strftime("%H:%M", time.gmtime())}
+    if not a.no_write:  # ad-hoc runs neither touch the saved results nor RESULTS.md
+        results = _merge_saved(work / "results.json", results)
     table = render(a.size, results, versions, install_errors)
     print(table)
     if not a.no_write:
@@ -248,16 +250,17 @@ def render(size: str, results: dict[str, dict[str, dict[str, object]]], versions
              f"({platform.machine()}, Python {platform.python_version()}, machine shared with other jobs: "
              "compare ratios within this table, not seconds across runs). CPU: user + system seconds of the task's "
              "process, the least of the runs (the work done, robust to other jobs on the machine); wall: the fastest "
-             "run; both exclude imports. RSS: the largest peak.", "",
-             "| task | tool | CPU s | x floor (CPU) | wall s | x floor (wall) | peak RSS MB | objects in output |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "run; both exclude imports. RSS: the largest peak. Run: when (UTC) the row was measured; a task's tools "
+             "take turns within one run, and a partial rerun replaces only its rows.", "",
+             "| task | tool | CPU s | x floor (CPU) | wall s | x floor (wall) | peak RSS MB | objects in output | run |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for task, by_tool in results.items():
         floor = by_tool.get("floor", {})
         for tool, r in by_tool.items():
             if r.get("error") == "not applicable":
                 continue
             if "seconds" not in r:
-                lines.append(f"| {task} | {tool} | failed: {str(r['error']).replace('|', '/')} | | | | | |")
+                lines.append(f"| {task} | {tool} | failed: {str(r['error']).replace('|', '/')} | | | | | | {r.get('at', '')} |")
                 continue
             cells = []
             for key in ("cpu", "seconds"):
@@ -265,7 +268,7 @@ def render(size: str, results: dict[str, dict[str, dict[str, object]]], versions
                 cells += [f"{v:.2f}", f"{v / float(f):.2f}" if f else ""]  # type: ignore[arg-type]
             found = r.get("found")
             lines.append(f"| {task} | {tool} | {' | '.join(cells)} | {float(r['maxrss_mb']):.0f} | "  # type: ignore[arg-type]
-                         f"{'' if found is None else found} |")
+                         f"{'' if found is None else found} | {r.get('at', '')} |")
     lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items())]
     for name, err in install_errors.items():
         lines += ["", f"{name} could not be installed, so it has no numbers:", "", "```", err.strip(), "```"]
