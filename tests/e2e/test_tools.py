@@ -140,3 +140,32 @@ def test_rotated_box(live: Live, page: Any, tag: str, tmp_path: Path) -> None:
     with live.client(admin) as c:
         stored = next(a for a in c.task(task_id)["annotations"] if a["author_name"] == ann.username)
     assert stored["regions"][0]["geometry"] == g
+
+
+def test_brush_and_eraser_mask(live: Live, page: Any, tag: str, tmp_path: Path) -> None:
+    from labelgate.core.rle import decode
+    from labelgate.formats.native import geometry_from_dict
+
+    admin = live.user(f"admin_{tag}", superuser=True)
+    ann = live.user(f"ann_{tag}")
+    pid = image_project(live, admin, tmp_path / "media", n_images=1, schema=SCHEMA, name=f"masks {tag}")
+    member(live, admin, pid, ann, "annotator")
+    login(page, live.url, ann.username)
+    task_id = open_next_task(page, live, pid)
+    page.keyboard.press("3")
+    page.keyboard.press("m")
+    drag(page, (300, 300), (400, 300), steps=10)
+    (r,) = regions(page)
+    assert r["label"] == "Damaged" and r["geometry"]["type"] == "mask"
+    assert (r["geometry"]["width"], r["geometry"]["height"]) == (960, 640)
+    page.keyboard.press("e")
+    drag(page, (350, 270), (350, 330), steps=10)
+    shot(page, "mask")
+    page.click("#submit")
+    page.wait_for_selector("text=No task left for you")
+    with live.client(admin) as c:
+        stored = next(a for a in c.task(task_id)["annotations"] if a["author_name"] == ann.username)
+    mask = decode(geometry_from_dict(stored["regions"][0]["geometry"]))  # type: ignore[arg-type]
+    assert mask.shape == (640, 960)
+    assert mask[300, 310] and mask[300, 395] and not mask[300, 350] and not mask[100, 100]
+    assert 1500 < int(mask.sum()) < 3100

@@ -10,11 +10,12 @@ import { BoxTool } from "../tools/box.js";
 import { KeypointsTool } from "../tools/keypoints.js";
 import { PolygonTool } from "../tools/polygon.js";
 import { RotatedBoxTool } from "../tools/rotated.js";
+import { BrushTool, EraserTool } from "../tools/brush.js";
 import { SelectTool } from "../tools/select.js";
 
 const LAYER_MARGIN = 24; // CSS px around the image in the cached layer (pins, handles, vertices outside)
 
-export const TOOLS = { box: BoxTool, rotated: RotatedBoxTool, polygon: PolygonTool, keypoints: KeypointsTool, select: SelectTool };
+export const TOOLS = { box: BoxTool, rotated: RotatedBoxTool, polygon: PolygonTool, brush: BrushTool, eraser: EraserTool, keypoints: KeypointsTool, select: SelectTool };
 
 export class Editor {
   constructor(canvas, { schema, width, height, image, readOnly = false, onChange = () => {}, onSelect = () => {} }) {
@@ -333,7 +334,7 @@ export class Editor {
       image: this.image, width: this.width, height: this.height, schema: this.schema,
       regions: this.regions, predictions: this.predictions, selected: this.selected,
       selectedRegion: this.selectedRegion(), selectedIsPrediction: this.selPred >= 0,
-      vertex: this.vertex, draft: this.draft, skeletons: this.skeletons, pins: this.pinPoints(), cursor: this.kcursor,
+      vertex: this.vertex, draft: this.draft, skeletons: this.skeletons, pins: this.pinPoints(), cursor: this.kcursor, paint: this.paintLayer,
     };
   }
 
@@ -347,7 +348,7 @@ export class Editor {
     const s = this.view.scale * dpr;
     const w = Math.ceil((this.width + 2 * LAYER_MARGIN / this.view.scale) * s);
     const hh = Math.ceil((this.height + 2 * LAYER_MARGIN / this.view.scale) * s);
-    if (w * hh > 3 * this.canvas.width * this.canvas.height || this.draft || this.kcursor) {
+    if (w * hh > 3 * this.canvas.width * this.canvas.height || this.draft || this.kcursor || this.paintLayer) {
       this._layerKey = null;
       render(this.canvas, this.view, this.scene());
       return;

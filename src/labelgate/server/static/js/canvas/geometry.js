@@ -1,3 +1,5 @@
+import { maskBounds, maskContains } from "./masks.js";
+
 // Pure helpers over Labelgate native geometries ({type: "box", x1, y1, x2, y2}, polygon points as a
 // flat [x0, y0, x1, y1, ...] list, keypoints with visibility): bounds, hit tests, moves, handles.
 
@@ -15,6 +17,8 @@ export function rotationHandle(g, offset) {
 
 export function bounds(g) {
   switch (g.type) {
+    case "mask":
+      return maskBounds(g);
     case "box":
       return [g.x1, g.y1, g.x2, g.y2];
     case "rotated_box": {
@@ -51,6 +55,7 @@ function insidePolygon(p, x, y) {
 
 /** Does geometry `g` contain image point (x, y)? `tol` is in image pixels. */
 export function contains(g, x, y, tol) {
+  if (g.type === "mask") return maskContains(g, x, y);
   if (g.type === "box") return x >= g.x1 - tol && x <= g.x2 + tol && y >= g.y1 - tol && y <= g.y2 + tol;
   if (g.type === "polygon") return insidePolygon(g.points, x, y) || vertexAt(g, x, y, tol) >= 0;
   if (g.type === "rotated_box") {
@@ -64,6 +69,7 @@ export function contains(g, x, y, tol) {
 
 export function area(g) {
   if (g.type === "rotated_box") return g.width * g.height;
+  if (g.type === "mask") return g.counts.reduce((a, n, i) => (i % 2 ? a + n : a), 0);
   const b = bounds(g);
   return b ? Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]) : Infinity;
 }
@@ -143,6 +149,7 @@ export function rotateTowards(g, x, y) {
 }
 
 export function translate(g, dx, dy) {
+  if (g.type === "mask") return g; // masks are repainted, not moved
   if (g.type === "rotated_box") return { ...g, cx: g.cx + dx, cy: g.cy + dy };
   if (g.type === "box") return { ...g, x1: g.x1 + dx, y1: g.y1 + dy, x2: g.x2 + dx, y2: g.y2 + dy };
   if (g.points) {

@@ -1,7 +1,8 @@
 // Draws an image and its regions on one 2D canvas. Regions are batched into one path per
 // (colour, style), so thousands of boxes cost a handful of stroke() calls per frame.
 
-import { boxHandles, corners, rotationHandle } from "./geometry.js";
+import { bounds, boxHandles, corners, rotationHandle } from "./geometry.js";
+import { overlay } from "./masks.js";
 
 const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
                  "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075"];
@@ -79,6 +80,16 @@ export function render(canvas, view, scene, background = BACKGROUND) {
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.tx, dpr * view.ty);
   if (scene.image) ctx.drawImage(scene.image, 0, 0, scene.width, scene.height);
+  ctx.imageSmoothingEnabled = false;
+  for (const r of scene.regions) {
+    if (r.geometry && r.geometry.type === "mask") ctx.drawImage(overlay(r.geometry, colorOf(scene.schema, r.label)), 0, 0);
+  }
+  if (scene.paint) {
+    ctx.globalAlpha = 0.5;
+    ctx.drawImage(scene.paint, 0, 0);
+    ctx.globalAlpha = 1;
+  }
+  ctx.imageSmoothingEnabled = true;
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   const lw = Math.max(1, Math.round(1.5 * dpr));
   const m = mapper(view, dpr, lw);
@@ -87,7 +98,7 @@ export function render(canvas, view, scene, background = BACKGROUND) {
 
   const groups = new Map();
   const add = (r, dashed) => {
-    if (!r.geometry || r.geometry.type === "classification") return;
+    if (!r.geometry || r.geometry.type === "classification" || r.geometry.type === "mask") return;
     if (r.geometry.type === "keypoints") {
       drawKeypoints(ctx, r.geometry, scene.skeletons?.[r.label], colorOf(scene.schema, r.label), 3 * dpr, m);
       return;
@@ -108,7 +119,16 @@ export function render(canvas, view, scene, background = BACKGROUND) {
   ctx.setLineDash([]);
 
   const sel = scene.selectedRegion;
-  if (sel && sel.geometry && sel.geometry.type !== "classification") {
+  if (sel && sel.geometry && sel.geometry.type === "mask") {
+    const b = bounds(sel.geometry);
+    if (b) {
+      ctx.setLineDash([4 * dpr, 3 * dpr]);
+      ctx.strokeStyle = colorOf(scene.schema, sel.label);
+      ctx.lineWidth = lw;
+      ctx.strokeRect(m.x(b[0]), m.y(b[1]), m.x(b[2]) - m.x(b[0]), m.y(b[3]) - m.y(b[1]));
+      ctx.setLineDash([]);
+    }
+  } else if (sel && sel.geometry && sel.geometry.type !== "classification") {
     const color = colorOf(scene.schema, sel.label);
     const g = sel.geometry;
     if (g.type === "keypoints") {

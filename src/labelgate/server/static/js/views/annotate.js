@@ -10,7 +10,7 @@ import { bindShortcuts, toggleHelp } from "../shortcuts.js";
 import { attributesForm, feedbackList, labelPanel, parsePins } from "./panels.js";
 import { TextEditor } from "./text.js";
 
-const TOOL_BUTTONS = [["box", "Box", "b"], ["rotated", "Rotated", "o"], ["polygon", "Polygon", "p"], ["keypoints", "Keypoints", "k"], ["select", "Select", "v"]];
+const TOOL_BUTTONS = [["box", "Box", "b"], ["rotated", "Rotated", "o"], ["polygon", "Polygon", "p"], ["brush", "Brush", "m"], ["eraser", "Eraser", "e"], ["keypoints", "Keypoints", "k"], ["select", "Select", "v"]];
 
 function loadImage(url) {
   const img = new Image();
@@ -171,6 +171,11 @@ export async function show(root, { params: [id], hash, user, go, crumbs }) {
     "tool.box": () => setTool("box"),
     "tool.polygon": () => setTool("polygon"),
     "tool.rotated": () => setTool("rotated"),
+    "tool.brush": () => setTool("brush"),
+    "tool.eraser": () => setTool("eraser"),
+    "brush-size": (e, key) => {
+      for (const t of [editor.tools.brush, editor.tools.eraser]) t.radius = Math.max(1, Math.min(200, t.radius * (key === ">" ? 1.25 : 0.8)));
+    },
     rotate: (e, key) => editor.rotateSelected?.({ "[": -1, "]": 1, "{": -15, "}": 15 }[key]),
     "tool.keypoints": () => setTool("keypoints"),
     "tool.select": () => setTool("select"),
