@@ -139,8 +139,13 @@ def test_review_and_blind_projects(app_client: TestClient, world: World) -> None
         e for e in c.get(f"/api/v1/tasks/{t['id']}/events", headers=rev).json() if e["actor_id"] is None]
     r = c.post(f"/api/v1/annotations/{ann['id']}/review", headers=a2, json={"accept": True, "version": 1})
     assert r.status_code == 404
-    r = c.post(f"/api/v1/annotations/{ann['id']}/review", headers=rev, json={"accept": True, "version": 1})
+    r = c.post(f"/api/v1/annotations/{ann['id']}/review", headers=rev,
+               json={"accept": True, "version": 1, "comment": "tight boxes"})
     assert r.status_code == 200 and r.json()["status"] == "accepted"
+    # the author sees the review of their own work; the other annotator still sees nothing of it
+    seen = [e for e in c.get(f"/api/v1/tasks/{t['id']}/events", headers=a1).json() if e["kind"] == "annotation.reviewed"]
+    assert [e["data"]["comment"] for e in seen] == ["tight boxes"]
+    assert all(e["kind"] != "annotation.reviewed" for e in c.get(f"/api/v1/tasks/{t['id']}/events", headers=a2).json())
     r = c.post(f"/api/v1/annotations/{ann['id']}/review", headers=rev, json={"accept": False, "version": 1})
     assert r.status_code == 409
     # an accepted annotation its author changes goes back to review

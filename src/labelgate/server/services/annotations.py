@@ -234,10 +234,16 @@ def review_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
 
 
 def task_events(rt: Runtime, actor: User, task_id: int) -> list[Event]:
+    """The task's history. Reviewers and above see all of it; an annotator sees their own events,
+    the system's, and what others did to the annotator's own annotations (reviews and their
+    comments), never other annotators' work."""
     with rt.db.read() as conn:
         _, project = _task_in(conn, task_id, actor)
         evs = repo.list_events(conn, task_id)
+        mine = repo.annotation_by(conn, task_id, actor.id)
     assert project.role is not None
     if project.role.rank >= Role.REVIEWER.rank:
         return evs
-    return [e for e in evs if e.actor_id == actor.id or e.actor_id is None]
+    own = None if mine is None else mine.id
+    return [e for e in evs if e.actor_id == actor.id or e.actor_id is None
+            or (own is not None and e.annotation_id == own and e.kind == "annotation.reviewed")]
