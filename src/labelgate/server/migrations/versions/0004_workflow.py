@@ -37,7 +37,8 @@ def upgrade() -> None:
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('guideline_version', sa.Integer(), nullable=True),
     sa.Column('engine_id', sa.String(length=40), nullable=False),
-    sa.ForeignKeyConstraint(['annotation_id'], ['annotations.id'], name=op.f('fk_workflow_annotations_annotation_id_annotations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['annotation_id'], ['annotations.id'],
+                            name=op.f('fk_workflow_annotations_annotation_id_annotations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_workflow_annotations_project_id_projects'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('annotation_id', name=op.f('pk_workflow_annotations'))
     )

@@ -1,0 +1,123 @@
+"""A project's workflow as JSON (stored in the ``workflows`` table) and the engine config built from it.
+
+Answers the engine sees are lists of native region dicts (the annotation's regions); the injected
+functions turn them into :class:`labelgate.core.Region` to grade gold (spatial F1 against the gold
+answer at ``gold_f1``) and to decide adjudication (mean pairwise spatial F1 below ``threshold``).
+
+    {"stages": [{"name": "technician", "group": "technicians", "sampling": {"kind": "all"}}],
+     "groups": {"technicians": ["alice"]},             # usernames per named group
+     "overlap": {"k": 2, "fraction": 0.1, "seed": 0},
+     "skip": {"mode": "exclude", "reason_required": false, "park_after": null},
+     "honeypots": {"rate": 0.1, "threshold": 0.9, "min_samples": 20, "actions": ["pause"], "gold_f1": 0.8},
+     "adjudication": {"role": "manager", "threshold": 0.5, "iou": 0.5},
+     "gate": {"min_agreement": 0.6, "min_gold_accuracy": 0.9, "min_review_coverage": 0.1},
+     "lease_seconds": 1800, "iou": 0.5}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from labelgate.core import Region
+from labelgate.core.errors import InvariantError
+from labelgate.formats.native import region_from_dict
+from labelgate.workflow import (
+    AdjudicationPolicy,
+    AuditPolicy,
+    Binding,
+    DriftPolicy,
+    Gate,
+    HoneypotPolicy,
+    OverlapPolicy,
+    Sampling,
+    SkipPolicy,
+    Stage,
+    WorkflowConfig,
+    spatial_f1,
+)
+
+__all__ = ["KEYS", "build_config", "check_config", "gate_of", "regions_of"]
+
+KEYS = {"stages", "groups", "overlap", "skip", "honeypots", "adjudication", "gate", "lease_seconds", "iou"}
+
+
+def regions_of(answer: Any) -> list[Region]:
+    return [region_from_dict(d) for d in (answer or [])]
+
+
+def _agreement(answers: Sequence[Any], iou: float) -> float:
+    return spatial_f1([regions_of(a) for a in answers], iou_threshold=iou)
+
+
+def _grader(answer: Any, gold: Any, iou: float, bar: float) -> bool:
+    return spatial_f1([regions_of(answer), regions_of(gold)], iou_threshold=iou) >= bar
+
+
+def _binding(d: dict[str, Any], where: str) -> Binding:
+    if not isinstance(d, dict):
+        raise InvariantError(f"workflow {where}: expected an object with 'role' or 'group'")
+    return Binding(role=d.get("role"), group=d.get("group"))
+
+
+def _obj(conf: dict[str, Any], key: str) -> dict[str, Any]:
+    value = conf.get(key) or {}
+    if not isinstance(value, dict):
+        raise InvariantError(f"workflow {key!r} must be an object, got {type(value).__name__}")
+    return value
+
+
+def build_config(conf: dict[str, Any]) -> WorkflowConfig:
+    """The engine config; raises :class:`InvariantError` naming the bad key."""
+    unknown = set(conf) - KEYS
+    if unknown:
+        raise InvariantError(f"unknown workflow keys {sorted(unknown)}; known: {sorted(KEYS)}")
+    iou = float(conf.get("iou", 0.5))
+    try:
+        stages = []
+        for i, s in enumerate(conf.get("stages") or []):
+            sampling = Sampling(**(s.get("sampling") or {}))
+            stages.append(Stage(s["name"], _binding({k: s.get(k) for k in ("role", "group") if s.get(k)}, f"stages[{i}]"),
+                                sampling))
+        hp = dict(_obj(conf, "honeypots"))
+        bar = float(hp.pop("gold_f1", 0.8))
+        drift = hp.pop("drift", None)
+        honeypots = HoneypotPolicy(**hp, grader=partial(_grader, iou=iou, bar=bar),
+                                   drift=DriftPolicy(**drift) if isinstance(drift, dict) else None)
+        adj = conf.get("adjudication")
+        adjudication = None
+        if adj:
+            adjudication = AdjudicationPolicy(_binding({k: adj.get(k) for k in ("role", "group") if adj.get(k)}, "adjudication"),
+                                              partial(_agreement, iou=float(adj.get("iou", iou))),
+                                              float(adj.get("threshold", 0.5)), method="first")
+        return WorkflowConfig(stages=tuple(stages), lease_seconds=float(conf.get("lease_seconds", 1800)),
+                              overlap=OverlapPolicy(**_obj(conf, "overlap")), skip=SkipPolicy(**_obj(conf, "skip")),
+                              honeypots=honeypots, audits=AuditPolicy(), adjudication=adjudication)
+    except (TypeError, KeyError, ValueError) as exc:
+        raise InvariantError(f"workflow config is not valid: {exc}") from None
+
+
+def gate_of(conf: dict[str, Any]) -> Gate | None:
+    g = conf.get("gate")
+    if not g:
+        return None
+    try:
+        return Gate(**g)
+    except TypeError as exc:
+        raise InvariantError(f"workflow 'gate': {exc}; keys are min_agreement, min_gold_accuracy, min_review_coverage") from None
+
+
+def check_config(conf: Any, blind: bool) -> dict[str, Any]:
+    """Validate a config sent by a manager; returns it unchanged."""
+    if not isinstance(conf, dict):
+        raise InvariantError("the workflow must be a JSON object")
+    build_config(conf)
+    gate_of(conf)
+    groups = conf.get("groups") or {}
+    if not isinstance(groups, dict) or not all(isinstance(v, list) for v in groups.values()):
+        raise InvariantError("workflow 'groups' must map a group name to a list of usernames")
+    if float(_obj(conf, "honeypots").get("rate", 0)) > 0 and not blind:
+        raise InvariantError("honeypots need a blind project (settings.blind = true): otherwise annotators would see "
+                             "each other's answers on gold tasks")
+    return conf
