@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from labelgate.client._errors import error_for
+from labelgate.client._workflow import WorkflowMethods
 from labelgate.core.errors import LabelgateError
 
 __all__ = ["Client"]
@@ -17,7 +18,7 @@ __all__ = ["Client"]
 API = "/api/v1"
 
 
-class Client:
+class Client(WorkflowMethods):
     """``Client(url, token)``. Pass ``http`` to reuse an ``httpx.Client`` (e.g. FastAPI's TestClient)."""
 
     def __init__(self, url: str = "http://127.0.0.1:8080", token: str | None = None, *, timeout: float = 60.0,

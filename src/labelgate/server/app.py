@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from labelgate import __version__
 from labelgate.server.api import annotations as annotations_api
-from labelgate.server.api import auth, exports, imports, jobs, media, meta, projects, tasks, users, webhooks
+from labelgate.server.api import auth, exports, guidelines, imports, jobs, media, meta, projects, quality, review, tasks, users, webhooks
 from labelgate.server.api.errors import install
 from labelgate.server.schemas.common import ErrorBody
 from labelgate.server.services.runtime import Runtime
@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def root() -> RedirectResponse:
         return RedirectResponse(f"{API_PREFIX}/docs")
 
-    for module in (meta, auth, users, projects, tasks, annotations_api, media, imports, exports, jobs, webhooks):
+    for module in (meta, auth, users, projects, tasks, annotations_api, media, imports, exports, jobs, webhooks,
+                   review, guidelines, quality):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(ui_router)
     return app
