@@ -12,7 +12,7 @@ from labelgate.core.errors import ConflictError, InvariantError, NotFoundError, 
 from labelgate.server.db import utcnow
 from labelgate.server.db.repos import tasks as repo
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Project, Role, Task, User
-from labelgate.server.services import webhooks
+from labelgate.server.services import webhooks, workflow
 from labelgate.server.services.access import project_for
 from labelgate.server.services.projects import parse_schema
 from labelgate.server.services.regions import parse_regions
@@ -79,7 +79,9 @@ def get_task(rt: Runtime, actor: User, task_id: int) -> tuple[Task, list[Annotat
 
 def next_task(rt: Runtime, actor: User, project_id: int) -> Task | None:
     """The caller's unfinished draft if any, else the oldest open task nobody else holds,
-    reserved for the caller for ``task_lock_s`` seconds."""
+    reserved for the caller for ``task_lock_s`` seconds. Projects with a workflow ask its engine."""
+    if workflow.enabled(rt, project_id):
+        return workflow.next_task(rt, actor, project_id)
     with rt.db.write() as conn:
         project_for(conn, project_id, actor)
         draft = repo.user_draft_task(conn, project_id, actor.id)
@@ -126,6 +128,8 @@ def create_annotation(rt: Runtime, actor: User, task_id: int, regions: Any, subm
                       lead_time: float | None = None) -> AnnotationRecord:
     """The caller's annotation on a task (one per person per task), as a draft or submitted."""
     lead_time = _lead_time(lead_time)
+    if submit and workflow.enabled_for_task(rt, task_id):
+        return workflow.submit(rt, actor, task_id, regions, lead_time)
     with rt.db.write() as conn:
         task, project = _task_in(conn, task_id, actor)
         canonical = parse_regions(parse_schema(project), regions)
@@ -154,6 +158,8 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
                       submit: bool = False, lead_time: float | None = None) -> AnnotationRecord:
     """Save (draft) or submit new regions, only if ``expected_version`` is still current (else 409)."""
     lead_time = _lead_time(lead_time)
+    if submit and workflow.enabled_for_annotation(rt, annotation_id):
+        return workflow.submit_existing(rt, actor, annotation_id, expected_version, regions, lead_time)
     with rt.db.write() as conn:
         ann, project = _ann_in(conn, annotation_id, actor)
         if ann.author_id != actor.id:
@@ -194,6 +200,8 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
 
 def skip_task(rt: Runtime, actor: User, task_id: int, reason: str = "") -> AnnotationRecord:
     """Record that the caller skipped a task; next-task will not offer it to them again."""
+    if workflow.enabled_for_task(rt, task_id):
+        return workflow.skip(rt, actor, task_id, reason)
     with rt.db.write() as conn:
         task, project = _task_in(conn, task_id, actor)
         mine = repo.annotation_by(conn, task_id, actor.id)
