@@ -199,3 +199,28 @@ def test_label_studio_config_is_translated_and_hostile_xml_refused(app_client: T
         assert message in r.json()["error"]["message"]
     names = [p["name"] for p in c.get("/api/v1/projects", headers=su).json()]
     assert not any(n.startswith("bad ") for n in names)
+
+
+def test_concurrent_submits_on_one_task_count_every_one(app_client: TestClient, world: World) -> None:
+    """Overlap 2, two annotators submitting at the same moment: the task ends with both counted."""
+    c, m = app_client, world["manager"].headers
+    assert c.patch(f"/api/v1/projects/{world.project_id}", headers=m, json={"settings": {"overlap": 2}}).status_code == 200
+    for round_ in range(3):
+        (t,) = c.post(f"/api/v1/projects/{world.project_id}/tasks", headers=m,
+                      json={"items": [{"id": f"race{round_}"}]}).json()
+        barrier = threading.Barrier(2)
+        codes: list[int] = []
+
+        def submit(role: str, task_id: int = t["id"], gate: threading.Barrier = barrier) -> None:
+            gate.wait()
+            codes.append(c.post(f"/api/v1/tasks/{task_id}/annotations", headers=world[role].headers,
+                                json={"regions": [BOX], "submit": True}).status_code)
+
+        threads = [threading.Thread(target=submit, args=(r,)) for r in ("annotator", "annotator2")]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        assert codes == [201, 201]
+        task = c.get(f"/api/v1/tasks/{t['id']}", headers=m).json()
+        assert task["n_submitted"] == 2 and task["completed"], task

@@ -75,7 +75,7 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str) -> tuple
     paths can take them."""
     caps = formats.get_codec(fmt).capabilities
     report = ConversionReport(fmt)
-    with rt.db.read() as conn:
+    with rt.db.snapshot() as conn:  # tasks and annotations from one consistent state
         project = projects_repo.get(conn, project_id)
         if project is None:
             raise NotFoundError(f"project {project_id} was deleted")

@@ -89,12 +89,14 @@ _FREE = sa.or_(tasks.c.lock_user_id.is_(None), tasks.c.lock_user_id == sa.bindpa
 _CANDIDATES = (sa.select(tasks.c.id)
                .where(tasks.c.project_id == sa.bindparam("pid"), tasks.c.completed.is_(False), ~sa.exists(_TOUCHED), _FREE)
                .order_by(tasks.c.id).offset(sa.bindparam("skip")).limit(sa.bindparam("n"))
-               .with_for_update(skip_locked=True, of=tasks))  # PostgreSQL: rows another next-task holds are skipped
+               .with_for_update(skip_locked=True, of=tasks, key_share=True))  # PostgreSQL: rows another next-task holds are skipped
 _LOCK = (tasks.update().where(tasks.c.id == sa.bindparam("tid"), _FREE)
          .values(lock_user_id=sa.bindparam("uid"), lock_expires_at=sa.bindparam("until")))
 _FINISHED_OF_TASK = (sa.select(sa.func.count()).select_from(annotations_t)
                      .where(annotations_t.c.task_id == tasks.c.id, annotations_t.c.source == "human",
                             annotations_t.c.status.in_(_FINISHED)).scalar_subquery())
+# FOR NO KEY UPDATE: does not wait on the key-share locks that inserting annotations takes on the task
+_LOCK_ROW = sa.select(tasks.c.id).where(tasks.c.id == sa.bindparam("tid")).with_for_update(key_share=True)
 _PROGRESS = (tasks.update().where(tasks.c.id == sa.bindparam("tid"))
              .values(n_submitted=_FINISHED_OF_TASK, completed=sa.bindparam("overlap") <= _FINISHED_OF_TASK,
                      lock_user_id=None, lock_expires_at=None)
@@ -143,6 +145,9 @@ def count_finished(conn: Connection, task_id: int) -> int:
 def refresh_progress(conn: Connection, task_id: int, overlap: int) -> tuple[int, bool]:
     """Recount finished human work on a task, mark it completed at ``overlap``, release its
     reservation; returns ``(n_submitted, completed)`` in one statement."""
+    # Take the task's row lock first: the count below then runs in a fresh statement snapshot that
+    # sees every submit committed before ours (PostgreSQL, READ COMMITTED; SQLite writers are serial).
+    conn.execute(_LOCK_ROW, {"tid": task_id}).all()
     row = conn.execute(_PROGRESS, {"tid": task_id, "overlap": overlap}).one()
     return int(row.n_submitted), bool(row.completed)
 
