@@ -211,9 +211,10 @@ def test_concurrent_submits_on_one_task_count_every_one(app_client: TestClient, 
         barrier = threading.Barrier(2)
         codes: list[int] = []
 
-        def submit(role: str, task_id: int = t["id"], gate: threading.Barrier = barrier) -> None:
+        def submit(role: str, task_id: int = t["id"], gate: threading.Barrier = barrier,
+                   out: list[int] = codes) -> None:
             gate.wait()
-            codes.append(c.post(f"/api/v1/tasks/{task_id}/annotations", headers=world[role].headers,
+            out.append(c.post(f"/api/v1/tasks/{task_id}/annotations", headers=world[role].headers,
                                 json={"regions": [BOX], "submit": True}).status_code)
 
         threads = [threading.Thread(target=submit, args=(r,)) for r in ("annotator", "annotator2")]
