@@ -171,10 +171,8 @@ def submit(rt: Runtime, actor: User, task_id: int, regions: Any, lead_time: floa
             "task_id": task_id, "task_key": task.key, "annotation_id": ann.id, "author": ann.author_name,
             "version": ann.version, "regions": len(canonical)})
         hooks += _act(s)
-        out = tasks_repo.annotation(s.conn, ann.id)
     webhooks.dispatch(rt, hooks, project_id)
-    assert out is not None
-    return out
+    return ann  # as the submit wrote it, before the engine's effects: a gold task answers exactly the same
 
 
 def skip(rt: Runtime, actor: User, task_id: int, reason: str = "") -> AnnotationRecord:
