@@ -100,12 +100,14 @@ class Dataset:
         When every annotation is still backed, in order, by one table (as fast readers build
         them), that table is returned as is; otherwise one is built from the regions.
         """
-        shared = self._shared_table()
+        shared = self.shared_table()
         if shared is not None:
             return shared
         return RegionTable.from_regions([a.regions for a in self.annotations])
 
-    def _shared_table(self) -> RegionTable | None:
+    def shared_table(self) -> RegionTable | None:
+        """The one table backing every annotation, in order (annotation ``i`` is its rows
+        ``rows_of(i)``), or None; what :meth:`table` returns in O(1)."""
         if not self.annotations:
             return None
         first = self.annotations[0].table_rows

@@ -7,8 +7,9 @@ round-trip tests compare ``read(write(ds))`` with ``restrict(ds, caps)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 from labelgate.core import (
     Annotation,
@@ -24,13 +25,13 @@ from labelgate.core import (
 )
 from labelgate.formats.report import ConversionReport
 
-__all__ = ["REGION_FIELDS", "Capabilities", "restrict"]
+__all__ = ["REGION_DEFAULTS", "REGION_FIELDS", "Capabilities", "ItemCheck", "item_checks", "restrict"]
 
 REGION_FIELDS = ("id", "attributes", "score", "group", "z_order", "occluded", "track_id", "crowd")
 ITEM_FIELDS = ("media", "size", "number", "subset", "metadata", "video", "text")
 SCHEMA_FIELDS = ("ids", "colors", "parents", "attributes", "skeletons")
 
-_REGION_DEFAULTS: dict[str, object] = {
+REGION_DEFAULTS: Mapping[str, object] = MappingProxyType({
     "id": None,
     "attributes": {},
     "score": None,
@@ -39,6 +40,29 @@ _REGION_DEFAULTS: dict[str, object] = {
     "occluded": False,
     "track_id": None,
     "crowd": False,
+})
+"""The value of each of :data:`REGION_FIELDS` that a codec without the field keeps."""
+
+ItemCheck = tuple[str, Callable[[Item], bool]]
+"""``(field, lost)``: ``lost(item)`` says whether ``item`` has a value in ``field`` to drop."""
+
+_ITEM_LOST: dict[str, Callable[[Item], bool]] = {
+    "media": lambda it: it.media is not None,
+    "number": lambda it: it.number is not None,
+    "subset": lambda it: it.subset is not None,
+    "metadata": lambda it: bool(it.metadata),
+    "text": lambda it: it.text is not None and it.kind is not ItemKind.TEXT,
+    "size": lambda it: it.width is not None,
+    "video": lambda it: it.video is not None,
+}
+_ITEM_CLEARED: dict[str, dict[str, object]] = {
+    "media": {"media": None},
+    "number": {"number": None},
+    "subset": {"subset": None},
+    "metadata": {"metadata": {}},
+    "text": {"text": None},
+    "size": {"width": None, "height": None},
+    "video": {"video": None},
 }
 
 
@@ -80,11 +104,18 @@ class Capabilities:
         }
 
 
+def item_checks(caps: Capabilities) -> list[ItemCheck]:
+    """The item fields ``caps`` cannot hold, in the order :func:`restrict` reports them
+    (as ``item.<field>``), each with the test for a value that would be lost."""
+    return [(name, lost) for name, lost in _ITEM_LOST.items() if name not in caps.item_fields]
+
+
 @dataclass
 class _Ctx:
     caps: Capabilities
     report: ConversionReport
     convert: Callable[[Region, str], Region | None] | None = field(default=None)
+    items: list[ItemCheck] = field(default_factory=list)
 
 
 def restrict(
@@ -101,7 +132,7 @@ def restrict(
     report = report if report is not None else ConversionReport("restricted")
     if caps.lossless:
         return dataset, report
-    ctx = _Ctx(caps, report, convert)
+    ctx = _Ctx(caps, report, convert, item_checks(caps))
     items = [_item(it, ctx) for it in dataset.items.values() if _keep_item(it, ctx)]
     kept = {it.id for it in items}
     anns = [a for a in dataset.annotations if a.item_id in kept]
@@ -164,25 +195,11 @@ def _keep_item(it: Item, ctx: _Ctx) -> bool:
 
 
 def _item(it: Item, ctx: _Ctx) -> Item:
-    f = ctx.caps.item_fields
     changes: dict[str, object] = {}
-    checks: dict[str, tuple[str, object]] = {
-        "media": ("media", None),
-        "number": ("number", None),
-        "subset": ("subset", None),
-        "metadata": ("metadata", {}),
-        "text": ("text", None),
-    }
-    for cap, (attr, default) in checks.items():
-        if cap not in f and getattr(it, attr) != default and not (attr == "text" and it.kind is ItemKind.TEXT):
-            ctx.report.drop(f"item.{attr}", it.id)
-            changes[attr] = default
-    if "size" not in f and it.width is not None:
-        ctx.report.drop("item.size", it.id)
-        changes["width"] = changes["height"] = None
-    if "video" not in f and it.video is not None:
-        ctx.report.drop("item.video", it.id)
-        changes["video"] = None
+    for name, lost in ctx.items:
+        if lost(it):
+            ctx.report.drop(f"item.{name}", it.id)
+            changes.update(_ITEM_CLEARED[name])
     return replace(it, **changes) if changes else it  # type: ignore[arg-type]
 
 
@@ -198,9 +215,9 @@ def _regions(a: Annotation, ctx: _Ctx) -> list[Region]:
             r = converted
         changes = {}
         for name in REGION_FIELDS:
-            if name not in ctx.caps.region_fields and getattr(r, name) != _REGION_DEFAULTS[name]:
+            if name not in ctx.caps.region_fields and getattr(r, name) != REGION_DEFAULTS[name]:
                 ctx.report.drop(f"region.{name}", where)
-                changes[name] = _REGION_DEFAULTS[name]
+                changes[name] = REGION_DEFAULTS[name]
         out.append(replace(r, **changes) if changes else r)  # type: ignore[arg-type]
     return out
 
