@@ -27,16 +27,17 @@ from labelgate.core import (
     LabelSchema,
     Polygon,
     Region,
+    RegionTable,
     RotatedBox,
     bounds,
     kind_of,
 )
 from labelgate.core.errors import FormatError
+from labelgate.formats._columnar import Mask, Rows, TablePlan, restrict_table
 from labelgate.formats._io import atomic_dir
 from labelgate.formats._media import ImageIndex, image_size
 from labelgate.formats.capabilities import Capabilities, restrict
 from labelgate.formats.report import ConversionReport
-from labelgate.formats.yolo._fast import Plan, table_plan
 
 __all__ = ["TASK_GEOMETRY", "capabilities_for", "write_yolo"]
 
@@ -162,7 +163,9 @@ def write_yolo(
         raise FormatError(f"the Darknet layout holds boxes only; use layout='ultralytics' for task={task!r}")
     caps = capabilities_for(task)
     report = ConversionReport("yolo", str(path))
-    plan = table_plan(dataset, caps, convert, report) if task == "detect" else None
+    plan = None
+    if task == "detect":  # table-backed boxes: restricted column-wise, without a region object per row
+        plan = restrict_table(dataset, caps, report, convertible=_has_box if convert else None, converted="converted to box")
     if plan is None:
         plan = _restricted_plan(dataset, caps, task, convert, report)
     items, table, rows, row_item = plan.items, plan.table, plan.rows, plan.row_item
@@ -226,18 +229,23 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _restricted_plan(dataset: Dataset, caps: Capabilities, task: str, convert: bool, report: ConversionReport) -> Plan:
+def _has_box(table: RegionTable, rows: Rows) -> Mask:
+    """Rows the detect converter turns into boxes: those with bounds (the file's box, if it gave one)."""
+    return np.isfinite(table.bbox[rows]).all(axis=1)
+
+
+def _restricted_plan(dataset: Dataset, caps: Capabilities, task: str, convert: bool, report: ConversionReport) -> TablePlan:
     if task == "pose":  # boxes grouped with keypoints are the pose lines' boxes (see _pose_pairs)
         caps = replace(caps, geometries=caps.geometries | {GeometryKind.BOX}, region_fields=caps.region_fields | {"group"})
     ds, _ = restrict(dataset, caps, report, _converter(task, report) if convert else None)
     items = list(ds.items.values())
-    table = ds.table() if ds.annotations else None
+    table = ds.table()
     counts = np.array([len(a) for a in ds.annotations], dtype=np.int64)
     pos = {it.id: i for i, it in enumerate(items)}
     ann_item = np.array([pos[a.item_id] for a in ds.annotations], dtype=np.int64)
     row_item = np.repeat(ann_item, counts)
     order = np.argsort(row_item, kind="stable")
-    return Plan(items, ds.schema, table, order.astype(np.int64), row_item[order])
+    return TablePlan(items, ds.schema, table, order.astype(np.int64), row_item[order])
 
 
 def _keypoint_count(dataset: Dataset, table: Any) -> int:
