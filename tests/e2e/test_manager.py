@@ -35,7 +35,7 @@ def test_dashboard_and_adjudication(live: Live, page: Any, tag: str, tmp_path: P
     page.goto(f"{live.url}/ui/#/projects/{pid}/dashboard")
     page.wait_for_function(f"document.body.dataset.ready === 'dashboard-{pid}'")
     assert page.text_content("#progress-text").startswith("1 of 3 tasks complete, 0 in progress")
-    shot(page, "dashboard")
+    page.wait_for_selector("#no-quality")  # no workflow configured: no agreement data, said so
     page.goto(f"{live.url}/ui/#/tasks/{task_id}/adjudicate")
     page.wait_for_function(f"document.body.dataset.ready === 'adjudicate-{task_id}'")
     assert page.locator("#versions .version").count() == 2
@@ -81,3 +81,36 @@ def test_settings_guidelines_media_and_import(live: Live, page: Any, tag: str, t
         preds = [a for a in c.task(task["id"])["annotations"] if a["source"] == "model"]
         assert c.guidelines(p.id)["text"] == "# Products\n- Box **every** facing."
     assert task["key"] == "aisle7" and preds[0]["model"] == "detector" and len(preds[0]["regions"]) == 1
+
+
+def test_dashboard_charts_agreement_scorecards_and_gate(live: Live, page: Any, tag: str, tmp_path: Path) -> None:
+    admin = live.user(f"admin_{tag}", superuser=True)
+    mgr = live.user(f"mgr_{tag}")
+    pid = image_project(live, admin, tmp_path / "media", n_images=6, name=f"quality {tag}")
+    member(live, admin, pid, mgr, "manager")
+    with live.client(mgr) as c:
+        c.set_workflow(pid, {"gate": {"min_agreement": 0.6}})
+        c.publish_guideline(pid, "v1: box every product.", round_tasks=4, round_k=2)
+    boxes = [("Product", (100, 100, 200, 220)), ("Price tag", (300, 100, 360, 140)), ("Product", (500, 300, 640, 420))]
+    for k in (1, 2):
+        u = live.user(f"ann{k}_{tag}")
+        member(live, admin, pid, u, "annotator")
+        with live.client(u) as c:
+            for _ in range(4):
+                t = c.next_task(pid)
+                assert t is not None
+                regions = [{"id": i + 1, "label": "Empty slot" if (k == 2 and i == 1 and t["key"] == "shelf000") else lab,
+                            "geometry": {"type": "box", "x1": b[0], "y1": b[1], "x2": b[2], "y2": b[3]}}
+                           for i, (lab, b) in enumerate(boxes)]
+                c.submit(t["id"], regions)
+    with live.client(mgr) as c:
+        report = c.agreement(pid)
+    login(page, live.url, mgr.username)
+    page.goto(f"{live.url}/ui/#/projects/{pid}/dashboard")
+    page.wait_for_function(f"document.body.dataset.ready === 'dashboard-{pid}'")
+    assert report["kappa"] is not None
+    assert f"{report['kappa']:.2f}" in page.text_content("#agreement-chart")
+    assert page.locator("#scorecards tr").count() == 3  # header + two annotators
+    assert "Empty slot" in page.text_content("#confused-chart")
+    page.wait_for_selector("#gate")
+    shot(page, "dashboard")

@@ -73,13 +73,17 @@ export const exports = (projectId) => request("GET", `/projects/${projectId}/exp
 export const job = (id) => request("GET", `/jobs/${id}`);
 export const exportDownloadUrl = (id) => `${BASE}/exports/${id}/download`;
 
-// --- quality (issue 5's quality API; absent servers answer 404) -------------
+// --- quality and workflow (projects with a workflow) --------------------------
 export const agreement = (projectId) => request("GET", `/projects/${projectId}/quality/agreement`);
-export const scorecards = (projectId) => request("GET", `/projects/${projectId}/quality/scorecards`);
-export const confusion = (projectId) => request("GET", `/projects/${projectId}/quality/confusion`);
-export const consensus = (taskId) => request("GET", `/tasks/${taskId}/consensus`);
+export const scorecards = (projectId) => request("GET", `/projects/${projectId}/quality/annotators`);
+export const confused = (projectId, top = 10) => request("GET", `/projects/${projectId}/quality/confused?top=${top}`);
+export const qualityGate = (projectId) => request("GET", `/projects/${projectId}/quality/gate`);
+export const nextAtStage = (projectId, stage) => request("POST", `/projects/${projectId}/workflow/next?stage=${encodeURIComponent(stage)}`);
+export const assignment = (taskId) => request("GET", `/tasks/${taskId}/assignment`);
+export const reviewTask = (taskId, accept, comment, regions) =>
+  request("POST", `/tasks/${taskId}/review`, { body: { accept, comment, regions } });
 export const adjudicate = (taskId, regions, sources, method) =>
-  request("POST", `/tasks/${taskId}/adjudication`, { body: { regions, sources, method } });
+  request("POST", `/tasks/${taskId}/adjudicate`, { body: { regions, sources, method } });
 
 // --- uploads (multipart, with upload progress) -------------------------------
 function upload(path, form, onProgress = () => {}) {

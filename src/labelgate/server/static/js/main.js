@@ -13,6 +13,7 @@ const ROUTES = [
   [/^#\/projects\/(\d+)\/review$/, "review"],
   [/^#\/tasks\/(\d+)\/review$/, "review"],
   [/^#\/tasks\/(\d+)\/adjudicate$/, "adjudicate"],
+  [/^#\/projects\/(\d+)\/adjudicate$/, "adjudicate"],
   [/^#\/projects\/(\d+)\/dashboard$/, "dashboard"],
   [/^#\/projects\/(\d+)\/settings$/, "settings"],
 ];

@@ -17,6 +17,7 @@ export async function show(root, { params: [pid], user, crumbs }) {
     h("a", { class: "button primary", href: `#/projects/${pid}/label`, id: "start-labelling" }, "Start labelling"),
     rank >= 2 ? h("a", { class: "button", href: `#/projects/${pid}/review` }, "Review") : null,
     rank >= 3 ? h("a", { class: "button", href: `#/projects/${pid}/dashboard` }, "Dashboard") : null,
+    rank >= 2 ? h("a", { class: "button", href: `#/projects/${pid}/adjudicate` }, "Adjudicate") : null,
     rank >= 3 ? h("a", { class: "button", href: `#/projects/${pid}/settings`, id: "project-settings" }, "Settings") : null);
 
   const classes = (p.label_schema.classes || []).map((c, i) => h("li", {}, h("kbd", {}, i < 9 ? String(i + 1) : ""), " ", c.name,
