@@ -91,6 +91,14 @@ def test_retail_shelf_guidelines_raise_kappa_and_open_the_gate(sdk, world: World
     v1 = work_round(annotators, pid, truth, keys, ROUND, noise=(0.25, 0.3), seed=1)
     gate = manager.quality_gate(pid)
     assert gate is not None and not gate["passed"] and "agreement" in gate["reasons"][0]
+    with pytest.raises(ConflictError, match="quality gate is shut"):
+        manager.start_export(pid, "coco", "all")
+    forced = manager.start_export(pid, "coco", "all", override_reason="pilot model needs data today")
+    manager.wait_job(forced["job"]["id"], timeout=60)
+    manifest = manager.get_export(forced["export"]["id"])["manifest"]
+    assert manifest["quality_gate"]["overridden_by"] == world["manager"].name
+    assert manifest["quality_gate"]["override_reason"] == "pilot model needs data today"
+    assert manifest["quality_gate"]["passed"] is False
 
     opened = manager.publish_guideline(pid, "v2: price tags are boxes under the product; empty slots are gaps.",
                                        round_tasks=ROUND, round_k=2, round_priority=20)
@@ -112,3 +120,8 @@ def test_retail_shelf_guidelines_raise_kappa_and_open_the_gate(sdk, world: World
     cards = {c["member"]: c for c in manager.scorecards(pid)}
     assert cards[world["annotator"].name]["submitted"] == 2 * ROUND
     assert manager.quality_gate(pid)["passed"]
+    started = manager.start_export(pid, "coco", "all")
+    manager.wait_job(started["job"]["id"], timeout=60)
+    gate_now = manager.get_export(started["export"]["id"])["manifest"]["quality_gate"]
+    assert gate_now["passed"] and gate_now["overridden_by"] is None
+    assert gate_now["metrics"]["agreement"] == pytest.approx(k2["kappa"])

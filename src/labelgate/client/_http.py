@@ -228,9 +228,12 @@ class Client(WorkflowMethods):
     def imports(self, project_id: int) -> list[dict[str, Any]]:
         return self._json("GET", f"/projects/{project_id}/imports")
 
-    def start_export(self, project_id: int, format: str = "native", filter: str = "all") -> dict[str, Any]:
-        """Queue a snapshot; returns ``{"export": ..., "job": ...}``."""
-        return self._json("POST", f"/projects/{project_id}/exports", json={"format": format, "filter": filter})
+    def start_export(self, project_id: int, format: str = "native", filter: str = "all",
+                     override_reason: str | None = None) -> dict[str, Any]:
+        """Queue a snapshot; returns ``{"export": ..., "job": ...}``. ``override_reason``: a manager's reason to
+        export past a shut quality gate (kept in the snapshot's manifest)."""
+        body = {"format": format, "filter": filter, "override_reason": override_reason}
+        return self._json("POST", f"/projects/{project_id}/exports", json=body)
 
     def exports(self, project_id: int) -> list[dict[str, Any]]:
         return self._json("GET", f"/projects/{project_id}/exports")

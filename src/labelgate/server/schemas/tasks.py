@@ -121,6 +121,7 @@ class JobOut(Model):
 class ExportIn(Model):
     format: str = "native"
     filter: ExportFilter = ExportFilter.ALL
+    override_reason: str | None = Field(default=None, description="A manager's reason to export past a shut quality gate.")
 
 
 class ExportOut(Model):

@@ -22,8 +22,9 @@ from labelgate.server.db import utcnow
 from labelgate.server.db.repos import jobs as repo
 from labelgate.server.db.repos import projects as projects_repo
 from labelgate.server.db.repos import tasks as tasks_repo
+from labelgate.server.db.repos import workflow as workflow_repo
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, ExportFilter, ExportRecord, Job, JobStatus, Role, User
-from labelgate.server.services import jobs, webhooks
+from labelgate.server.services import jobs, quality, webhooks
 from labelgate.server.services.access import project_for
 from labelgate.server.services.rows import table_from_dicts
 from labelgate.server.services.runtime import Runtime
@@ -33,16 +34,21 @@ __all__ = ["build_export", "export_files", "get_export", "list_exports", "start_
 _HUMAN_DONE = (AnnotationStatus.SUBMITTED.value, AnnotationStatus.ACCEPTED.value, AnnotationStatus.REJECTED.value)
 
 
-def start_export(rt: Runtime, actor: User, project_id: int, fmt: str, flt: ExportFilter = ExportFilter.ALL
-                 ) -> tuple[ExportRecord, Job]:
-    """Record a new snapshot version and queue the job that builds it."""
+def start_export(rt: Runtime, actor: User, project_id: int, fmt: str, flt: ExportFilter = ExportFilter.ALL,
+                 override_reason: str | None = None) -> tuple[ExportRecord, Job]:
+    """Record a new snapshot version and queue the job that builds it. A project whose workflow has a
+    quality gate exports only when it passes, or when a manager overrides it with ``override_reason``
+    (the gate's result goes into the snapshot's manifest)."""
     if fmt not in formats.names():
         raise InvariantError(f"unknown export format {fmt!r}; known formats: {', '.join(formats.names())}")
     flt = ExportFilter(flt)
+    gate = quality.check_export(rt, actor, project_id, override_reason)
     with rt.db.write() as conn:
         project_for(conn, project_id, actor, Role.MANAGER)
         job_id = jobs.new_job(conn, "export", project_id, actor)
         record = repo.create_export(conn, project_id, fmt, flt, job_id, actor.id)
+        if gate is not None:
+            workflow_repo.save_gate(conn, record.id, gate)
         job = repo.get_job(conn, job_id)
     assert job is not None
     jobs.enqueue(rt, job_id, "export", export_id=record.id)  # after commit, never before
@@ -161,6 +167,9 @@ def build_export(rt: Runtime, job_id: str, export_id: int) -> dict[str, Any]:
         "created_at": utcnow().isoformat(),
     }
     with rt.db.write() as conn:
+        gate = workflow_repo.gate(conn, export_id)
+        if gate is not None:
+            manifest["quality_gate"] = gate
         repo.update_export(conn, export_id, status=JobStatus.SUCCEEDED, manifest=manifest, content_hash=content_hash,
                            report=report.to_dict(), finished_at=utcnow())
         hooks = webhooks.record(conn, record.project_id, "export.ready", {
