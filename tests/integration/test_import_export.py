@@ -201,3 +201,13 @@ def test_background_import_reports_progress_result_and_refusals(app_client: Test
     assert list((runtime.settings.upload_dir / "pending").iterdir()) == []
     r = c.post(url, headers=world["annotator"].headers, files={"file": ("s.json", b"{}", "application/json")})
     assert r.status_code == 403
+
+
+def test_xml_entity_expansion_is_refused_and_nothing_stored(app_client: TestClient, world: World) -> None:
+    bomb = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+            b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>\n'
+            b'<annotations><version>1.1</version><image id="0" name="&lol3;.jpg" width="10" height="10"/></annotations>')
+    r = _upload(app_client, world, bomb, "annotations.xml", format="cvat")
+    assert r.status_code == 422 and "unsafe XML refused" in r.json()["error"]["message"]
+    assert app_client.get(f"/api/v1/projects/{world.project_id}/tasks", headers=world["manager"].headers).json()["total"] == 0
