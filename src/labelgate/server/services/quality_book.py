@@ -17,12 +17,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from labelgate.core import Box, Mask, MultiPolygon, Polygon, Region, RotatedBox
 from labelgate.quality.iou import iou_matrix
 from labelgate.quality.matching import match
-from labelgate.quality.spatial import cohen_kappa
 from labelgate.server.services.workflow_config import regions_of
 from labelgate.workflow import ReworkRequested, Submit, TaskStatus, WorkflowState, gold_report
 from labelgate.workflow.effects import Record
@@ -48,27 +45,33 @@ def object_pairs(a: list[Region], b: list[Region], iou: float) -> list[tuple[str
 
 
 def kappa_summary(counts: Counter[tuple[str, str]], items: int, level: float = 0.95) -> dict[str, Any]:
-    labels = [*sorted({x for pair in counts for x in pair} - {EMPTY}), EMPTY]
-    index = {name: i for i, name in enumerate(labels)}
-    conf = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    """Kappa (as :func:`labelgate.quality.spatial.cohen_kappa` defines it), its interval and per-class
+    specific agreement from label-pair counts; plain Python, since the matrices are classes + 1 wide."""
+    rows: Counter[str] = Counter()
+    cols: Counter[str] = Counter()
+    agree = 0
     for (x, y), c in counts.items():
-        conf[index[x], index[y]] += c
-    n = int(conf.sum())
-    kappa = cohen_kappa(conf) if n else float("nan")
+        rows[x] += c
+        cols[y] += c
+        agree += c if x == y else 0
+    n = sum(rows.values())
+    kappa: float | None = None
     ci: tuple[float, float] | None = None
     if n:
-        po = float(np.trace(conf)) / n
-        pe = float((conf.sum(axis=1) * conf.sum(axis=0)).sum()) / n**2
+        po = agree / n
+        pe = sum(rows[k] * cols[k] for k in rows) / n**2
+        kappa = 1.0 if po == 1.0 else (po - pe) / (1 - pe)
         z = {0.9: 1.6449, 0.95: 1.96, 0.99: 2.5758}.get(level, 1.96)
         se = math.sqrt(po * (1 - po) / (n * (1 - pe) ** 2)) if pe < 1 else 0.0
         ci = (max(-1.0, kappa - z * se), min(1.0, kappa + z * se))
     per_class = {}
-    for name in labels[:-1]:
-        i = index[name]
-        row, col = int(conf[i].sum()), int(conf[:, i].sum())
-        per_class[name] = {"agreement": 2 * int(conf[i, i]) / (row + col) if row + col else None, "objects": row + col}
-    return {"kappa": None if math.isnan(kappa) else kappa, "ci": ci, "objects": n, "items": items,
-            "observed": float(np.trace(conf)) / n if n else None, "per_class": per_class}
+    for name in sorted(set(rows) | set(cols) - {EMPTY}):
+        if name == EMPTY:
+            continue
+        total = rows[name] + cols[name]
+        per_class[name] = {"agreement": 2 * counts.get((name, name), 0) / total if total else None, "objects": total}
+    return {"kappa": kappa, "ci": ci, "objects": n, "items": items, "observed": agree / n if n else None,
+            "per_class": per_class}
 
 
 @dataclass
@@ -106,10 +109,33 @@ class QualityBook:
         a.submitted += 1
         a.first_at = at if a.first_at is None else a.first_at
         a.last_at = at
-        if task.overlap < 2:
-            return
+        if task.overlap >= 2:
+            self._pair_up(sub, task.annotate_submissions()[:-1])
+
+    @classmethod
+    def rebuild(cls, state: WorkflowState, iou: float = 0.5) -> QualityBook:
+        """The same accumulators computed from scratch over a state's tasks (a full recomputation;
+        :meth:`apply` keeps them current one record at a time instead)."""
+        book = cls(iou=iou)
+        for task in state.tasks.values():
+            if task.status is TaskStatus.GOLD:
+                continue
+            subs = task.annotate_submissions()
+            for n, sub in enumerate(subs):
+                a = book.annotators[sub.annotator]
+                a.submitted += 1
+                a.first_at = sub.at if a.first_at is None else min(a.first_at, sub.at)
+                a.last_at = sub.at if a.last_at is None else max(a.last_at, sub.at)
+                if task.overlap >= 2:
+                    book._pair_up(sub, subs[:n])
+            for review in task.reviews:
+                if not review.accept and task.owner is not None:
+                    book.annotators[task.owner].reworked += 1
+        return book
+
+    def _pair_up(self, sub: Any, earlier: list[Any]) -> None:
         mine = regions_of(sub.answer)
-        for other in task.annotate_submissions()[:-1]:
+        for other in earlier:
             if other.guideline_version != sub.guideline_version or other.annotator == sub.annotator:
                 continue
             x, y = (other, sub) if other.annotator < sub.annotator else (sub, other)
@@ -170,11 +196,17 @@ class QualityBook:
         names = names or {}
         gold = {g.annotator: g for g in gold_report(state).annotators}
         people = sorted(set(self.annotators) | set(gold) | {m for k in self.pairs for m in k[1:]})
+        pooled: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+        pooled_items: Counter[str] = Counter()
+        for key, counts in self.pairs.items():
+            for member in key[1:]:
+                pooled[member].update(counts)
+                pooled_items[member] += self.pair_items[key]
         out = []
         for member in people:
             a = self.annotators.get(member, _Annotator())
-            counts, items = self._pooled(lambda k, m=member: m in k[1:])
-            peer = kappa_summary(counts, items)
+            items = pooled_items[member]
+            peer = kappa_summary(pooled[member], items)
             g = gold.get(member)
             st = state.annotators.get(member)
             hours = (a.last_at - a.first_at) / 3600 if a.first_at is not None and a.last_at is not None else 0.0
