@@ -92,3 +92,35 @@ def test_refusals_and_permissions(sdk, world: World) -> None:  # type: ignore[no
         manager.set_workflow(pid, {})  # started: the config is fixed
     with pytest.raises(NotFoundError):
         sdk("outsider").next_at(pid)
+
+
+def test_adjudication_of_disagreeing_overlap(sdk, world: World) -> None:  # type: ignore[no-untyped-def]
+    from labelgate.server.db.repos import workflow as wf_repo
+
+    manager, one, two = sdk("manager"), sdk("annotator"), sdk("annotator2")
+    pid = world.project_id
+    manager.set_workflow(pid, {"overlap": {"k": 2, "fraction": 1.0},
+                               "adjudication": {"role": "manager", "threshold": 0.9}})
+    manager.publish_guideline(pid, "v1")
+    manager.create_tasks(pid, [{"id": "shelf", "width": 100, "height": 100}])
+    t1, t2 = one.next_task(pid), two.next_task(pid)
+    assert t1 is not None and t2 is not None and t1["id"] == t2["id"]
+    a1 = one.submit(t1["id"], [SCRATCH])
+    a2 = two.submit(t2["id"], [DENT])
+    with world.rt.db.read() as conn:
+        assert wf_repo.annotation_versions(conn, [a1["id"], a2["id"]]) == {a1["id"]: 1, a2["id"]: 1}
+    assert manager.quality_overview(pid)["tasks"]["adjudicating"] == 1
+    got = manager.next_at(pid, "adjudicate")
+    assert got is not None and got["id"] == t1["id"]
+    held = manager.assignment(t1["id"])
+    assert held["mode"] == "adjudicate" and sorted(held["annotations"]) == sorted([a1["id"], a2["id"]])
+    with pytest.raises(ConflictError):
+        one.adjudicate(t1["id"], [SCRATCH], [a1["id"]])  # holds no adjudication
+    final = manager.adjudicate(t1["id"], [SCRATCH], [a1["id"]], "took the scratch")
+    assert final["status"] == "accepted"
+    assert one.annotation(a1["id"])["status"] == "accepted"
+    assert manager.task(t1["id"])["completed"] is True
+    overview = manager.quality_overview(pid)
+    assert overview["tasks"]["accepted"] == 1
+    report = manager.agreement(pid)
+    assert report["by_version"]["1"]["items"] == 1 and report["by_version"]["1"]["objects"] == 2

@@ -228,11 +228,11 @@ def adjudicate(rt: Runtime, actor: User, task_id: int, regions: Any, sources: li
         unknown = [x for x in sources if x not in by_db]
         if unknown:
             raise InvariantError(f"adjudication of task {task_id}: annotations {unknown} are not among its {sorted(by_db)}")
+        s.advance(Adjudicate(me, str(task_id), canonical, tuple(by_db[x] for x in sources), method))  # refuses first
         ann = tasks_repo.insert_annotation(s.conn, {
             "project_id": project_id, "task_id": task_id, "author_id": actor.id, "author_name": actor.username,
             "source": Source.HUMAN.value,
             "status": AnnotationStatus.SUBMITTED.value, "regions": canonical, "submitted_at": utcnow()})
-        s.advance(Adjudicate(me, str(task_id), canonical, tuple(by_db[x] for x in sources), method))
         repo.tag_annotation(s.conn, project_id, ann.id, s.state.guideline_version, f"{ann.id}v{ann.version}")
         repo.set_annotation_status(s.conn, [ann.id], AnnotationStatus.ACCEPTED.value)
         hooks = _act(s)
