@@ -81,3 +81,61 @@ def test_reject_region_fix_accept_export(live: Live, browser: Any, page: Any, ta
     assert got == sorted((r["label"], tuple(r["geometry"][k] for k in ("x1", "y1", "x2", "y2"))) for r in fixed)
     assert len(got) == 3
 
+
+
+def test_workflow_review_per_region(live: Live, browser: Any, page: Any, tag: str, tmp_path: Path) -> None:
+    """A project with a review stage: the reviewer accepts one region and rejects another with a
+    comment through the engine; the annotator's rework shows the pin; the fix is accepted."""
+    admin = live.user(f"admin_{tag}", superuser=True)
+    mgr = live.user(f"mgr_{tag}")
+    ann = live.user(f"ann_{tag}")
+    rev = live.user(f"rev_{tag}")
+    pid = image_project(live, admin, tmp_path / "media", n_images=1, name=f"chain {tag}")
+    for u, role in ((mgr, "manager"), (ann, "annotator"), (rev, "reviewer")):
+        member(live, admin, pid, u, role)
+    with live.client(mgr) as c:
+        c.set_workflow(pid, {"stages": [{"name": "check", "role": "reviewer"}]})
+
+    login(page, live.url, ann.username)
+    task_id = open_next_task(page, live, pid)
+    for key, a, b in (("1", (100, 100), (200, 220)), ("2", (300, 100), (360, 140))):
+        page.keyboard.press(key)
+        drag(page, a, b)
+    page.click("#submit")
+    page.wait_for_selector("text=No task left for you")
+
+    rctx = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
+    rpage = rctx.new_page()
+    login(rpage, live.url, rev.username)
+    rpage.goto(f"{live.url}/ui/#/projects/{pid}/review")
+    rpage.fill("#stage-name", "check")
+    rpage.click("#review-next")
+    rpage.wait_for_function(f"document.body.dataset.ready === 'review-{task_id}'")
+    assert "stage check" in rpage.text_content("#review-status")
+    rpage.mouse.click(*to_screen(rpage, 150, 160))
+    rpage.click("#accept-region")
+    rpage.mouse.click(*to_screen(rpage, 330, 120))
+    rpage.fill("#region-comment", "that is not a price tag")
+    rpage.click("#reject-region")
+    shot(rpage, "review-workflow")
+    rpage.click("#reject")
+    rpage.wait_for_selector("#review-status >> text=task rework")
+
+    assert open_next_task(page, live, pid) == task_id  # the rework comes back as the next task
+    page.wait_for_selector("#feedback >> text=that is not a price tag")
+    page.click("#feedback button")
+    page.keyboard.press("3")  # relabel the rejected region
+    page.click("#submit")
+    page.wait_for_selector("text=No task left for you")
+
+    rpage.goto(f"{live.url}/ui/#/projects/{pid}/review")
+    rpage.fill("#stage-name", "check")
+    rpage.click("#review-next")
+    rpage.wait_for_function(f"document.body.dataset.ready === 'review-{task_id}'")
+    rpage.click("#accept")
+    rpage.wait_for_selector("#review-status >> text=task accepted")
+    rctx.close()
+    with live.client(admin) as c:
+        final = next(a for a in c.task(task_id)["annotations"] if a["author_name"] == ann.username)
+    assert final["status"] == "accepted"
+    assert [r["label"] for r in final["regions"]] == ["Product", "Empty slot"]

@@ -38,6 +38,7 @@ export async function currentUser() {
 
 async function route() {
   const hash = location.hash || "#/";
+  delete document.body.dataset.ready; // views set it again once they are interactive
   if (state.view && state.view.leave) await state.view.leave();
   state.view = null;
   const root = document.getElementById("app");

@@ -45,6 +45,7 @@ export const SHORTCUTS = [
   ["review", ["a"], "accept-task", "Accept the annotation"],
   ["review", ["r"], "reject-task", "Reject the annotation (a comment is asked for)"],
   ["review", ["x"], "reject-region", "Reject the selected region with a comment pinned to it"],
+  ["review", ["y"], "accept-region", "Accept the selected region (workflow projects)"],
   ["review", ["Tab"], "next-region", "Select the next region"],
 ];
 

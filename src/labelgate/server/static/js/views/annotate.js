@@ -64,7 +64,14 @@ export async function show(root, { params: [id], hash, user, go, crumbs }) {
   const preds = task.annotations.filter((a) => a.source === "model")
     .flatMap((a) => a.regions.map((r) => ({ ...r, model: a.model, model_version: a.model_version })));
   const events = mine && mine.status === "rejected" ? await api.taskEvents(task.id) : [];
-  const feedback = events.filter((e) => e.kind === "annotation.reviewed" && e.annotation_id === mine.id && !e.data.accepted).slice(-1);
+  let feedback = events.filter((e) => e.kind === "annotation.reviewed" && e.annotation_id === mine.id && !e.data.accepted).slice(-1);
+  if (mine && mine.status === "rejected") {
+    // In a workflow project the rework assignment carries the reviewer's verdicts per region.
+    const held = await api.assignment(task.id).catch((e) => { if (e.status === 404 || e.status === 409) return null; throw e; });
+    if (held && held.mode === "rework") {
+      feedback = [{ data: { comment: held.note || "", regions: held.comments.filter((c) => !c.accept) } }];
+    }
+  }
   const locked = mine && ["submitted", "accepted"].includes(mine.status);
 
   const status = h("span", { id: "save-status", class: "status" }, mine ? mine.status : "new");

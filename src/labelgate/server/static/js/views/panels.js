@@ -17,6 +17,9 @@ export function pinComment(regionId, text) {
 export function parseComments(events) {
   const out = [];
   for (const e of events) {
+    for (const v of e.data.regions || []) {
+      if (!v.accept) out.push({ regionId: Number(v.region_id), text: v.comment || "rejected", event: e });
+    }
     for (const line of String(e.data.comment || "").split("\n")) {
       if (!line.trim()) continue;
       const m = PIN.exec(line);

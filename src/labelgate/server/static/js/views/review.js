@@ -15,7 +15,7 @@ export async function show(root, ctx) {
   return ctx.hash.startsWith("#/projects/") ? list(root, ctx) : one(root, ctx);
 }
 
-async function list(root, { params: [pid], crumbs }) {
+async function list(root, { params: [pid], crumbs, go }) {
   const p = await api.project(pid);
   crumbs(["Projects", "#/"], [p.name, `#/projects/${pid}`], ["Review"]);
   root.style.overflow = "auto";
@@ -30,7 +30,17 @@ async function list(root, { params: [pid], crumbs }) {
         h("td", {}, String(a.regions.length)), h("td", {}, a.submitted_at ? new Date(a.submitted_at).toLocaleString() : "")));
     }
   }
+  const stage = h("input", { id: "stage-name", value: "review", size: 14, "aria-label": "Review stage" });
+  const nextOut = h("span", { class: "muted" });
+  const takeNext = async (e) => {
+    e.preventDefault();
+    const t = await api.nextAtStage(pid, stage.value.trim());
+    if (t) go(`#/tasks/${t.id}/review`);
+    else nextOut.textContent = ` Nothing waiting for you at stage "${stage.value}".`;
+  };
   root.append(h("div", { style: "padding:18px 22px" }, h("h1", {}, `Review — ${p.name}`),
+    h("form", { class: "actions", onsubmit: takeNext }, "Workflow stage ", stage,
+      h("button", { type: "submit", class: "primary", id: "review-next" }, "Review next"), nextOut),
     h("p", { class: "muted" }, `${withWork.length} of ${page.total} tasks have submitted work` +
       (page.total > 200 ? " (first 200 tasks shown; the server has no review-queue endpoint yet)" : "")),
     rows.length ? h("table", { class: "review-list" }, h("tr", {}, ["Task", "Annotator", "Status", "Regions", "Submitted"].map((x) => h("th", {}, x))), rows)
@@ -43,7 +53,11 @@ async function one(root, { params: [tid], hash, crumbs }) {
   const project = await api.project(task.project_id);
   const annId = Number(new URLSearchParams(hash.split("?")[1] || "").get("ann")) || null;
   const candidates = task.annotations.filter((a) => a.source === "human" && REVIEWABLE.includes(a.status));
-  let ann = candidates.find((a) => a.id === annId) || candidates.find((a) => a.status === "submitted") || candidates[0];
+  const held = await api.assignment(task.id).catch((e) => { if (e.status === 404 || e.status === 409) return null; throw e; });
+  // In a workflow project the reviewer holds a review assignment: verdicts go per region to the engine.
+  const workflow = held && held.mode === "review";
+  const heldId = workflow && held.annotations.length ? held.annotations[held.annotations.length - 1] : null;
+  let ann = candidates.find((a) => a.id === (annId || heldId)) || candidates.find((a) => a.status === "submitted") || candidates[0];
   crumbs(["Projects", "#/"], [project.name, `#/projects/${project.id}`], ["Review", `#/projects/${project.id}/review`], [`Task ${task.key}`]);
   if (!ann) {
     root.append(h("p", { style: "padding:18px" }, "This task has no submitted annotation to review."));
@@ -52,7 +66,8 @@ async function one(root, { params: [tid], hash, crumbs }) {
   const events = await api.taskEvents(task.id);
   const side = h("aside", { class: "side" });
   const work = h("div", { class: "work" });
-  const bar = h("div", { class: "taskbar" }, h("span", { id: "review-status", class: "status" }, `${ann.author_name}: ${ann.status} (v${ann.version})`),
+  const bar = h("div", { class: "taskbar" }, h("span", { id: "review-status", class: "status" },
+    `${ann.author_name}: ${ann.status} (v${ann.version})` + (workflow ? ` · stage ${held.stage}` : "")),
     h("span", { class: "spacer" }));
   root.append(h("div", { class: "annotate" }, h("div", { class: "center" }, bar, work), side));
 
@@ -72,15 +87,26 @@ async function one(root, { params: [tid], hash, crumbs }) {
     editor.fit();
   }
 
-  const pins = []; // [{regionId, text}] waiting to be sent with the rejection
+  const pins = []; // [{regionId, accept, text}] region verdicts waiting to be sent with the decision
   const general = h("textarea", { id: "review-comment", rows: 3, placeholder: "Comment for the annotator" });
   const regionComment = h("input", { id: "region-comment", placeholder: "What is wrong with the selected region?" });
 
   const send = async (accept) => {
-    const lines = [...pins.map((p) => pinComment(p.regionId, p.text)), general.value.trim()].filter(Boolean);
+    const rejected = pins.filter((p) => !p.accept);
+    const lines = [...rejected.map((p) => pinComment(p.regionId, p.text)), general.value.trim()].filter(Boolean);
     if (!accept && !lines.length) {
       general.focus();
       general.placeholder = "A rejection needs a comment (or a rejected region)";
+      return;
+    }
+    if (workflow) {
+      const out = await api.reviewTask(task.id, accept, general.value.trim() || null,
+        pins.map((p) => ({ region_id: String(p.regionId), accept: p.accept, comment: p.text || null })));
+      ann = await api.annotation(ann.id);
+      bar.querySelector("#review-status").textContent = `${ann.author_name}: ${ann.status} · task ${out.status}`;
+      pins.length = 0;
+      general.value = "";
+      panel();
       return;
     }
     ann = await api.review(ann.id, ann.version, accept, lines.join("\n"));
@@ -98,10 +124,17 @@ async function one(root, { params: [tid], hash, crumbs }) {
       regionComment.focus();
       return;
     }
-    pins.push({ regionId: r.id, text });
+    pins.push({ regionId: r.id, accept: false, text });
     regionComment.value = "";
-    editor.pins = pins.slice(); // a new array, so the cached canvas layer is redrawn
+    editor.pins = pins.filter((p) => !p.accept); // a new array, so the cached canvas layer is redrawn
     editor.requestDraw();
+    panel();
+  };
+  const acceptRegion = () => {
+    const r = editor.selectedRegion();
+    if (!r || r.id == null || !workflow) return;
+    pins.push({ regionId: r.id, accept: true, text: regionComment.value.trim() });
+    regionComment.value = "";
     panel();
   };
 
@@ -118,7 +151,9 @@ async function one(root, { params: [tid], hash, crumbs }) {
       h("section", {}, h("h2", {}, "Region"),
         sel ? h("p", {}, `#${sel.id} ${sel.label}`) : h("p", { class: "muted" }, "Click a region (or Tab) to select it."),
         regionComment, " ", h("button", { type: "button", id: "reject-region", onclick: rejectRegion }, "Reject region", h("kbd", {}, "x")),
-        pins.length ? h("ol", { id: "pending-pins" }, pins.map((p) => h("li", {}, `region #${p.regionId}: ${p.text}`))) : ""),
+        workflow ? h("button", { type: "button", id: "accept-region", onclick: acceptRegion }, "Accept region", h("kbd", {}, "y")) : "",
+        pins.length ? h("ol", { id: "pending-pins" }, pins.map((p) => h("li", {},
+          `region #${p.regionId}: ${p.accept ? "accepted" : "rejected"}${p.text ? " — " + p.text : ""}`))) : ""),
       labelPanel(project.label_schema, editor, () => {}),
       h("section", {}, h("h2", {}, "History"), h("ul", { class: "history", id: "history" }, history)),
       candidates.length > 1 ? h("section", {}, h("h2", {}, "Other annotations"), candidates.filter((a) => a.id !== ann.id).map((a) =>
@@ -129,6 +164,7 @@ async function one(root, { params: [tid], hash, crumbs }) {
     "accept-task": () => send(true),
     "reject-task": () => send(false),
     "reject-region": rejectRegion,
+    "accept-region": acceptRegion,
     "next-region": () => editor.cycle(1),
   });
   window.__lg.editor = editor;
