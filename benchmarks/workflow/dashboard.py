@@ -16,6 +16,7 @@ engine ``advance`` + ``QualityBook.apply`` + the agreement report + the scorecar
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import time
 from typing import Any
@@ -114,7 +115,12 @@ def main() -> None:
 
     if ns.peer:
         peer(state)
-    incremental(state, book, truth, members, rng, step)
+    incremental(state, book, truth, members, rng, step, "x")
+    # a long-running server can move its replayed state out of the collector's way once (gc.freeze)
+    gc.collect()
+    gc.freeze()
+    print("after gc.freeze() of the replayed state:")
+    incremental(state, book, truth, members, rng, step, "z")
 
 
 def peer(state: object) -> None:
@@ -138,10 +144,10 @@ def peer(state: object) -> None:
 
 
 def incremental(state: object, book: QualityBook, truth: dict, members: list[str],  # type: ignore[type-arg]
-                rng: np.random.Generator, step: Any) -> None:
+                rng: np.random.Generator, step: Any, tag: str) -> None:
     """Fresh overlap tasks, one submit each, then the dashboard's two reports."""
     t_full = _T_FULL[0]
-    extra = [TaskSpec(f"x{i}", overlap=3) for i in range(200)]
+    extra = [TaskSpec(f"{tag}{i}", overlap=3) for i in range(200)]
     truth.update({s.id: truth_boxes(rng) for s in extra})
     step(AddTasks(extra))
     times, times_submit = [], []
@@ -150,7 +156,7 @@ def incremental(state: object, book: QualityBook, truth: dict, members: list[str
         got = [e for e in step(RequestTask(m)) if isinstance(e, Assigned)]
         tid = got[0].assignment.task_id
         t0 = time.perf_counter()
-        step(Submit(m, tid, f"y{i}", noisy(truth[tid], rng)))
+        step(Submit(m, tid, f"{tag}y{i}", noisy(truth[tid], rng)))
         t1 = time.perf_counter()
         book.agreement()
         book.scorecards(state)
@@ -161,7 +167,7 @@ def incremental(state: object, book: QualityBook, truth: dict, members: list[str
     qs = statistics.quantiles(times_submit, n=100)
     print(f"incremental, 300 submits on overlap tasks: submit + book update p50 {qs[49] * 1000:.2f} ms, "
           f"p99 {qs[98] * 1000:.2f} ms; with agreement report + scorecards p50 {q[49] * 1000:.2f} ms, "
-          f"p99 {q[98] * 1000:.2f} ms (target < 50 ms)")
+          f"p90 {q[89] * 1000:.2f} ms, p99 {q[98] * 1000:.2f} ms, max {max(times) * 1000:.2f} ms (target < 50 ms)")
     print(f"ratio full / incremental (p50): {t_full / q[49]:,.0f}x")
 
 
