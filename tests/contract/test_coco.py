@@ -135,13 +135,6 @@ def test_duplicate_image_numbers_are_renumbered_and_reported(tmp_path: Path) -> 
     assert [it.number for it in formats.read(tmp_path / "x.json", "coco").items.values()] == [3, 4]
 
 
-def _pycoco(path: Path) -> COCO:
-    coco = COCO()
-    coco.dataset = json.loads(path.read_text())
-    coco.createIndex()
-    return coco
-
-
 @pytest.mark.parametrize("compressed", [False, True])
 def test_pycocotools_loads_our_output_and_its_masks_equal_ours(tmp_path: Path, compressed: bool) -> None:
     h, w = 40, 30
