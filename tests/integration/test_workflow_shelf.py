@@ -15,8 +15,8 @@ from labelgate.formats.native import region_from_dict, region_to_dict
 from labelgate.quality.spatial import compare
 from labelgate.samples.shelf import CLASSES, shelf_truth
 from labelgate.server import create_app
-from labelgate.server.services import projects
 from labelgate.server.domain import Role
+from labelgate.server.services import projects
 from tests.integration.conftest import TestClient, World
 
 N_IMAGES = 500
