@@ -223,12 +223,11 @@ def main() -> None:
                 "cpu": min(float(r["cpu"]) for r in ok),  # type: ignore[arg-type]
                 "maxrss_mb": max(float(r["maxrss_mb"]) for r in ok),  # type: ignore[arg-type]
                 "found": ok[0].get("found"), "runs": len(ok), "at": time.strftime("%H:%M", time.gmtime())}
+        if not a.no_write:  # after every task, so a run stopped by a timeout keeps what it measured
+            write_section(render(a.size, _merge_saved(work / "results.json", {task: results[task]}), versions, install_errors))
     if not a.no_write:  # ad-hoc runs neither touch the saved results nor RESULTS.md
-        results = _merge_saved(work / "results.json", results)
-    table = render(a.size, results, versions, install_errors)
-    print(table)
-    if not a.no_write:
-        write_section(table)
+        results = _merge_saved(work / "results.json", {})
+    print(render(a.size, results, versions, install_errors))
 
 
 def _merge_saved(path: Path, new: dict[str, dict[str, dict[str, object]]]) -> dict[str, dict[str, dict[str, object]]]:
