@@ -39,7 +39,7 @@ def test_dashboard_and_adjudication(live: Live, page: Any, tag: str, tmp_path: P
     page.goto(f"{live.url}/ui/#/tasks/{task_id}/adjudicate")
     page.wait_for_function(f"document.body.dataset.ready === 'adjudicate-{task_id}'")
     assert page.locator("#versions .version").count() == 2
-    shot(page, "adjudicate")
+    shot(page, "adjudicate-view-only")
 
 
 def test_settings_guidelines_media_and_import(live: Live, page: Any, tag: str, tmp_path: Path) -> None:
@@ -114,3 +114,34 @@ def test_dashboard_charts_agreement_scorecards_and_gate(live: Live, page: Any, t
     assert "Empty slot" in page.text_content("#confused-chart")
     page.wait_for_selector("#gate")
     shot(page, "dashboard")
+
+
+def test_adjudication_keeps_one_version(live: Live, page: Any, tag: str, tmp_path: Path) -> None:
+    admin = live.user(f"admin_{tag}", superuser=True)
+    mgr = live.user(f"mgr_{tag}")
+    pid = image_project(live, admin, tmp_path / "media", n_images=1, name=f"adjudicate {tag}")
+    member(live, admin, pid, mgr, "manager")
+    with live.client(mgr) as c:
+        c.set_workflow(pid, {"overlap": {"k": 2, "fraction": 1.0}, "adjudication": {"role": "manager", "threshold": 0.9}})
+    answers = {}
+    for k, box in ((1, (100, 100, 220, 260)), (2, (400, 300, 520, 460))):
+        u = live.user(f"ann{k}_{tag}")
+        member(live, admin, pid, u, "annotator")
+        with live.client(u) as c:
+            t = c.next_task(pid)
+            assert t is not None
+            regions = [{"id": 1, "label": "Product", "geometry": dict(zip(("x1", "y1", "x2", "y2"), box), type="box")}]
+            answers[u.username] = c.submit(t["id"], regions)
+    login(page, live.url, mgr.username)
+    page.goto(f"{live.url}/ui/#/projects/{pid}/adjudicate")
+    page.wait_for_function(f"document.body.dataset.ready === 'adjudicate-{t['id']}'")
+    # both versions side by side (the server's adjudication config offers no consensus proposal yet)
+    assert page.locator("#versions .version").count() == 2
+    assert page.locator("text=Adjudicating").count() == 1
+    shot(page, "adjudicate")
+    page.locator("#versions .version", has_text=f"ann2_{tag}").locator("button.keep").click()
+    page.wait_for_selector("text=Nothing to adjudicate")
+    with live.client(admin) as c:
+        final = [a for a in c.task(t["id"])["annotations"] if a["author_name"] == mgr.username]
+    assert len(final) == 1 and final[0]["status"] == "accepted"
+    assert final[0]["regions"][0]["geometry"] == answers[f"ann2_{tag}"]["regions"][0]["geometry"]

@@ -1,5 +1,5 @@
 // Adjudication: every annotator's version of one task side by side (read-only canvases), the
-// engine's consensus (the proposal in the adjudicator's assignment) to start from, and the final
+// engine's proposal (its consensus, or the first answer) to start from, and the final
 // answer, which records the annotations it was built from.
 
 import * as api from "../api.js";
@@ -34,17 +34,17 @@ export async function show(root, { params: [id], hash, crumbs, go }) {
   await img.decode();
   const sources = adjudicating && held.annotations.length ? held.annotations : versions.map((a) => a.id);
   const cols = [
-    ...(adjudicating && Array.isArray(held.proposal) ? [["consensus (engine)", held.proposal, sources, "consensus"]] : []),
+    ...(adjudicating && Array.isArray(held.proposal) ? [["proposal (engine)", held.proposal, sources, "proposal"]] : []),
     ...versions.map((a) => [`${a.author_name} (${a.status}, ${a.regions.length})`, a.regions, [a.id], `chose ${a.author_name}`]),
   ];
-  const note = adjudicating ? `Adjudicating under guidelines v${held.guideline_version ?? "–"}: pick the answer to keep.`
+  const note = adjudicating ? `Adjudicating${held.guideline_version != null ? ` under guidelines v${held.guideline_version}` : ""}: pick the answer to keep.`
     : "View only: you hold no adjudication assignment on this task (take one from the project's adjudication queue).";
   const grid = h("div", { class: "versions", id: "versions" });
   root.append(h("div", { style: "display:flex;flex-direction:column;height:100%" }, h("p", { class: "muted", style: "margin:8px" }, note), grid));
   const editors = [];
   for (const [title, regions, from, method] of cols) {
     const canvas = h("canvas", {});
-    const choose = adjudicating ? h("button", { type: "button", class: "primary", onclick: async () => {
+    const choose = adjudicating ? h("button", { type: "button", class: "primary keep", onclick: async () => {
       await api.adjudicate(task.id, regions, from, method);
       toast("Final answer saved");
       go(`#/projects/${project.id}/adjudicate`);
