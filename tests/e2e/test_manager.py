@@ -130,7 +130,7 @@ def test_adjudication_keeps_one_version(live: Live, page: Any, tag: str, tmp_pat
         with live.client(u) as c:
             t = c.next_task(pid)
             assert t is not None
-            regions = [{"id": 1, "label": "Product", "geometry": dict(zip(("x1", "y1", "x2", "y2"), box), type="box")}]
+            regions = [{"id": 1, "label": "Product", "geometry": dict(zip(("x1", "y1", "x2", "y2"), box, strict=True), type="box")}]
             answers[u.username] = c.submit(t["id"], regions)
     login(page, live.url, mgr.username)
     page.goto(f"{live.url}/ui/#/projects/{pid}/adjudicate")
