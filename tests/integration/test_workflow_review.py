@@ -124,3 +124,16 @@ def test_adjudication_of_disagreeing_overlap(sdk, world: World) -> None:  # type
     assert overview["tasks"]["accepted"] == 1
     report = manager.agreement(pid)
     assert report["by_version"]["1"]["items"] == 1 and report["by_version"]["1"]["objects"] == 2
+
+
+def test_plain_review_is_refused_in_workflow_projects(sdk, world: World) -> None:  # type: ignore[no-untyped-def]
+    manager, worker = sdk("manager"), sdk("annotator")
+    pid = world.project_id
+    manager.set_workflow(pid, chain(world))
+    manager.create_tasks(pid, [{"id": "w", "width": 10, "height": 10}])
+    t = worker.next_task(pid)
+    assert t is not None
+    a = worker.create_annotation(t["id"], [SCRATCH], submit=True)  # the ordinary endpoint submits to the engine
+    assert manager.quality_overview(pid)["tasks"]["in_review"] == 1
+    with pytest.raises(ConflictError, match="workflow stages"):
+        manager.review(a["id"], a["version"], True)

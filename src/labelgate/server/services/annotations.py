@@ -224,6 +224,9 @@ def skip_task(rt: Runtime, actor: User, task_id: int, reason: str = "") -> Annot
 
 def review_annotation(rt: Runtime, actor: User, annotation_id: int, expected_version: int, accept: bool,
                       comment: str = "") -> AnnotationRecord:
+    if workflow.enabled_for_annotation(rt, annotation_id):
+        raise ConflictError(f"annotation {annotation_id}'s project reviews through its workflow stages: take the task "
+                            "with POST /projects/{id}/workflow/next?stage=<stage> and decide with POST /tasks/{id}/review")
     with rt.db.write() as conn:
         ann, project = _ann_in(conn, annotation_id, actor)
         assert project.role is not None
