@@ -55,9 +55,16 @@ def test_annotator_draws_edits_and_submits(live: Live, page: Any, tag: str, tmp_
     with live.client(admin) as c:
         c.add_guidelines(pid, "# Products\n- Box every **whole** product.\n- Price tags get their own box.")
 
+    page.goto(f"{live.url}/ui/")
+    page.wait_for_selector("input[name=username]")  # not logged in: the login view
+    shot(page, "login")
     login(page, live.url, ann.username)
     page.wait_for_selector(".project")
     shot(page, "projects")
+    page.goto(f"{live.url}/ui/#/projects/{pid}")
+    page.wait_for_selector("#start-labelling")
+    page.wait_for_selector(".guideline .md >> text=Box every")
+    shot(page, "project")
     task_id = open_next_task(page, live, pid)
     assert page.text_content("#guideline h2") == "Guidelines v1"
 

@@ -27,7 +27,7 @@ export async function show(root, { params: [pid], user, crumbs }) {
     h("div", { class: "columns" },
       h("section", { class: "card" }, h("h2", {}, "Tasks"), h("p", {}, `${page.total} tasks`),
         h("h2", {}, "Label schema"), h("ul", { class: "classes" }, classes),
-        h("h2", {}, "Settings"), h("pre", {}, JSON.stringify(p.settings, null, 2))),
+        h("h2", {}, "Settings"), h("p", {}, `Overlap ${p.settings.overlap} · ${p.settings.blind ? "blind" : "not blind"}`)),
       h("section", { class: "card guideline" }, h("h2", {}, guide ? `Guidelines v${guide.version}` : "Guidelines"),
         guide ? h("div", { class: "md" }) : h("p", { class: "muted" }, "No guidelines published yet."))));
   if (guide) root.querySelector(".guideline .md").innerHTML = markdown(guide.text);
