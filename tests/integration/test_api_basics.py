@@ -105,3 +105,26 @@ def test_only_superusers_create_users(app_client: TestClient, world: World) -> N
     short = {"username": name + "x", "password": "short"}
     assert "at least 8" in _is_error(app_client.post("/api/v1/users", headers=world["superuser"].headers, json=short),
                                      422, "invalid")["message"]
+
+
+def test_change_password_and_deactivate(runtime, world: World) -> None:
+    name = world["annotator2"].name
+    with TestClient(create_app(runtime=runtime)) as c, TestClient(create_app(runtime=runtime)) as other:
+        for client in (c, other):
+            assert client.post("/api/v1/auth/login", json={"username": name, "password": "password-" + name}).status_code == 200
+        r = c.post("/api/v1/auth/password", json={"current": "nope", "new": "brand-new-password"})
+        _is_error(r, 403, "forbidden")
+        _is_error(c.post("/api/v1/auth/password", json={"current": "password-" + name, "new": "short"}), 422, "invalid")
+        assert c.post("/api/v1/auth/password", json={"current": "password-" + name, "new": "brand-new-password"}).status_code == 200
+        assert c.get("/api/v1/auth/me").status_code == 200  # this session stays
+        _is_error(other.get("/api/v1/auth/me"), 401, "unauthenticated")  # the other one ended
+        _is_error(c.post("/api/v1/auth/login", json={"username": name, "password": "password-" + name}), 401, "unauthenticated")
+    runtime.login_limiter.reset(f"user:{name}", "client:testclient")
+    with TestClient(create_app(runtime=runtime)) as c:
+        su = world["superuser"].headers
+        uid = world["annotator2"].user.id
+        _is_error(c.patch(f"/api/v1/users/{uid}", headers=world["admin"].headers, json={"is_active": False}), 403, "forbidden")
+        assert c.patch(f"/api/v1/users/{uid}", headers=su, json={"is_active": False}).json()["is_active"] is False
+        _is_error(c.get("/api/v1/auth/me", headers=world["annotator2"].headers), 401, "unauthenticated")  # tokens stop too
+        assert c.patch(f"/api/v1/users/{uid}", headers=su, json={"is_active": True}).status_code == 200
+        assert c.get("/api/v1/auth/me", headers=world["annotator2"].headers).status_code == 200

@@ -20,7 +20,7 @@ from tests.integration.test_media import png
 ROLES = ("anonymous", "outsider", "annotator", "reviewer", "manager", "admin")
 PUBLIC = {("GET", "/"), ("GET", "/api/v1/health"), ("GET", "/api/v1/formats"), ("POST", "/api/v1/auth/login"),
           ("POST", "/api/v1/auth/logout")}
-SELF = {("GET", "/api/v1/auth/me"), ("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/auth/tokens"),
+SELF = {("GET", "/api/v1/auth/me"), ("POST", "/api/v1/auth/password"), ("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/auth/tokens"),
         ("DELETE", "/api/v1/auth/tokens/{token_id}")}  # every user manages only their own; see test_api_basics
 BOX = {"geometry": {"type": "box", "x1": 1, "y1": 2, "x2": 30, "y2": 40}, "label": "Product"}
 PNG = png(2, 2)
@@ -101,6 +101,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("GET", "/api/v1/users", None, _expect(401, 403, 403, 403, 403, 403)),
     ("POST", "/api/v1/users", lambda c, w, i: {"username": uuid.uuid4().hex[:10], "password": "long-enough"},
      _expect(401, 403, 403, 403, 403, 403)),
+    ("PATCH", "/api/v1/users/{uid}", {"is_active": True}, _expect(401, 403, 403, 403, 403, 403)),
     ("DELETE", "/api/v1/webhooks/{w}", None, _expect(401, 404, 403, 403, 204, 404)),
     ("DELETE", "/api/v1/projects/{p}/members/{uid}", None, _expect(401, 404, 403, 403, 403, 204)),
     ("DELETE", "/api/v1/projects/{p}", None, _expect(401, 404, 403, 403, 403, 204)),

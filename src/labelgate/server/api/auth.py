@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from labelgate.server.api.deps import CurrentUser, RuntimeDep, client_address
 from labelgate.server.schemas.common import Model
-from labelgate.server.schemas.users import LoginIn, TokenIn, TokenInfo, TokenOut, UserOut
+from labelgate.server.schemas.users import LoginIn, PasswordIn, TokenIn, TokenInfo, TokenOut, UserOut
 from labelgate.server.services import auth
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -39,6 +39,13 @@ def logout(request: Request, response: Response, rt: RuntimeDep) -> Ok:
 @router.get("/me", response_model=UserOut)
 def me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
+
+
+@router.post("/password", response_model=Ok)
+def change_password(body: PasswordIn, request: Request, user: CurrentUser, rt: RuntimeDep) -> Ok:
+    """Change your password; your other login sessions end (API tokens stay)."""
+    auth.change_password(rt, user, body.current, body.new, request.cookies.get(rt.settings.session_cookie))
+    return Ok()
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from labelgate.server.schemas.common import Model
 
-__all__ = ["LoginIn", "TokenIn", "TokenInfo", "TokenOut", "UserIn", "UserOut"]
+__all__ = ["LoginIn", "PasswordIn", "TokenIn", "TokenInfo", "TokenOut", "UserIn", "UserOut", "UserPatch"]
 
 
 class UserOut(Model):
@@ -45,3 +45,12 @@ class TokenInfo(Model):
 
 class TokenOut(TokenInfo):
     token: str = Field(description="The secret; shown only once.")
+
+
+class PasswordIn(Model):
+    current: str = Field(max_length=1000)
+    new: str = Field(min_length=1, max_length=1000)
+
+
+class UserPatch(Model):
+    is_active: bool

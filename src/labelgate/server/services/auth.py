@@ -17,8 +17,8 @@ from labelgate.server.errors import AuthenticationRequired
 from labelgate.server.services.runtime import Runtime
 
 __all__ = [
-    "TOKEN_PREFIX", "authenticate_session", "authenticate_token", "create_token", "create_user", "list_tokens",
-    "list_users", "login", "logout", "revoke_token",
+    "TOKEN_PREFIX", "authenticate_session", "authenticate_token", "change_password", "create_token", "create_user",
+    "list_tokens", "list_users", "login", "logout", "revoke_token", "set_active",
 ]
 
 TOKEN_PREFIX = "lgt_"
@@ -114,3 +114,38 @@ def revoke_token(rt: Runtime, actor: User, token_id: int) -> None:
     with rt.db.write() as conn:
         if not repo.revoke_token(conn, actor.id, token_id):
             raise NotFoundError(f"you have no API token with id {token_id}")
+
+
+def change_password(rt: Runtime, actor: User, current: str, new: str, session: str | None = None) -> None:
+    """Replace the caller's password after checking the current one; ends their other sessions."""
+    rt.login_limiter.check(f"user:{actor.username}")
+    with rt.db.read() as conn:
+        found = repo.password_hash(conn, actor.username)
+    try:
+        ok = found is not None and found[1] is not None and rt.hasher.verify(found[1], current)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        rt.login_limiter.fail(f"user:{actor.username}")
+        raise PermissionDenied("the current password is wrong")
+    if len(new) < MIN_PASSWORD:
+        raise InvariantError(f"the new password is too short: use at least {MIN_PASSWORD} characters")
+    with rt.db.write() as conn:
+        repo.set_password(conn, actor.id, rt.hasher.hash(new))
+        repo.delete_sessions(conn, actor.id, keep=None if session is None else _digest(session))
+
+
+def set_active(rt: Runtime, actor: User, user_id: int, active: bool) -> User:
+    """Superusers (de)activate accounts; a deactivated user's sessions and tokens stop working."""
+    if not actor.is_superuser:
+        raise PermissionDenied("only a superuser can activate or deactivate users")
+    if user_id == actor.id and not active:
+        raise InvariantError("you cannot deactivate yourself")
+    with rt.db.write() as conn:
+        if not repo.set_active(conn, user_id, active):
+            raise NotFoundError(f"no user with id {user_id}")
+        if not active:
+            repo.delete_sessions(conn, user_id)
+        user = repo.get(conn, user_id)
+    assert user is not None
+    return user

@@ -168,7 +168,7 @@ def media_source(rt: Runtime, actor: User, task_id: int) -> MediaSource:
         return MediaSource("url", url)
     media_dir = project.settings.get("media_dir")
     if media_dir:
-        root = Path(media_dir).resolve()
+        root = Path(str(media_dir)).resolve()
         p = (root / rel).resolve()
         if not p.is_relative_to(root) or not p.is_file():
             raise NotFoundError(f"task {task_id}: {media!r} is not a file under the project's media directory")
@@ -199,7 +199,7 @@ def scan_media(rt: Runtime, actor: User, project_id: int) -> MediaUpload:
     if bucket:
         names = list(_bucket_storage(bucket).list())
     else:
-        root = Path(media_dir).resolve()
+        root = Path(str(media_dir)).resolve()
         names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
                        if p.is_file() and not p.is_symlink() and p.resolve().is_relative_to(root))
     seen: dict[str, str] = {}
@@ -213,7 +213,7 @@ def scan_media(rt: Runtime, actor: User, project_id: int) -> MediaUpload:
         seen[key] = n
         item: dict[str, Any] = {"id": key, "media": n}
         if media_dir:
-            item["width"], item["height"] = image_size(Path(media_dir) / n, n)
+            item["width"], item["height"] = image_size(Path(str(media_dir)) / n, n)
         items.append((key, item))
     with rt.db.write() as conn:
         project_for(conn, project_id, actor, Role.MANAGER)

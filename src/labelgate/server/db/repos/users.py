@@ -99,3 +99,14 @@ _BY_TOKEN = (sa.select(users).join(api_tokens, api_tokens.c.user_id == users.c.i
 
 def user_by_token(conn: Connection, token_hash: str) -> User | None:
     return _user(conn.execute(_BY_TOKEN, {"h": token_hash}).first())
+
+
+def set_active(conn: Connection, user_id: int, active: bool) -> bool:
+    return conn.execute(users.update().where(users.c.id == user_id).values(is_active=active)).rowcount == 1
+
+
+def delete_sessions(conn: Connection, user_id: int, keep: str | None = None) -> None:
+    q = sessions.delete().where(sessions.c.user_id == user_id)
+    if keep is not None:
+        q = q.where(sessions.c.token_hash != keep)
+    conn.execute(q)
