@@ -65,6 +65,13 @@ def test_sdk_round_trip(sdk, world: World, tmp_path: Path) -> None:  # type: ign
     assert record["manifest"]["items"] == len(back.items) == 5
     assert len(back.annotations) == 1 + 4  # the SDK annotator's submit, anna and ben on two images
     assert manager.job(record["job_id"])["status"] == "succeeded"
+    me = ann.me()
+    assert root.set_user_active(me["id"], False)["is_active"] is False
+    with pytest.raises(PermissionDenied):
+        ann.me()
+    root.set_user_active(me["id"], True)
+    with pytest.raises(PermissionDenied, match="current password is wrong"):
+        ann.change_password("not-it", "whatever-long")
 
 
 def test_sdk_media_and_webhooks(sdk, world: World, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

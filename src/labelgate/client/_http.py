@@ -91,6 +91,13 @@ class Client(WorkflowMethods):
     def users(self) -> list[dict[str, Any]]:
         return self._json("GET", "/users")
 
+    def set_user_active(self, user_id: int, active: bool) -> dict[str, Any]:
+        """Superusers: deactivate (sessions and tokens stop working) or reactivate an account."""
+        return self._json("PATCH", f"/users/{user_id}", json={"is_active": active})
+
+    def change_password(self, current: str, new: str) -> None:
+        self._json("POST", "/auth/password", json={"current": current, "new": new})
+
     # -- projects -----------------------------------------------------------------------------
     def create_project(self, name: str, description: str = "", label_schema: dict[str, Any] | None = None,
                        settings: dict[str, Any] | None = None) -> dict[str, Any]:
