@@ -24,6 +24,8 @@ from labelgate.core import (
     Region,
     RegionTable,
     Source,
+    Track,
+    TrackShape,
     bounds,
     kind_of,
 )
@@ -94,7 +96,7 @@ def _written(plan: TablePlan, caps: Capabilities) -> dict[str, list[Region]]:
 
 @st.composite
 def _varied(draw: st.DrawFn) -> Dataset:
-    """A rich dataset, with item fields, provenance, crowd, a video frame item, metadata, and
+    """A rich dataset, with item fields, provenance, crowd, a video frame item, a track, metadata, and
     annotations in a shuffled order (so that rows are not in item order)."""
     ds = draw(datasets(RICH, kinds=KINDS))
     items: list[Item] = [replace(it, number=k, metadata={"k": k} if k % 2 else {}) for k, it in enumerate(ds.items.values())]
@@ -106,7 +108,8 @@ def _varied(draw: st.DrawFn) -> Dataset:
     if not anns:  # a dataset without annotations has no table behind it
         anns.append(Annotation(items[0].id, []))
     order = draw(st.permutations(range(len(anns))))
-    return Dataset(items, [anns[k] for k in order], ds.schema, metadata={"m": 1} if draw(st.booleans()) else None)
+    tracks = [Track(7, "walker", (TrackShape(0, Box(0, 0, 2, 2)),), video="clip")] if draw(st.booleans()) else []
+    return Dataset(items, [anns[k] for k in order], ds.schema, tracks, metadata={"m": 1} if draw(st.booleans()) else None)
 
 
 @pytest.mark.parametrize("target", sorted(TARGETS))
@@ -132,9 +135,11 @@ def test_declines_what_it_does_not_mirror() -> None:
     assert restrict_table(ds, caps, ConversionReport("x")) is None  # regions not in a table
     backed = _table_backed(ds)
     assert restrict_table(backed, caps, ConversionReport("x")) is not None
-    for changed in ({"per_item": "many"}, {"lossless": True}, {"keep_unused_classes": False}):
+    tracked = Dataset(backed.items.values(), backed.annotations, tracks=[Track(1, "x", (TrackShape(0, Box(0, 0, 1, 1)),))])
+    for changed, data in (({"per_item": "many"}, backed), ({"lossless": True}, backed), ({"keep_unused_classes": False}, backed),
+                          ({"tracks": True}, tracked)):
         report = ConversionReport("x")
-        assert restrict_table(backed, replace(caps, **changed), report) is None
+        assert restrict_table(data, replace(caps, **changed), report) is None
         assert report.lossless  # nothing recorded by a plan that declined
 
 
