@@ -78,3 +78,34 @@ def test_gold_tasks_are_blind_and_graded(runtime, world: World) -> None:  # type
     assert mgr.post(f"{api}/tasks/{ordinary}/promote-gold", json={}).status_code == 200
     again = mgr.post(f"{api}/tasks/{ordinary}/promote-gold", json={})
     assert again.status_code == 409 and "gold already" in again.json()["error"]["message"]
+
+
+def test_failing_gold_pauses_until_a_manager_resumes(runtime, world: World) -> None:  # type: ignore[no-untyped-def]
+    su = world["superuser"].user
+    assert su is not None
+    p = projects.create_project(runtime, su, f"pause {world.project_id}", "", {"classes": [{"name": "Product"}]},
+                                settings={"blind": True})
+    projects.set_member(runtime, su, p.id, world["annotator"].name, Role.ANNOTATOR)
+    projects.set_member(runtime, su, p.id, world["manager"].name, Role.MANAGER)
+    mgr = TestClient(create_app(runtime=runtime), headers=world["manager"].headers)
+    ann = TestClient(create_app(runtime=runtime), headers=world["annotator"].headers)
+    api = "/api/v1"
+    hp = {"rate": 0.5, "seed": 0, "min_samples": 2, "threshold": 0.9, "actions": ["pause"]}
+    assert mgr.put(f"{api}/projects/{p.id}/workflow", json={"honeypots": hp}).status_code == 200
+    mgr.post(f"{api}/projects/{p.id}/gold", json={"entries": [
+        {"item": {"id": f"g{i}", "width": 100, "height": 100}, "regions": [GOLD_BOX]} for i in range(4)]})
+    mgr.post(f"{api}/projects/{p.id}/tasks", json={"items": [{"id": f"t{i}", "width": 100, "height": 100}
+                                                              for i in range(10)]})
+    served = 0
+    while (nxt := ann.post(f"{api}/projects/{p.id}/next-task")).status_code == 200:
+        served += 1
+        assert served <= 14
+        ann.post(f"{api}/tasks/{nxt.json()['id']}/annotations", json={"regions": [], "submit": True})  # always wrong
+    assert nxt.status_code == 204 and served < 14  # paused before the work ran out
+    card = next(c for c in mgr.get(f"{api}/projects/{p.id}/quality/annotators").json()
+                if c["member"] == world["annotator"].name)
+    assert card["drift"]["paused"] and card["gold"]["verdict"] == "fail" and card["gold"]["accuracy"] == 0.0
+    r = mgr.post(f"{api}/projects/{p.id}/workflow/resume", json={"user_id": world["annotator"].user.id,
+                                                                   "reason": "retrained on the guideline"})
+    assert r.status_code == 200, r.text
+    assert ann.post(f"{api}/projects/{p.id}/next-task").status_code == 200
