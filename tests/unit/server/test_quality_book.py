@@ -84,6 +84,8 @@ def test_incremental_equals_full_and_the_oracle() -> None:
             assert pair["items"] == len(both)
             assert pair["kappa"] == pytest.approx(compare(ra, rb).kappa, abs=1e-12)
     assert inc["by_version"]["1"]["kappa"] < inc["by_version"]["2"]["kappa"]
+    assert len(inc["timeline"]) == 1 and inc["timeline"][0]["day"] == "1970-01-01"  # the run's clock starts at 0
+    assert inc["timeline"][0]["objects"] == inc["objects"]
     cards = {c["member"]: c for c in book.scorecards(state)}  # type: ignore[arg-type]
     assert cards == {c["member"]: c for c in full.scorecards(state)}  # type: ignore[arg-type]
     assert sum(c["submitted"] for c in cards.values()) == sum(len(t) for v in given.values() for t in v.values())

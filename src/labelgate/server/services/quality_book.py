@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from labelgate.core import Box, Mask, MultiPolygon, Polygon, Region, RotatedBox
@@ -88,6 +89,8 @@ class QualityBook:
     pairs: dict[PairKey, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))
     pair_items: Counter[PairKey] = field(default_factory=Counter)
     annotators: dict[str, _Annotator] = field(default_factory=lambda: defaultdict(_Annotator))
+    days: dict[int, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))  # UTC day -> pairs
+    day_items: Counter[int] = field(default_factory=Counter)
 
     def apply(self, state: WorkflowState, record: Record) -> None:
         """Account for one record just applied to ``state`` (the state as it stands after it)."""
@@ -141,8 +144,12 @@ class QualityBook:
             x, y = (other, sub) if other.annotator < sub.annotator else (sub, other)
             ra, rb = (regions_of(other.answer), mine) if x is other else (mine, regions_of(other.answer))
             key = (sub.guideline_version, x.annotator, y.annotator)
-            self.pairs[key].update(object_pairs(ra, rb, self.iou))
+            found = object_pairs(ra, rb, self.iou)
+            self.pairs[key].update(found)
             self.pair_items[key] += 1
+            day = int(sub.at // 86400)
+            self.days[day].update(found)
+            self.day_items[day] += 1
 
     # -- reports ---------------------------------------------------------------------------
     def _pooled(self, keep: Any) -> tuple[Counter[tuple[str, str]], int]:
@@ -169,6 +176,9 @@ class QualityBook:
                               for k, c in sorted(self.pairs.items(), key=lambda kv: kv[0][1:]) if k[0] == v]
             out["by_version"][str(v)] = entry
         out["confused"] = self.confused(overall)
+        out["timeline"] = [{"day": datetime.fromtimestamp(d * 86400, UTC).date().isoformat(),
+                            **{x: y for x, y in kappa_summary(self.days[d], self.day_items[d]).items() if x != "per_class"}}
+                           for d in sorted(self.days)]
         out["metric"] = "cohen_kappa"
         out["iou"] = self.iou
         return out
