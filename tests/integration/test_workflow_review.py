@@ -31,8 +31,9 @@ def chain(world: World) -> dict:  # type: ignore[type-arg]
 def test_defect_review_chain(sdk, world: World) -> None:  # type: ignore[no-untyped-def]
     manager, tech, worker = sdk("manager"), sdk("reviewer"), sdk("annotator")
     pid = world.project_id
-    manager.set_workflow(pid, chain(world))
+    manager.set_workflow(pid, {**chain(world), "gate": {"min_review_coverage": 1.0}})
     manager.publish_guideline(pid, "Box every defect.")
+    assert manager.quality_gate(pid)["reasons"] == ["review coverage is not measured yet (needs >= 1)"]
     manager.create_tasks(pid, [{"id": "weld-1", "width": 100, "height": 100}])
 
     t = worker.next_task(pid)  # the ordinary endpoint goes through the engine too
@@ -66,6 +67,8 @@ def test_defect_review_chain(sdk, world: World) -> None:  # type: ignore[no-unty
     final = worker.annotation(first["id"])
     assert final["status"] == "accepted" and final["regions"][1]["label"] == "Product"
     assert worker.task(t["id"])["completed"] is True
+    gate = manager.quality_gate(pid)
+    assert gate["passed"] and gate["metrics"]["review_coverage"] == 1.0
 
     # the log is in the database: a fresh process (dropped cache) replays to the same state
     before = manager.quality_overview(pid)
