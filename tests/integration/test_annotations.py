@@ -225,3 +225,33 @@ def test_concurrent_submits_on_one_task_count_every_one(app_client: TestClient, 
         assert codes == [201, 201]
         task = c.get(f"/api/v1/tasks/{t['id']}", headers=m).json()
         assert task["n_submitted"] == 2 and task["completed"], task
+
+
+def test_simultaneous_next_task_calls_never_hand_out_one_task_twice(app_client: TestClient, world: World, runtime) -> None:
+    from labelgate.server.services import auth, projects
+
+    c, m = app_client, world["manager"].headers
+    c.post(f"/api/v1/projects/{world.project_id}/tasks", headers=m, json={"items": [{"id": f"n{i}"} for i in range(12)]})
+    root = world["superuser"].user
+    headers = []
+    for i in range(8):
+        u = auth.create_user(runtime, None, f"{world['annotator'].name}_p{i}", "password-x1")
+        projects.set_member(runtime, root, world.project_id, u.username, projects.Role.ANNOTATOR)
+        headers.append({"Authorization": f"Token {auth.create_token(runtime, u, 't')[1]}"})
+    barrier = threading.Barrier(len(headers))
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def take(h: dict[str, str]) -> None:
+        barrier.wait()
+        r = c.post(f"/api/v1/projects/{world.project_id}/next-task", headers=h)
+        assert r.status_code == 200, r.text
+        with lock:
+            got.append(r.json()["id"])
+
+    threads = [threading.Thread(target=take, args=(h,)) for h in headers]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert len(got) == len(headers) and len(set(got)) == len(got)

@@ -89,8 +89,10 @@ def next_task(rt: Runtime, actor: User, project_id: int) -> Task | None:
             return draft
         now = utcnow()
         until = now + timedelta(seconds=rt.settings.task_lock_s)
-        batch = 8
-        for attempt in range(4):  # others may reserve candidates between our read and our update
+        # PostgreSQL locks the rows it returns (FOR NO KEY UPDATE SKIP LOCKED), so take one at a time
+        # and let concurrent callers skip it; SQLite serialises writers, so a small batch is cheap.
+        batch = 1 if rt.db.dialect == "postgresql" else 8
+        for attempt in range(8 if batch == 1 else 4):  # others may reserve candidates before our update
             found = repo.next_task_candidates(conn, project_id, actor.id, now, batch, attempt * batch)
             for tid in found:
                 if repo.lock_task(conn, tid, actor.id, now, until):
