@@ -4,6 +4,7 @@ the same status, headers, fields and values as an ordinary one, and no gold answ
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -24,6 +25,44 @@ def shape(value: Any) -> Any:
     if isinstance(value, list):
         return [shape(value[0])] if value else []
     return type(value).__name__
+
+
+def _view(resp: Any) -> tuple[Any, ...]:
+    body = resp.json() if resp.content else None
+    return resp.status_code, sorted(set(resp.headers) - VOLATILE), shape(body)
+
+
+def observe(ann: TestClient, project_id: int, task_id: int, nxt: Any) -> tuple[bytes, ...]:
+    """Everything an annotator can see of one task over its life, from next-task to reading their own
+    annotation afterwards (volatile values such as ids and times reduced to their shape)."""
+    api = "/api/v1"
+    assignment = ann.get(f"{api}/tasks/{task_id}/assignment")
+    before = ann.get(f"{api}/tasks/{task_id}")
+    sub = ann.post(f"{api}/tasks/{task_id}/annotations", json={"regions": [GOLD_BOX], "submit": True})
+    assert sub.status_code == 201, sub.text
+    aid = sub.json()["id"]
+    after = ann.get(f"{api}/tasks/{task_id}")
+    own = ann.get(f"{api}/annotations/{aid}")
+    events = ann.get(f"{api}/tasks/{task_id}/events")
+    listed = [t for t in ann.get(f"{api}/projects/{project_id}/tasks", params={"limit": 1000}).json()["tasks"]
+              if t["id"] == task_id]
+    draft = ann.put(f"{api}/annotations/{aid}", json={"regions": [], "version": own.json()["version"]})
+    resubmit = ann.post(f"{api}/tasks/{task_id}/annotations", json={"regions": [], "submit": True})
+    again = ann.get(f"{api}/annotations/{aid}")
+    responses = (nxt, assignment, before, sub, after, own, events, draft, resubmit, again)
+    for resp in responses:
+        assert b"12.3456" not in resp.content or resp in (sub, after, own, again)  # only their own answer comes back
+    assert draft.status_code == 409 and "submitted work" in draft.json()["error"]["message"]
+    assert again.json()["regions"] == own.json()["regions"]  # the refused draft changed nothing
+    view: list[Any] = [_view(r) for r in responses]
+    # values an annotator could compare: progress, completion, status, version, authors, event kinds, errors
+    view.append([(t["n_submitted"], t["completed"]) for t in (nxt.json(), before.json(), after.json(), *listed)])
+    view.append([a["author_name"] for a in after.json()["annotations"]])
+    view.append([e["kind"] for e in events.json()])
+    view.append([re.sub(r"\d+", "N", r.json()["error"]["message"]) for r in (draft, resubmit)])
+    view.append({"assignment": {k: v for k, v in assignment.json().items() if k not in ("task_id", "lease_expires")},
+                 "own": [own.json()["status"], own.json()["version"]]})
+    return tuple(orjson.dumps(v) for v in view)
 
 
 def test_gold_tasks_are_blind_and_graded(runtime, world: World) -> None:  # type: ignore[no-untyped-def]
@@ -50,21 +89,12 @@ def test_gold_tasks_are_blind_and_graded(runtime, world: World) -> None:  # type
         nxt = ann.post(f"{api}/projects/{p.id}/next-task")
         if nxt.status_code == 204:
             break
-        task = nxt.json()
-        detail = ann.get(f"{api}/tasks/{task['id']}")
-        sub = ann.post(f"{api}/tasks/{task['id']}/annotations", json={"regions": [GOLD_BOX], "submit": True})
-        assert sub.status_code == 201, sub.text
-        view = []
-        for resp in (nxt, detail, sub):
-            body = resp.json()
-            assert b"12.3456" not in resp.content or resp is sub  # the annotator's own answer comes back to them
-            view.append((resp.status_code, sorted(set(resp.headers) - VOLATILE), shape(body)))
-        # values an annotator could compare: progress, completion, status, version
-        view.append((task["n_submitted"], task["completed"], sub.json()["status"], sub.json()["version"],
-                     [a["author_name"] for a in detail.json()["annotations"]]))
-        seen[task["id"] in gold].append(tuple(orjson.dumps(v) for v in view))
+        tid = nxt.json()["id"]
+        seen[tid in gold].append(observe(ann, p.id, tid, nxt))
     assert seen[True] and seen[False], "the stream should hold gold and ordinary tasks"
     assert set(seen[True]) == set(seen[False]) == {seen[False][0]}
+    status_after = orjson.loads(seen[True][0][-1])
+    assert status_after["own"] == ["accepted", 2]  # no review stage: accepted at once, gold or not
 
     cards = mgr.get(f"{api}/projects/{p.id}/quality/annotators").json()
     mine = next(c for c in cards if c["member"] == world["annotator"].name)
@@ -109,3 +139,49 @@ def test_failing_gold_pauses_until_a_manager_resumes(runtime, world: World) -> N
                                                                    "reason": "retrained on the guideline"})
     assert r.status_code == 200, r.text
     assert ann.post(f"{api}/projects/{p.id}/next-task").status_code == 200
+
+
+def test_gold_answers_wait_for_review_like_ordinary_ones(runtime, world: World) -> None:  # type: ignore[no-untyped-def]
+    su = world["superuser"].user
+    assert su is not None
+    p = projects.create_project(runtime, su, f"review {world.project_id}", "", {"classes": [{"name": "Product"}]},
+                                settings={"blind": True})
+    for role in ("annotator", "reviewer", "manager"):
+        projects.set_member(runtime, su, p.id, world[role].name, Role(role))
+    mgr = TestClient(create_app(runtime=runtime), headers=world["manager"].headers)
+    ann = TestClient(create_app(runtime=runtime), headers=world["annotator"].headers)
+    rev = TestClient(create_app(runtime=runtime), headers=world["reviewer"].headers)
+    api = "/api/v1"
+    conf = {"stages": [{"name": "check", "role": "reviewer"}], "honeypots": {"rate": 0.5, "seed": 0, "min_samples": 1}}
+    assert mgr.put(f"{api}/projects/{p.id}/workflow", json=conf).status_code == 200
+    gold = {t["id"] for t in mgr.post(f"{api}/projects/{p.id}/gold", json={"entries": [
+        {"item": {"id": f"g{i}", "width": 100, "height": 100}, "regions": [GOLD_BOX]} for i in range(2)]}).json()}
+    mgr.post(f"{api}/projects/{p.id}/tasks", json={"items": [{"id": f"t{i}", "width": 100, "height": 100}
+                                                              for i in range(4)]})
+    mine: dict[int, int] = {}  # task -> the annotator's annotation
+    while (nxt := ann.post(f"{api}/projects/{p.id}/next-task")).status_code == 200:
+        tid = nxt.json()["id"]
+        mine[tid] = ann.post(f"{api}/tasks/{tid}/submit", json={"regions": [GOLD_BOX]}).json()["id"]
+    assert gold & set(mine) and set(mine) - gold
+
+    def seen(tid: int) -> tuple[str, int, int, bool]:
+        a, t = ann.get(f"{api}/annotations/{mine[tid]}").json(), ann.get(f"{api}/tasks/{tid}").json()
+        return a["status"], a["version"], t["n_submitted"], t["completed"]
+
+    # every stage samples all: gold and ordinary answers alike wait in review
+    assert {seen(t) for t in mine} == {("submitted", 1, 0, False)}
+    first = rev.post(f"{api}/projects/{p.id}/workflow/next", params={"stage": "check"}).json()["id"]
+    assert first not in gold  # reviewers get ordinary work only
+    r = rev.post(f"{api}/tasks/{first}/review", json={"accept": True})
+    assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
+    # a reviewer's acceptance settles the gold answers waiting "in review" too, as accepted work
+    assert seen(first) == ("accepted", 2, 1, True)
+    assert {seen(t) for t in gold & set(mine)} == {("accepted", 2, 1, True)}
+    waiting = set(mine) - gold - {first}
+    assert {seen(t) for t in waiting} == {("submitted", 1, 0, False)}
+    for tid in waiting:
+        assert rev.post(f"{api}/projects/{p.id}/workflow/next", params={"stage": "check"}).json()["id"] == tid
+        assert rev.post(f"{api}/tasks/{tid}/review", json={"accept": True}).status_code == 200
+    assert {seen(t) for t in mine} == {("accepted", 2, 1, True)}
+    # the manager still sees the rows: gold tasks never complete
+    assert not any(mgr.get(f"{api}/tasks/{t}").json()["completed"] for t in gold)

@@ -66,14 +66,16 @@ def list_tasks(rt: Runtime, actor: User, project_id: int, offset: int = 0, limit
     if offset < 0 or not 1 <= limit <= 1000:
         raise InvariantError("offset must be >= 0 and limit between 1 and 1000")
     with rt.db.read() as conn:
-        project_for(conn, project_id, actor)
-        return repo.list_tasks(conn, project_id, offset, limit), repo.count_tasks(conn, project_id)
+        project = project_for(conn, project_id, actor)
+        tasks = workflow.annotator_view(conn, project, actor, repo.list_tasks(conn, project_id, offset, limit))
+        return tasks, repo.count_tasks(conn, project_id)
 
 
 def get_task(rt: Runtime, actor: User, task_id: int) -> tuple[Task, list[AnnotationRecord]]:
     with rt.db.read() as conn:
         task, project = _task_in(conn, task_id, actor)
         anns = [a for a in repo.annotations_of(conn, task_id) if visible(project, actor, a)]
+        task = workflow.annotator_view(conn, project, actor, [task])[0]
     return task, anns
 
 
@@ -160,7 +162,8 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
                       submit: bool = False, lead_time: float | None = None) -> AnnotationRecord:
     """Save (draft) or submit new regions, only if ``expected_version`` is still current (else 409)."""
     lead_time = _lead_time(lead_time)
-    if submit and workflow.enabled_for_annotation(rt, annotation_id):
+    staged = workflow.enabled_for_annotation(rt, annotation_id)
+    if submit and staged:
         return workflow.submit_existing(rt, actor, annotation_id, expected_version, regions, lead_time)
     with rt.db.write() as conn:
         ann, project = _ann_in(conn, annotation_id, actor)
@@ -168,6 +171,9 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
             raise PermissionDenied(f"annotation {annotation_id} belongs to someone else; reviewers use review")
         if ann.status is AnnotationStatus.SKIPPED and not submit and regions is None:
             raise InvariantError("nothing to change")
+        if staged and ann.status in (AnnotationStatus.SUBMITTED, AnnotationStatus.ACCEPTED):
+            raise ConflictError(f"annotation {annotation_id} is {ann.status.value}: in a workflow project submitted work "
+                                "changes only when a reviewer sends it back (then fix it and submit it again)")
         values: dict[str, Any] = {}
         if regions is not None:
             values["regions"] = parse_regions(parse_schema(project), regions)
@@ -181,7 +187,7 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
                 values["lead_time"] = (now - ann.created_at).total_seconds()
         elif ann.status is AnnotationStatus.SKIPPED:
             values["status"] = AnnotationStatus.DRAFT.value
-        elif regions is not None and ann.status in (AnnotationStatus.ACCEPTED, AnnotationStatus.REJECTED):
+        elif regions is not None and not staged and ann.status in (AnnotationStatus.ACCEPTED, AnnotationStatus.REJECTED):
             values["status"] = AnnotationStatus.SUBMITTED.value  # changed after review: to be reviewed again
         out = repo.update_annotation_returning(conn, annotation_id, expected_version, **values)
         if out is None:

@@ -9,7 +9,10 @@ the engine's log, which no annotator-facing endpoint reads.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+
+from sqlalchemy.engine import Connection
 
 from labelgate.core import Source
 from labelgate.core.errors import ConflictError, InvariantError, NotFoundError
@@ -18,7 +21,7 @@ from labelgate.server.db import utcnow
 from labelgate.server.db.repos import projects as projects_repo
 from labelgate.server.db.repos import tasks as tasks_repo
 from labelgate.server.db.repos import workflow as repo
-from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Role, Task, User
+from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Project, Role, Task, User
 from labelgate.server.services import webhooks
 from labelgate.server.services.access import project_for
 from labelgate.server.services.projects import parse_schema
@@ -31,6 +34,7 @@ from labelgate.workflow import (
     AddGold,
     Adjudicate,
     Assigned,
+    GoldGraded,
     PromoteGold,
     PublishGuideline,
     RegionVerdict,
@@ -44,7 +48,7 @@ from labelgate.workflow import (
 )
 
 __all__ = [
-    "add_gold", "adjudicate", "assignment", "enabled", "get_workflow", "next_task", "promote_gold", "publish_guideline",
+    "add_gold", "adjudicate", "annotator_view", "assignment", "enabled", "get_workflow", "next_task", "promote_gold", "publish_guideline",
     "resume", "review", "set_workflow", "skip", "submit",
 ]
 
@@ -79,8 +83,25 @@ def _engine_ids_to_db(ids: tuple[str, ...]) -> list[int]:
     return [int(i.split("v", 1)[0]) for i in ids]
 
 
+def _held_for_review(s: Session, member: str, task_id: str) -> bool:
+    """Whether the review chain would hold an ordinary task ``member`` submitted now: each stage's sampling
+    as :func:`labelgate.workflow.review.enter_chain` decides it (without counting an arrival)."""
+    state = s.state
+    stages = state.config.stages
+    annotator = state.annotators.get(member)
+    if stages and annotator is not None and annotator.extra_review:
+        return True
+    flagged = state.tasks[task_id].flagged
+    return any(st.sampling.decide(ordinal=state.arrivals.get(st.name, 0) + 1, stage=st.name, task_id=task_id,
+                                  flagged=flagged) for st in stages)
+
+
 def _act(s: Session) -> list[int]:
-    """Mirror the engine's effects in the server's rows; returns webhook deliveries to send."""
+    """Mirror the engine's effects in the server's rows; returns webhook deliveries to send.
+
+    A gold answer evolves, for its annotator, as an ordinary one would: accepted at once when the review
+    chain would not hold an ordinary task, else left ``submitted`` until a reviewer next accepts a task
+    (its grade stays in the engine). Gold tasks' own rows never change."""
     hooks: list[int] = []
     for effect in s.effects:
         if isinstance(effect, TaskAccepted):
@@ -90,6 +111,13 @@ def _act(s: Session) -> list[int]:
             repo.mark_accepted(s.conn, int(final.task_id), len(ids))
             hooks += webhooks.record(s.conn, s.project.id, "task.completed", {
                 "task_id": int(final.task_id), "annotations": ids, "method": final.method})
+            if s.state.tasks[final.task_id].reviews:  # a reviewer accepted: gold answers waiting "in review" go too
+                pending = repo.submitted_on(s.conn, s.project.id, [int(t) for t in s.state.gold if t.isdigit()])
+                repo.set_annotation_status(s.conn, pending, AnnotationStatus.ACCEPTED.value)
+        elif isinstance(effect, GoldGraded) and not _held_for_review(s, effect.member, effect.task_id):
+            mine = tasks_repo.annotation_by(s.conn, int(effect.task_id), int(effect.member))
+            if mine is not None and mine.status is AnnotationStatus.SUBMITTED:
+                repo.set_annotation_status(s.conn, [mine.id], AnnotationStatus.ACCEPTED.value)
         elif isinstance(effect, ReworkRequested):
             task = s.state.tasks[effect.task_id]
             own = [x.annotation_id for x in task.submissions if x.annotator == effect.annotator]
@@ -119,9 +147,20 @@ def next_task(rt: Runtime, actor: User, project_id: int, stage: str = ANNOTATE) 
         me = s.join(actor, s.project.role)
         effects = s.advance(RequestTask(me, stage))
         found = next((e.assignment for e in effects if isinstance(e, Assigned)), None)
-        task = None if found is None else _task_of(s, int(found.task_id))
+        task = None if found is None else annotator_view(s.conn, s.project, actor, [_task_of(s, int(found.task_id))])[0]
         s.effects.clear()
     return task
+
+
+def annotator_view(conn: Connection, project: Project, actor: User, tasks: list[Task]) -> list[Task]:
+    """Tasks as an annotator of a blind workflow project sees them: the progress is their own (one
+    submitted and completed once their annotation is accepted, else none), by the same rule for gold and
+    ordinary tasks, so a gold task's row (never completed) tells nothing. Reviewers and up see the rows."""
+    assert project.role is not None
+    if not project.blind or project.role.rank >= Role.REVIEWER.rank or repo.config(conn, project.id) is None:
+        return tasks
+    done = repo.accepted_by(conn, actor.id, [t.id for t in tasks])
+    return [replace(t, n_submitted=int(t.id in done), completed=t.id in done) for t in tasks]
 
 
 def assignment(rt: Runtime, actor: User, task_id: int) -> dict[str, Any]:

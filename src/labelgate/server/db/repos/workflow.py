@@ -24,8 +24,9 @@ from labelgate.server.db.tables import (
 from labelgate.server.db.tables import workflow_annotations as wf_annotations
 
 __all__ = [
-    "annotation_versions", "append_records", "config", "gate", "latest_guideline", "lock_project", "mark_accepted",
-    "members", "new_task_ids", "records", "save_config", "save_gate", "set_annotation_status", "tag_annotation",
+    "accepted_by", "annotation_versions", "append_records", "config", "gate", "latest_guideline", "lock_project",
+    "mark_accepted", "members", "new_task_ids", "records", "save_config", "save_gate", "set_annotation_status",
+    "submitted_on", "tag_annotation",
 ]
 
 
@@ -96,6 +97,26 @@ def set_annotation_status(conn: Connection, annotation_ids: Iterable[int], statu
     if ids:
         conn.execute(annotations_t.update().where(annotations_t.c.id.in_(ids)).values(
             status=status, version=annotations_t.c.version + 1, updated_at=utcnow()))
+
+
+def submitted_on(conn: Connection, project_id: int, task_ids: Iterable[int]) -> list[int]:
+    """Ids of the human annotations still ``submitted`` on ``task_ids``."""
+    ids = list(task_ids)
+    if not ids:
+        return []
+    q = sa.select(annotations_t.c.id).where(annotations_t.c.project_id == project_id, annotations_t.c.task_id.in_(ids),
+                                           annotations_t.c.status == "submitted", annotations_t.c.author_id.is_not(None))
+    return [int(r.id) for r in conn.execute(q)]
+
+
+def accepted_by(conn: Connection, user_id: int, task_ids: Iterable[int]) -> set[int]:
+    """Those of ``task_ids`` on which ``user_id``'s annotation is accepted."""
+    ids = list(task_ids)
+    if not ids:
+        return set()
+    q = sa.select(annotations_t.c.task_id).where(annotations_t.c.author_id == user_id, annotations_t.c.task_id.in_(ids),
+                                                annotations_t.c.status == "accepted")
+    return {int(r.task_id) for r in conn.execute(q)}
 
 
 def mark_accepted(conn: Connection, task_id: int, n_sources: int) -> None:
