@@ -117,3 +117,35 @@ def test_bad_webhooks_are_refused(app_client: TestClient, world: World) -> None:
                           ({"url": "http://x", "secret": "short"}, "16 characters")]:
         r = c.post(url, headers=m, json=body)
         assert r.status_code == 422 and message in r.json()["error"]["message"]
+
+
+def test_restart_fails_orphaned_jobs_and_resends_undelivered_webhooks(tmp_path, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+    from labelgate.server import Runtime, Settings
+    from labelgate.server.db.repos import jobs as jobs_repo
+    from labelgate.server.db.repos import webhooks as hooks_repo
+    from labelgate.server.domain import ExportFilter
+    from labelgate.server.services import auth, jobs, projects, webhooks
+    from labelgate.server.services.recovery import recover
+    from tests.integration.conftest import FAST_HASH
+
+    rt = Runtime.open(Settings(data_dir=tmp_path, **FAST_HASH))
+    try:
+        root = auth.create_user(rt, None, "root", "root-password", True)
+        p = projects.create_project(rt, root, "restart")
+        hook, _ = webhooks.create_webhook(rt, root, p.id, receiver.url, secret=SECRET)
+        with rt.db.write() as conn:  # what a killed server leaves behind: recorded, never run or sent
+            job_id = jobs.new_job(conn, "export", p.id, root)
+            export = jobs_repo.create_export(conn, p.id, "native", ExportFilter.ALL, job_id, root.id)
+            (delivery,) = hooks_repo.add_deliveries(conn, [hook["id"]], "task.completed", {"task_id": 1})
+        receiver.fail = 0
+        assert recover(rt) == {"jobs_failed": 1, "deliveries_resent": 1}
+        assert rt.queue.join(20)
+        with rt.db.read() as conn:
+            job = jobs_repo.get_job(conn, job_id)
+            assert job is not None and job.status.value == "failed" and "start it again" in (job.error or "")
+            assert jobs_repo.export(conn, export.id).status.value == "failed"  # type: ignore[union-attr]
+            assert hooks_repo.delivery(conn, delivery)["status"] == "delivered"  # type: ignore[index]
+        assert [h["x-labelgate-delivery"] for h, _ in receiver.received] == [str(delivery)]
+        assert recover(rt)["jobs_failed"] == 0  # the delivery job itself finished
+    finally:
+        rt.close()

@@ -90,22 +90,27 @@ def serve(
     if port is not None:
         settings = settings.model_copy(update={"port": port})
     console.print(f"Labelgate on http://{settings.host}:{settings.port}  (API docs: /api/v1/docs)")
+    from labelgate.server.services.recovery import recover
+
     if workers == 1:
         try:
             app = create_app(settings)
+            recover(app.state.runtime)
         except LabelgateError as e:
             fail(str(e))
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
         return
-    from labelgate.server.db import Database, upgrade
+    from labelgate.server.services.runtime import Runtime
 
-    db = Database(settings)
     try:
-        upgrade(db)  # once, here, so the workers do not race to migrate
+        rt = Runtime.open(settings)  # migrates once, here, so the workers do not race to
     except LabelgateError as e:
         fail(str(e))
+    try:
+        recover(rt)
+        rt.queue.join(60)  # resent webhook deliveries go out before the workers start
     finally:
-        db.dispose()
+        rt.close()
     os.environ["LABELGATE_DATA_DIR"] = str(settings.data_dir)
     os.environ["LABELGATE_MIGRATE_ON_START"] = "false"
     uvicorn.run("labelgate.server.app:app_from_env", factory=True, host=settings.host, port=settings.port,
