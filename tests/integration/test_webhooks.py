@@ -137,8 +137,12 @@ def test_restart_fails_orphaned_jobs_and_resends_undelivered_webhooks(tmp_path, 
             job_id = jobs.new_job(conn, "export", p.id, root)
             export = jobs_repo.create_export(conn, p.id, "native", ExportFilter.ALL, job_id, root.id)
             (delivery,) = hooks_repo.add_deliveries(conn, [hook["id"]], "task.completed", {"task_id": 1})
+        kept = rt.settings.upload_dir / "pending" / job_id
+        kept.mkdir(parents=True)
+        (kept / "upload.json").write_bytes(b"{}")
         receiver.fail = 0
         assert recover(rt) == {"jobs_failed": 1, "deliveries_resent": 1}
+        assert not kept.exists()
         assert rt.queue.join(20)
         with rt.db.read() as conn:
             job = jobs_repo.get_job(conn, job_id)

@@ -4,6 +4,7 @@ webhook deliveries that were written but not yet delivered (receivers dedupe on 
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +39,8 @@ def recover(rt: Runtime) -> dict[str, Any]:
             .join(webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id)
             .where(webhook_deliveries.c.status.in_(("pending", "retrying")))
             .order_by(webhook_deliveries.c.id)).all()
+    for job_id in lost:  # a background import's kept upload
+        shutil.rmtree(rt.settings.upload_dir / "pending" / job_id, ignore_errors=True)
     by_project: dict[int, list[int]] = {}
     for did, pid in pending:
         by_project.setdefault(pid, []).append(did)
