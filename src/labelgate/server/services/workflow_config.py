@@ -4,12 +4,20 @@ Answers the engine sees are lists of native region dicts (the annotation's regio
 functions turn them into :class:`labelgate.core.Region` to grade gold (spatial F1 against the gold
 answer at ``gold_f1``) and to decide adjudication (mean pairwise spatial F1 below ``threshold``).
 
+With ``adjudication.consensus`` (meant for box projects) the engine's consensus is
+:func:`labelgate.quality.fusion.fuse_regions`: the annotators' boxes clustered by IoU, the clusters at
+least ``quorum`` annotators drew (default: a majority of them) averaged. It is the adjudicator's starting
+proposal on tasks that disagree and the final answer of tasks that agree, whose final answer then names
+every annotation as a source and the method ``box_fusion(quorum=..., iou=...)``. Answers holding regions
+fusion cannot average (polygons, points, lines, tags) keep the first answer as the proposal.
+
     {"stages": [{"name": "technician", "group": "technicians", "sampling": {"kind": "all"}}],
      "groups": {"technicians": ["alice"]},             # usernames per named group
      "overlap": {"k": 2, "fraction": 0.1, "seed": 0},
      "skip": {"mode": "exclude", "reason_required": false, "park_after": null},
      "honeypots": {"rate": 0.1, "threshold": 0.9, "min_samples": 20, "actions": ["pause"], "gold_f1": 0.8},
-     "adjudication": {"role": "manager", "threshold": 0.5, "iou": 0.5},
+     "adjudication": {"role": "manager", "threshold": 0.5, "iou": 0.5,
+                      "consensus": {"quorum": 2, "iou": 0.5}},  # optional: box fusion (box projects)
      "gate": {"min_agreement": 0.6, "min_gold_accuracy": 0.9, "min_review_coverage": 0.1},
      "lease_seconds": 1800, "iou": 0.5}
 """
@@ -20,9 +28,10 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from labelgate.core import Region
+from labelgate.core import Box, Mask, Region, RotatedBox
 from labelgate.core.errors import InvariantError
-from labelgate.formats.native import region_from_dict
+from labelgate.formats.native import region_from_dict, region_to_dict
+from labelgate.quality.fusion import fuse_regions
 from labelgate.workflow import (
     AdjudicationPolicy,
     AuditPolicy,
@@ -49,6 +58,32 @@ def regions_of(answer: Any) -> list[Region]:
 
 def _agreement(answers: Sequence[Any], iou: float) -> float:
     return spatial_f1([regions_of(a) for a in answers], iou_threshold=iou)
+
+
+def _fused(answers: Sequence[Any], quorum: int | None, iou: float) -> Any:
+    regions = [regions_of(a) for a in answers]
+    if not all(isinstance(r.geometry, Box | RotatedBox | Mask) for rs in regions for r in rs):
+        return answers[0]
+    need = quorum if quorum is not None else len(answers) // 2 + 1
+    return [region_to_dict(r) for r in fuse_regions(regions, quorum=min(need, len(answers)), iou_threshold=iou)]
+
+
+def _consensus(adj: dict[str, Any], iou: float) -> tuple[Any, str]:
+    """The consensus function and the method name recorded on final answers."""
+    c = adj.get("consensus")
+    if not c:
+        return None, "first"
+    if not isinstance(c, dict) or set(c) - {"quorum", "iou"}:
+        raise InvariantError("workflow 'adjudication.consensus' must be an object with 'quorum' (int >= 1, default a "
+                             "majority of the annotators) and 'iou' (default the adjudication iou)")
+    quorum = c.get("quorum")
+    if quorum is not None and (not isinstance(quorum, int) or isinstance(quorum, bool) or quorum < 1):
+        raise InvariantError(f"workflow 'adjudication.consensus.quorum' must be an integer >= 1, got {quorum!r}")
+    at = float(c.get("iou", iou))
+    if not 0.0 < at <= 1.0:
+        raise InvariantError(f"workflow 'adjudication.consensus.iou' must be in (0, 1], got {at!r}")
+    method = f"box_fusion(quorum={'majority' if quorum is None else quorum}, iou={at:g})"
+    return partial(_fused, quorum=quorum, iou=at), method
 
 
 def _grader(answer: Any, gold: Any, iou: float, bar: float) -> bool:
@@ -88,9 +123,11 @@ def build_config(conf: dict[str, Any]) -> WorkflowConfig:
         adj = conf.get("adjudication")
         adjudication = None
         if adj:
+            adj_iou = float(adj.get("iou", iou))
+            consensus, method = _consensus(adj, adj_iou)
             adjudication = AdjudicationPolicy(_binding({k: adj.get(k) for k in ("role", "group") if adj.get(k)}, "adjudication"),
-                                              partial(_agreement, iou=float(adj.get("iou", iou))),
-                                              float(adj.get("threshold", 0.5)), method="first")
+                                              partial(_agreement, iou=adj_iou), float(adj.get("threshold", 0.5)),
+                                              consensus=consensus, method=method)
         return WorkflowConfig(stages=tuple(stages), lease_seconds=float(conf.get("lease_seconds", 1800)),
                               overlap=OverlapPolicy(**_obj(conf, "overlap")), skip=SkipPolicy(**_obj(conf, "skip")),
                               honeypots=honeypots, audits=AuditPolicy(), adjudication=adjudication)
