@@ -17,17 +17,15 @@ other bools as ``<actions>``, other text in Datumaro's ``<attributes>`` block.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from labelgate.core import Box, Dataset, GeometryKind, Region, bounds, kind_of
 from labelgate.core.errors import FormatError
+from labelgate.formats._gc import paused_gc
 from labelgate.formats._io import atomic_dir
 from labelgate.formats._raster import RASTERISABLE, to_mask
 from labelgate.formats.capabilities import Capabilities, restrict
@@ -39,19 +37,6 @@ from labelgate.formats.voc._writer import restricted_rows, write_voc
 __all__ = ["CODEC", "VocCodec"]
 
 _ROOT = re.compile(rb"<annotation[\s>]")
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: writing allocates millions of short-lived strings
-    and nothing cyclic, and each collection would walk the whole dataset."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _looks_like_voc(xml: Path) -> bool:
@@ -108,7 +93,7 @@ class VocCodec:
         if polygons not in ("box", "mask"):
             raise FormatError(f"polygons={polygons!r}: expected 'box' or 'mask'")
         report = ConversionReport(self.name)
-        with _no_gc():
+        with paused_gc():
             return self._write(dataset, path, polygons, images, report)
 
     def _write(self, dataset: Dataset, path: Path, polygons: str, images: Any, report: ConversionReport) -> ConversionReport:
