@@ -20,7 +20,7 @@ router = APIRouter(tags=["exports"])
 
 @router.post("/projects/{project_id}/exports", response_model=ExportStarted, status_code=202)
 def start_export(project_id: int, body: ExportIn, user: CurrentUser, rt: RuntimeDep) -> ExportStarted:
-    record, job = svc.start_export(rt, user, project_id, body.format, body.filter, body.override_reason)
+    record, job = svc.start_export(rt, user, project_id, body.format, body.filter, body.override_reason, body.gold)
     return ExportStarted(export=ExportOut.model_validate(record), job=JobOut.model_validate(job))
 
 

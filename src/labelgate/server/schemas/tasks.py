@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -122,6 +122,9 @@ class ExportIn(Model):
     format: str = "native"
     filter: ExportFilter = ExportFilter.ALL
     override_reason: str | None = Field(default=None, description="A manager's reason to export past a shut quality gate.")
+    gold: Literal["exclude", "include"] = Field(
+        default="exclude", description="Gold tasks (honeypots) and the answers to them: left out of the snapshot, or kept; "
+                                       "either way the manifest's 'gold' names them.")
 
 
 class ExportOut(Model):

@@ -3,6 +3,12 @@
 Each snapshot's files live in storage under ``exports/<project>/<version>/``; its manifest lists
 every file with size and SHA-256, and the content hash is the SHA-256 of the manifest's file list,
 so two snapshots with the same hash hold the same bytes.
+
+Gold tasks (honeypots) are not work: by default (``gold="exclude"``) a snapshot leaves out the items
+added as gold and every annotator's answer to a gold task (on tasks promoted to gold, the answers given
+after the promotion; the accepted work they were promoted from stays). ``gold="include"`` keeps them
+all. Either way, in a project with gold tasks the manifest's ``gold`` says which: ``{"mode", "items"
+(keys of the gold tasks), "answers" (ids of the annotations that answered them as gold)}``.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +35,24 @@ from labelgate.server.services import jobs, quality, webhooks
 from labelgate.server.services.access import project_for
 from labelgate.server.services.rows import table_from_dicts
 from labelgate.server.services.runtime import Runtime
+from labelgate.server.services.workflow_host import gold_tasks
 
 __all__ = ["build_export", "export_files", "get_export", "list_exports", "start_export"]
 
 _HUMAN_DONE = (AnnotationStatus.SUBMITTED.value, AnnotationStatus.ACCEPTED.value, AnnotationStatus.REJECTED.value)
+GOLD_MODES = ("exclude", "include")
 
 
 def start_export(rt: Runtime, actor: User, project_id: int, fmt: str, flt: ExportFilter = ExportFilter.ALL,
-                 override_reason: str | None = None) -> tuple[ExportRecord, Job]:
+                 override_reason: str | None = None, gold: str = "exclude") -> tuple[ExportRecord, Job]:
     """Record a new snapshot version and queue the job that builds it. A project whose workflow has a
     quality gate exports only when it passes, or when a manager overrides it with ``override_reason``
-    (the gate's result goes into the snapshot's manifest)."""
+    (the gate's result goes into the snapshot's manifest). ``gold``: see the module docstring."""
     if fmt not in formats.names():
         raise InvariantError(f"unknown export format {fmt!r}; known formats: {', '.join(formats.names())}")
+    if gold not in GOLD_MODES:
+        raise InvariantError(f"gold must be one of {GOLD_MODES} (leave gold tasks out of the snapshot, or keep them "
+                             f"flagged in its manifest), got {gold!r}")
     flt = ExportFilter(flt)
     gate = quality.check_export(rt, actor, project_id, override_reason)
     with rt.db.write() as conn:
@@ -51,7 +63,7 @@ def start_export(rt: Runtime, actor: User, project_id: int, fmt: str, flt: Expor
             workflow_repo.save_gate(conn, record.id, gate)
         job = repo.get_job(conn, job_id)
     assert job is not None
-    jobs.enqueue(rt, job_id, "export", export_id=record.id)  # after commit, never before
+    jobs.enqueue(rt, job_id, "export", export_id=record.id, gold=gold)  # after commit, never before
     return record, job
 
 
@@ -75,12 +87,25 @@ def _select(records: list[AnnotationRecord], flt: ExportFilter) -> list[Annotati
     return sorted(human + models, key=lambda a: (a.task_id, a.id))
 
 
-def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str) -> tuple[Dataset, ConversionReport]:
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def _gold_answers(records: list[AnnotationRecord], gold: dict[int, float | None]) -> list[int]:
+    """Annotations that answered a gold task as gold: all on tasks added as gold, those made after the
+    promotion on promoted ones."""
+    return sorted(a.id for a in records if a.task_id in gold
+                  and ((at := gold[a.task_id]) is None or _aware(a.created_at).timestamp() >= at))
+
+
+def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str,
+             gold_mode: str = "exclude") -> tuple[Dataset, ConversionReport, dict[str, Any] | None]:
     """The snapshot as one table-backed dataset, already shaped the way ``fmt`` holds annotations
     (one per item, or provenance dropped, recorded in a report), so that writers with columnar
-    paths can take them."""
+    paths can take them; and the manifest's ``gold`` entry (None in projects without gold tasks)."""
     caps = formats.get_codec(fmt).capabilities
     report = ConversionReport(fmt)
+    gold = gold_tasks(rt, project_id)
     with rt.db.snapshot() as conn:  # tasks and annotations from one consistent state
         project = projects_repo.get(conn, project_id)
         if project is None:
@@ -88,6 +113,14 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str) -> tuple
         keys = {tid: key for key, tid in tasks_repo.task_ids_by_key(conn, project_id).items()}
         tasks = tasks_repo.list_tasks(conn, project_id, 0, len(keys) + 1)
         records = tasks_repo.annotations_of_project(conn, project_id, None, None)
+    flagged = None
+    if gold:
+        answers = _gold_answers(records, gold)
+        flagged = {"mode": gold_mode, "items": sorted(keys[t] for t in gold if t in keys), "answers": answers}
+        if gold_mode == "exclude":
+            dropped = set(answers)
+            tasks = [t for t in tasks if gold.get(t.id, 0.0) is not None]
+            records = [a for a in records if a.id not in dropped]
     items = [item_from_dict(t.item) for t in tasks]
     chosen = _select(records, flt)
     schema = schema_from_dict(project.label_schema)
@@ -103,7 +136,7 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str) -> tuple
                 report.drop("annotation.provenance", t.key)
         table = table_from_dicts([[r for a in group for r in a.regions] for group in groups])
         anns = [Annotation.from_table(t.key, table, table.rows_of(i)) for i, t in enumerate(tasks)]
-        return Dataset(items, anns, schema), report
+        return Dataset(items, anns, schema), report, flagged
     table = table_from_dicts([a.regions for a in chosen])
     anns = []
     for i, a in enumerate(chosen):
@@ -112,7 +145,7 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str) -> tuple
             report.drop("annotation.provenance", keys[a.task_id])
             prov = Provenance()
         anns.append(Annotation.from_table(keys[a.task_id], table, table.rows_of(i), prov, str(a.id)))
-    return Dataset(items, anns, schema), report
+    return Dataset(items, anns, schema), report, flagged
 
 
 def _provenance(a: AnnotationRecord) -> Provenance:
@@ -128,7 +161,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def build_export(rt: Runtime, job_id: str, export_id: int) -> dict[str, Any]:
+def build_export(rt: Runtime, job_id: str, export_id: int, gold: str = "exclude") -> dict[str, Any]:
     """The job: build the dataset, write it, store every file, record manifest and hash."""
     with rt.db.read() as conn:
         record = repo.export(conn, export_id)
@@ -137,7 +170,7 @@ def build_export(rt: Runtime, job_id: str, export_id: int) -> dict[str, Any]:
     with rt.db.write() as conn:
         repo.update_export(conn, export_id, status=JobStatus.RUNNING)
     try:
-        ds, shaped = _dataset(rt, record.project_id, record.filter, record.format)
+        ds, shaped, flagged = _dataset(rt, record.project_id, record.filter, record.format, gold)
         jobs.progress(rt, job_id, 0, len(ds.items))
         rt.settings.data_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="export-", dir=rt.settings.data_dir) as tmp:
@@ -166,6 +199,8 @@ def build_export(rt: Runtime, job_id: str, export_id: int) -> dict[str, Any]:
         "regions": ds.region_count, "files": files, "content_hash": content_hash,
         "created_at": utcnow().isoformat(),
     }
+    if flagged is not None:
+        manifest["gold"] = flagged
     with rt.db.write() as conn:
         gate = workflow_repo.gate(conn, export_id)
         if gate is not None:

@@ -32,6 +32,7 @@ from labelgate.workflow import (
     AddTasks,
     Effect,
     Member,
+    PromoteGold,
     PublishGuideline,
     WorkflowConfig,
     WorkflowState,
@@ -42,7 +43,7 @@ from labelgate.workflow import (
 )
 from labelgate.workflow.events import Event
 
-__all__ = ["Hub", "ProjectEngine", "Session", "hub", "member_id", "session"]
+__all__ = ["Hub", "ProjectEngine", "Session", "gold_tasks", "hub", "member_id", "session"]
 
 
 def member_id(user: User) -> str:
@@ -159,6 +160,20 @@ def _sync(s: Session) -> None:
     current = eng.state.guideline_version
     if latest is not None and (current is None or latest[0] > current):
         s.advance(PublishGuideline(latest[0], latest[1]))
+
+
+def gold_tasks(rt: Runtime, project_id: int) -> dict[int, float | None]:
+    """The project's gold tasks: task id -> when accepted work was promoted to gold (epoch seconds), or
+    None for tasks added as gold. Reads the log (catching the cached engine up) without writing."""
+    h = hub(rt)
+    with h.lock(project_id), rt.db.read() as conn:
+        conf = repo.config(conn, project_id)
+        if conf is None:
+            return {}
+        engine = _load(conn, project_id, conf, h.get(project_id))
+        h.put(engine)
+        promoted = {r.event.task_id: r.at for r in engine.state.log if isinstance(r.event, PromoteGold)}
+        return {int(t): promoted.get(t) for t in engine.state.gold if t.isdigit()}
 
 
 @contextmanager
