@@ -236,10 +236,11 @@ class Client(WorkflowMethods):
         return self._json("GET", f"/projects/{project_id}/imports")
 
     def start_export(self, project_id: int, format: str = "native", filter: str = "all",
-                     override_reason: str | None = None) -> dict[str, Any]:
+                     override_reason: str | None = None, gold: str = "exclude") -> dict[str, Any]:
         """Queue a snapshot; returns ``{"export": ..., "job": ...}``. ``override_reason``: a manager's reason to
-        export past a shut quality gate (kept in the snapshot's manifest)."""
-        body = {"format": format, "filter": filter, "override_reason": override_reason}
+        export past a shut quality gate (kept in the snapshot's manifest). ``gold``: ``exclude`` leaves gold
+        tasks and the answers to them out, ``include`` keeps them (the manifest's ``gold`` names them)."""
+        body = {"format": format, "filter": filter, "override_reason": override_reason, "gold": gold}
         return self._json("POST", f"/projects/{project_id}/exports", json=body)
 
     def exports(self, project_id: int) -> list[dict[str, Any]]:
