@@ -335,3 +335,13 @@ def test_keypoint_people_are_written_back_as_one_annotation_each(interop: Path, 
             k: b[k] for k in ("id", "keypoints", "num_keypoints", "segmentation", "bbox", "iscrowd")}
         assert a.get("attributes", {}) == {k: v for k, v in b.get("attributes", {}).items() if k != "occluded" or v}
     assert formats.read(tmp_path / "person_keypoints_val.json", "coco") == ds
+
+
+def test_seven_keys_without_segmentation_read_as_a_box(tmp_path: Path) -> None:
+    # exactly seven keys, one of them not the standard segmentation: the fast path must step aside
+    p = tmp_path / "noseg.json"
+    p.write_text('{"images":[{"id":1,"file_name":"a.jpg","width":10,"height":10}],"categories":[{"id":1,"name":"x"}],'
+                 '"annotations":[{"id":1,"image_id":1,"category_id":1,"area":4,"bbox":[0,0,2,2],"iscrowd":0,"extra":5}]}')
+    ds = formats.read(p, "coco")
+    (region,) = ds.annotations[0].regions
+    assert region.geometry == Box(0, 0, 2, 2) and region.label == "x"

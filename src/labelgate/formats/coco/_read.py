@@ -246,7 +246,7 @@ def _kinds(d: _Doc, segs: Any, bbox: npt.NDArray[np.float64]) -> npt.NDArray[np.
     n = len(d.annotations)
     try:
         lens = np.fromiter(map(len, segs), dtype=np.int64, count=n)
-    except TypeError:
+    except (TypeError, KeyError):  # a missing or null segmentation: look at each annotation
         raw = [a.get("segmentation") for a in d.annotations]
         lens = np.asarray([0 if s is None else len(s) if isinstance(s, (list, dict)) else -1 for s in raw], dtype=np.int64)
         if np.any(lens < 0):
