@@ -20,9 +20,9 @@ def _is_error(resp, status: int, code: str) -> dict:
     return body["error"]
 
 
-def test_root_points_at_the_api_docs(app_client: TestClient) -> None:
+def test_root_opens_the_ui_and_the_api_docs_stay_reachable(app_client: TestClient) -> None:
     r = app_client.get("/", follow_redirects=False)
-    assert r.status_code == 307 and r.headers["location"] == "/api/v1/docs"
+    assert r.status_code == 307 and r.headers["location"] == "/ui/"
     assert "swagger" in app_client.get("/api/v1/docs").text.lower()
 
 

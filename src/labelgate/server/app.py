@@ -15,6 +15,7 @@ from labelgate.server.api.errors import install
 from labelgate.server.schemas.common import ErrorBody
 from labelgate.server.services.runtime import Runtime
 from labelgate.server.settings import Settings
+from labelgate.server.ui import UI_PREFIX
 from labelgate.server.ui import router as ui_router
 
 __all__ = ["API_PREFIX", "app_from_env", "create_app"]
@@ -42,9 +43,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = rt
     install(app)
+
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
-        return RedirectResponse(f"{API_PREFIX}/docs")
+        """People opening the server's address get the annotation UI; the API docs are at /api/v1/docs."""
+        return RedirectResponse(f"{UI_PREFIX}/")
 
     for module in (meta, auth, users, projects, tasks, annotations_api, media, imports, exports, jobs, webhooks,
                    review, guidelines, quality):
