@@ -22,16 +22,9 @@ from labelgate.server.services.regions import check_labels
 __all__ = ["dataset_regions", "labels_in", "table_from_dicts"]
 
 
-def _shared_table(ds: Dataset) -> RegionTable | None:
-    if not ds.annotations or ds.annotations[0].table_rows is None:
-        return None
-    table = ds.table()
-    return table if ds.annotations[0].table_rows is not None and ds.annotations[0].table_rows[0] is table else None
-
-
 def labels_in(ds: Dataset) -> list[str]:
     """Every label a region uses, in first-seen order (cheap for table-backed datasets)."""
-    table = _shared_table(ds)
+    table = ds.shared_table()
     if table is not None:
         used = np.unique(table.label).tolist() if len(table) else []
         return [table.labels[i] for i in used]
@@ -41,7 +34,7 @@ def labels_in(ds: Dataset) -> list[str]:
 def dataset_regions(ds: Dataset, schema: LabelSchema) -> list[list[dict[str, Any]]]:
     """Per annotation, its regions as canonical dicts; raises on the first label or attribute
     the schema does not allow, naming the annotation, item and region."""
-    table = _shared_table(ds)
+    table = ds.shared_table()
     if table is None:
         out = []
         for i, a in enumerate(ds.annotations):
