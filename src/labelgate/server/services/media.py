@@ -63,6 +63,19 @@ def image_size(path: Path, name: str) -> tuple[int, int]:
             raise InvariantError(f"{name}: not a readable image ({e})") from None
 
 
+def _create_missing_tasks(rt: Runtime, actor: User, project_id: int, items: list[tuple[str, dict[str, Any]]]) -> int:
+    """One task per item whose id the project does not have yet, each with its ``task.created``
+    event, in one transaction (a manager's); how many were created."""
+    with rt.db.write() as conn:
+        project_for(conn, project_id, actor, Role.MANAGER)
+        existing = tasks_repo.existing_keys(conn, project_id, [k for k, _ in items])
+        new = [(k, it) for k, it in items if k not in existing]
+        ids = tasks_repo.insert_tasks(conn, project_id, new)
+        tasks_repo.add_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
+                                      "actor_id": actor.id, "data": {"media": it["media"]}} for k, it in new])
+    return len(new)
+
+
 def upload_media(rt: Runtime, actor: User, project_id: int, path: Path, filename: str) -> MediaUpload:
     """Store an image or an archive of images; every new image becomes a task (id = file stem).
     Nothing is stored unless every member passes the checks."""
@@ -94,14 +107,8 @@ def upload_media(rt: Runtime, actor: User, project_id: int, path: Path, filename
         for n in images:
             with (root / n).open("rb") as fh:
                 rt.storage.put(media_key(project_id, n), fh)
-    with rt.db.write() as conn:
-        project_for(conn, project_id, actor, Role.MANAGER)
-        existing = tasks_repo.existing_keys(conn, project_id, [k for k, _ in items])
-        new = [(k, it) for k, it in items if k not in existing]
-        ids = tasks_repo.insert_tasks(conn, project_id, new)
-        tasks_repo.add_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
-                                      "actor_id": actor.id, "data": {"media": it["media"]}} for k, it in new])
-    return MediaUpload(len(images), len(new), skipped)
+    created = _create_missing_tasks(rt, actor, project_id, items)
+    return MediaUpload(len(images), created, skipped)
 
 
 def _url_list(rt: Runtime, actor: User, project_id: int, path: Path, filename: str) -> MediaUpload:
@@ -131,14 +138,8 @@ def _url_list(rt: Runtime, actor: User, project_id: int, path: Path, filename: s
             raise InvariantError(f"{filename}: more than {MAX_URLS} URLs; split the list")
     if not items:
         raise InvariantError(f"{filename}: no URLs found")
-    with rt.db.write() as conn:
-        project_for(conn, project_id, actor, Role.MANAGER)
-        existing = tasks_repo.existing_keys(conn, project_id, [k for k, _ in items])
-        new = [(k, it) for k, it in items if k not in existing]
-        ids = tasks_repo.insert_tasks(conn, project_id, new)
-        tasks_repo.add_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
-                                      "actor_id": actor.id, "data": {"media": it["media"]}} for k, it in new])
-    return MediaUpload(len(items), len(new), [])
+    created = _create_missing_tasks(rt, actor, project_id, items)
+    return MediaUpload(len(items), created, [])
 
 
 def media_source(rt: Runtime, actor: User, task_id: int) -> MediaSource:
@@ -215,11 +216,5 @@ def scan_media(rt: Runtime, actor: User, project_id: int) -> MediaUpload:
         if media_dir:
             item["width"], item["height"] = image_size(Path(str(media_dir)) / n, n)
         items.append((key, item))
-    with rt.db.write() as conn:
-        project_for(conn, project_id, actor, Role.MANAGER)
-        existing = tasks_repo.existing_keys(conn, project_id, [k for k, _ in items])
-        new = [(k, it) for k, it in items if k not in existing]
-        ids = tasks_repo.insert_tasks(conn, project_id, new)
-        tasks_repo.add_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
-                                      "actor_id": actor.id, "data": {"media": it["media"]}} for k, it in new])
-    return MediaUpload(len(items), len(new), skipped[:100])
+    created = _create_missing_tasks(rt, actor, project_id, items)
+    return MediaUpload(len(items), created, skipped[:100])
