@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from labelgate.core.errors import NotFoundError
+from labelgate.server.api._streams import file_chunks
 from labelgate.server.api.deps import CurrentUser, RuntimeDep
 from labelgate.server.schemas.tasks import ExportIn, ExportOut, ExportStarted, JobOut
 from labelgate.server.services import exports as svc
@@ -34,21 +34,13 @@ def get_export(export_id: int, user: CurrentUser, rt: RuntimeDep) -> ExportOut:
     return ExportOut.model_validate(svc.get_export(rt, user, export_id))
 
 
-def _chunks(fh: object) -> Iterator[bytes]:
-    try:
-        while chunk := fh.read(1 << 16):  # type: ignore[attr-defined]
-            yield chunk
-    finally:
-        fh.close()  # type: ignore[attr-defined]
-
-
 @router.get("/exports/{export_id}/files/{path:path}", response_class=StreamingResponse)
 def export_file(export_id: int, path: str, user: CurrentUser, rt: RuntimeDep) -> StreamingResponse:
     _, files = svc.export_files(rt, user, export_id)
     key = dict(files).get(path)
     if key is None:
         raise NotFoundError(f"export {export_id} has no file {path!r}")
-    return StreamingResponse(_chunks(rt.storage.open(key)), media_type="application/octet-stream")
+    return StreamingResponse(file_chunks(rt.storage.open(key)), media_type="application/octet-stream")
 
 
 @router.get("/exports/{export_id}/download", response_class=StreamingResponse)
@@ -65,5 +57,5 @@ def download(export_id: int, user: CurrentUser, rt: RuntimeDep) -> StreamingResp
                 shutil.copyfileobj(src, dst, 1 << 20)
     spool.seek(0)
     filename = f"project-{record.project_id}-v{record.version}-{record.format}.zip"
-    return StreamingResponse(_chunks(spool), media_type="application/zip",
+    return StreamingResponse(file_chunks(spool), media_type="application/zip",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
+from labelgate.server.api._streams import file_chunks
 from labelgate.server.api.deps import CurrentUser, RuntimeDep
 from labelgate.server.api.uploads import check_length, received
 from labelgate.server.schemas.common import Model
@@ -39,14 +39,6 @@ def scan_media(project_id: int, user: CurrentUser, rt: RuntimeDep) -> MediaUploa
     return MediaUploadOut.model_validate(svc.scan_media(rt, user, project_id))
 
 
-def _chunks(fh: object) -> Iterator[bytes]:
-    try:
-        while chunk := fh.read(1 << 16):  # type: ignore[attr-defined]
-            yield chunk
-    finally:
-        fh.close()  # type: ignore[attr-defined]
-
-
 @router.get("/tasks/{task_id}/media", response_class=Response,
             responses={200: {"content": {"image/*": {}}}, 206: {"description": "Partial content (Range)."},
                        307: {"description": "The media is a URL."}})
@@ -61,4 +53,4 @@ def task_media(task_id: int, user: CurrentUser, rt: RuntimeDep) -> Response:
     url = rt.storage.url_for(src.value)  # object storage: a short-lived signed URL, which serves ranges itself
     if url is not None:
         return RedirectResponse(url, status_code=307)
-    return StreamingResponse(_chunks(rt.storage.open(src.value)), media_type=media_type, headers=headers)
+    return StreamingResponse(file_chunks(rt.storage.open(src.value)), media_type=media_type, headers=headers)
