@@ -15,7 +15,7 @@ class _Json(Protocol):
 class WorkflowMethods:
     # -- configuration ------------------------------------------------------------------------
     def set_workflow(self: _Json, project_id: int, config: dict[str, Any]) -> dict[str, Any]:
-        """Stages, groups, overlap, skips, honeypots, adjudication and the export gate (before work starts)."""
+        """Stages, groups, overlap, skips, honeypots, audits, adjudication and the export gate (before work starts)."""
         return self._json("PUT", f"/projects/{project_id}/workflow", json=config)
 
     def workflow(self: _Json, project_id: int) -> dict[str, Any]:
@@ -64,6 +64,8 @@ class WorkflowMethods:
         return self._json("GET", f"/projects/{project_id}/quality/agreement")
 
     def scorecards(self: _Json, project_id: int) -> list[dict[str, Any]]:
+        """Per annotator: submitted, throughput, rejections, gold accuracy, agreement with peers, test-retest
+        agreement on their audits (``retest``: kappa, ci, objects, audits) and drift state."""
         return self._json("GET", f"/projects/{project_id}/quality/annotators")
 
     def confused_classes(self: _Json, project_id: int, top: int = 10) -> list[dict[str, Any]]:

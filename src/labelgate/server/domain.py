@@ -10,6 +10,7 @@ from typing import Any
 __all__ = [
     "AnnotationRecord",
     "AnnotationStatus",
+    "AuditAnswer",
     "Event",
     "ExportRecord",
     "ExportFilter",
@@ -136,6 +137,26 @@ class AnnotationRecord:
     regions: list[dict[str, Any]]
     version: int
     lead_time: float | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AuditAnswer:
+    """An annotator's answer to one of their own tasks re-served as a consistency audit (never an
+    annotation: exports, progress and agreement do not see it). ``annotation_id``: the first answer."""
+
+    id: int
+    project_id: int
+    task_id: int
+    author_id: int
+    annotation_id: int | None
+    status: str  # open | draft | submitted | skipped | expired
+    regions: list[dict[str, Any]] | None
+    version: int
+    lead_time: float | None
+    guideline_version: int | None
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None

@@ -9,7 +9,7 @@ from alembic.config import Config
 
 from labelgate.server.db.engine import Database
 
-__all__ = ["alembic_config", "upgrade"]
+__all__ = ["alembic_config", "downgrade", "upgrade"]
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -27,3 +27,11 @@ def upgrade(db: Database, revision: str = "head") -> None:
     with db.write() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Take the database back to ``revision`` (each migration's ``downgrade`` in turn)."""
+    cfg = alembic_config()
+    with db.write() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 __all__ = [
     "annotations",
     "api_tokens",
+    "audit_answers",
     "events",
     "exports",
     "guidelines",
@@ -264,4 +265,27 @@ workflow_gates = sa.Table(
     "workflow_gates", metadata,
     sa.Column("export_id", sa.Integer, sa.ForeignKey("exports.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("result", JSON, nullable=False),
+)
+
+# Consistency audits: an annotator's second answer on a task of theirs re-served unannounced. Kept apart
+# from ``annotations`` (one per task and author) so that exports, task progress and agreement never see
+# them and the original annotation is never touched. status: open (served) | draft | submitted | skipped |
+# expired (the lease ended unanswered).
+audit_answers = sa.Table(
+    "audit_answers", metadata,
+    _id(),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("task_id", sa.Integer, sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("annotation_id", sa.Integer, sa.ForeignKey("annotations.id", ondelete="SET NULL"), nullable=True),  # the first answer
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("regions", JSON, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Column("lead_time", sa.Float, nullable=True),
+    sa.Column("guideline_version", sa.Integer, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("submitted_at", TS, nullable=True),
+    sa.Index("ix_audit_answers_author", "author_id", "task_id", "status"),
+    sa.Index("ix_audit_answers_project", "project_id", "author_id"),
 )

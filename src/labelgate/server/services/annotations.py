@@ -10,9 +10,10 @@ from sqlalchemy.engine import Connection
 from labelgate.core import Source
 from labelgate.core.errors import ConflictError, InvariantError, NotFoundError, PermissionDenied
 from labelgate.server.db import utcnow
+from labelgate.server.db.repos import audits as audits_repo
 from labelgate.server.db.repos import tasks as repo
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Project, Role, Task, User
-from labelgate.server.services import webhooks, workflow
+from labelgate.server.services import audits, webhooks, workflow
 from labelgate.server.services.access import project_for
 from labelgate.server.services.projects import parse_schema
 from labelgate.server.services.regions import parse_regions
@@ -75,6 +76,7 @@ def get_task(rt: Runtime, actor: User, task_id: int) -> tuple[Task, list[Annotat
     with rt.db.read() as conn:
         task, project = _task_in(conn, task_id, actor)
         anns = [a for a in repo.annotations_of(conn, task_id) if visible(project, actor, a)]
+        anns = audits.hide(conn, actor, task_id, anns)
         task = workflow.annotator_view(conn, project, actor, [task])[0]
     return task, anns
 
@@ -106,7 +108,14 @@ def next_task(rt: Runtime, actor: User, project_id: int) -> Task | None:
 
 def get_annotation(rt: Runtime, actor: User, annotation_id: int) -> AnnotationRecord:
     with rt.db.read() as conn:
-        return _ann_in(conn, annotation_id, actor)[0]
+        ann = _ann_in(conn, annotation_id, actor)[0]
+        if ann.author_id == actor.id:
+            audit = audits_repo.live(conn, ann.task_id, actor.id)
+            if audit is not None:  # answering the task again as an audit: the first answer is not offered
+                if audit.status == "open":
+                    raise NotFoundError(f"annotation {annotation_id} does not exist or you may not see it")
+                return audits.as_annotation(audit, actor)
+        return ann
 
 
 def _lead_time(value: float | None) -> float | None:
@@ -137,6 +146,9 @@ def create_annotation(rt: Runtime, actor: User, task_id: int, regions: Any, subm
     with rt.db.write() as conn:
         task, project = _task_in(conn, task_id, actor)
         canonical = parse_regions(parse_schema(project), regions)
+        audit = audits_repo.live(conn, task_id, actor.id)
+        if audit is not None:  # a draft of an audit answer
+            return audits.as_annotation(audits.save(conn, audit, None, "draft", regions=canonical, lead_time=lead_time), actor)
         existing = repo.annotation_by(conn, task_id, actor.id)
         if existing is not None:
             raise ConflictError(f"you already have annotation {existing.id} on task {task_id} "
@@ -169,6 +181,13 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
         ann, project = _ann_in(conn, annotation_id, actor)
         if ann.author_id != actor.id:
             raise PermissionDenied(f"annotation {annotation_id} belongs to someone else; reviewers use review")
+        audit = audits_repo.live(conn, ann.task_id, actor.id)
+        if audit is not None:  # a draft of an audit answer
+            changes: dict[str, Any] = {"regions": audit.regions or [] if regions is None
+                                       else parse_regions(parse_schema(project), regions)}
+            if lead_time is not None:
+                changes["lead_time"] = lead_time
+            return audits.as_annotation(audits.save(conn, audit, expected_version, "draft", **changes), actor)
         if ann.status is AnnotationStatus.SKIPPED and not submit and regions is None:
             raise InvariantError("nothing to change")
         if staged and ann.status in (AnnotationStatus.SUBMITTED, AnnotationStatus.ACCEPTED):
@@ -260,7 +279,11 @@ def task_events(rt: Runtime, actor: User, task_id: int) -> list[Event]:
         _, project = _task_in(conn, task_id, actor)
         evs = repo.list_events(conn, task_id)
         mine = repo.annotation_by(conn, task_id, actor.id)
+        live = audits_repo.live(conn, task_id, actor.id)
     assert project.role is not None
+    if live is not None:  # an audit: the task's history from before it would show the first answer
+        evs = [e for e in evs if e.created_at >= live.created_at]
+        mine = None
     if project.role.rank >= Role.REVIEWER.rank:
         return evs
     own = None if mine is None else mine.id

@@ -8,6 +8,9 @@ earlier submission on that task made under the same guideline version, and the m
 added to confusion counts kept per (guideline version, annotator pair). Reports are computed from these
 counts in O(pairs x classes^2), independent of the number of tasks. Intervals are the large-sample
 normal interval of kappa, ``sqrt(po (1 - po) / (n (1 - pe)^2))`` (Cohen 1960).
+
+Test-retest agreement is the same kappa between an annotator's first answer on a task and their answer
+when the task was re-served to them as an audit, pooled over their audits.
 """
 
 from __future__ import annotations
@@ -91,12 +94,18 @@ class QualityBook:
     annotators: dict[str, _Annotator] = field(default_factory=lambda: defaultdict(_Annotator))
     days: dict[int, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))  # UTC day -> pairs
     day_items: Counter[int] = field(default_factory=Counter)
+    retest: dict[str, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))  # member -> pairs
+    retested: set[tuple[str, str]] = field(default_factory=set)  # (member, task) audits counted
 
     def apply(self, state: WorkflowState, record: Record) -> None:
         """Account for one record just applied to ``state`` (the state as it stands after it)."""
         event = record.event
         if isinstance(event, Submit):
             self._submitted(state, event, record.at)
+            annotator = state.annotators.get(event.member)
+            pair = None if annotator is None else annotator.retest.get(event.task_id)
+            if pair is not None:
+                self._retested(event.member, event.task_id, pair)
         for effect in record.effects:
             if isinstance(effect, ReworkRequested):
                 self.annotators[effect.annotator].reworked += 1
@@ -114,6 +123,12 @@ class QualityBook:
         a.last_at = at
         if task.overlap >= 2:
             self._pair_up(sub, task.annotate_submissions()[:-1])
+
+    def _retested(self, member: str, task_id: str, pair: tuple[Any, Any]) -> None:
+        if (member, task_id) in self.retested:
+            return
+        self.retested.add((member, task_id))
+        self.retest[member].update(object_pairs(regions_of(pair[0]), regions_of(pair[1]), self.iou))
 
     @classmethod
     def rebuild(cls, state: WorkflowState, iou: float = 0.5) -> QualityBook:
@@ -134,6 +149,9 @@ class QualityBook:
             for review in task.reviews:
                 if not review.accept and task.owner is not None:
                     book.annotators[task.owner].reworked += 1
+        for member, annotator in state.annotators.items():
+            for task_id, pair in annotator.retest.items():
+                book._retested(member, task_id, pair)
         return book
 
     def _pair_up(self, sub: Any, earlier: list[Any]) -> None:
@@ -205,7 +223,7 @@ class QualityBook:
     def scorecards(self, state: WorkflowState, names: dict[str, str] | None = None) -> list[dict[str, Any]]:
         names = names or {}
         gold = {g.annotator: g for g in gold_report(state).annotators}
-        people = sorted(set(self.annotators) | set(gold) | {m for k in self.pairs for m in k[1:]})
+        people = sorted(set(self.annotators) | set(gold) | {m for k in self.pairs for m in k[1:]} | set(self.retest))
         pooled: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
         pooled_items: Counter[str] = Counter()
         for key, counts in self.pairs.items():
@@ -219,6 +237,8 @@ class QualityBook:
             peer = kappa_summary(pooled[member], items)
             g = gold.get(member)
             st = state.annotators.get(member)
+            audited = sum(1 for m, _ in self.retested if m == member)
+            retest = kappa_summary(self.retest.get(member, Counter()), audited)
             hours = (a.last_at - a.first_at) / 3600 if a.first_at is not None and a.last_at is not None else 0.0
             out.append({
                 "member": names.get(member, member), "submitted": a.submitted,
@@ -227,6 +247,7 @@ class QualityBook:
                 "gold": None if g is None else {"graded": g.n, "correct": g.correct, "accuracy": g.accuracy,
                                                 "ci": list(g.ci), "verdict": g.verdict},
                 "agreement": {"kappa": peer["kappa"], "ci": peer["ci"], "objects": peer["objects"], "items": items},
+                "retest": {"kappa": retest["kappa"], "ci": retest["ci"], "objects": retest["objects"], "audits": audited},
                 "drift": {"alarm_at": None if st is None else st.drift_alarm, "flagged": bool(st and st.flagged),
                           "paused": bool(st and st.paused)},
             })

@@ -4,7 +4,8 @@ assignment, submit, skip, review (per task and per region), adjudicate, gold tas
 Each runs in one :func:`~labelgate.server.services.workflow_host.session`: the annotation rows and the
 engine's records are written in the same transaction; webhooks go out after the commit. Gold tasks
 look like any other task to annotators: the same rows, the same responses; their answers live only in
-the engine's log, which no annotator-facing endpoint reads.
+the engine's log, which no annotator-facing endpoint reads. Audits (an annotator's own past task
+re-served) look like fresh tasks too; their answers go to ``audit_answers`` (:mod:`.audits`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from labelgate.core import Source
 from labelgate.core.errors import ConflictError, InvariantError, NotFoundError
 from labelgate.formats.native import item_from_dict, item_to_dict
 from labelgate.server.db import utcnow
+from labelgate.server.db.repos import audits as audits_repo
 from labelgate.server.db.repos import projects as projects_repo
 from labelgate.server.db.repos import tasks as tasks_repo
 from labelgate.server.db.repos import workflow as repo
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Project, Role, Task, User
-from labelgate.server.services import webhooks
+from labelgate.server.services import audits, webhooks
 from labelgate.server.services.access import project_for
 from labelgate.server.services.projects import parse_schema
 from labelgate.server.services.regions import parse_regions
@@ -147,6 +149,12 @@ def next_task(rt: Runtime, actor: User, project_id: int, stage: str = ANNOTATE) 
         me = s.join(actor, s.project.role)
         effects = s.advance(RequestTask(me, stage))
         found = next((e.assignment for e in effects if isinstance(e, Assigned)), None)
+        if stage == ANNOTATE:
+            lease = None if found is None else s.state.leases.get(found.task_id, me)
+            if found is not None and lease is not None and lease.mode == "audit":
+                audits.serve(s.conn, s.project.id, int(found.task_id), actor.id)
+            else:
+                audits_repo.close_others(s.conn, s.project.id, actor.id, keep=None)
         task = None if found is None else annotator_view(s.conn, s.project, actor, [_task_of(s, int(found.task_id))])[0]
         s.effects.clear()
     return task
@@ -157,9 +165,10 @@ def annotator_view(conn: Connection, project: Project, actor: User, tasks: list[
     submitted and completed once their annotation is accepted, else none), by the same rule for gold and
     ordinary tasks, so a gold task's row (never completed) tells nothing. Reviewers and up see the rows."""
     assert project.role is not None
+    tasks = audits.unstarted(conn, actor, tasks)
     if not project.blind or project.role.rank >= Role.REVIEWER.rank or repo.config(conn, project.id) is None:
         return tasks
-    done = repo.accepted_by(conn, actor.id, [t.id for t in tasks])
+    done = repo.accepted_by(conn, actor.id, [t.id for t in tasks]) - audits_repo.live_tasks(conn, actor.id, [t.id for t in tasks])
     return [replace(t, n_submitted=int(t.id in done), completed=t.id in done) for t in tasks]
 
 
@@ -187,9 +196,12 @@ def submit(rt: Runtime, actor: User, task_id: int, regions: Any, lead_time: floa
         me = s.join(actor, s.project.role)
         task = _task_of(s, task_id)
         canonical = parse_regions(parse_schema(s.project), regions)
-        if s.state.leases.get(str(task_id), me) is None:
+        lease = s.state.leases.get(str(task_id), me)
+        if lease is None:
             raise ConflictError(f"you hold no assignment on task {task_id} (never assigned, already submitted, or "
                                 "the lease expired): ask for your next task")
+        if lease.mode == "audit":
+            return _submit_audit(s, actor, task_id, canonical, lead_time)
         now = utcnow()
         mine = tasks_repo.annotation_by(s.conn, task_id, actor.id)
         values = {"regions": canonical, "status": AnnotationStatus.SUBMITTED.value, "submitted_at": now,
@@ -214,11 +226,29 @@ def submit(rt: Runtime, actor: User, task_id: int, regions: Any, lead_time: floa
     return ann  # as the submit wrote it, before the engine's effects: a gold task answers exactly the same
 
 
+def _submit_audit(s: Session, actor: User, task_id: int, canonical: list[dict[str, Any]],
+                  lead_time: float | None) -> AnnotationRecord:
+    """An audit's answer: to ``audit_answers`` and the engine's retest pair; the task and the first
+    annotation stay as they were, no webhook or task event tells anyone (the answer is not an annotation)."""
+    audit = audits.serve(s.conn, s.project.id, task_id, actor.id)
+    version = s.state.guideline_version
+    s.advance(Submit(str(actor.id), str(task_id), f"audit-{audit.id}", canonical))
+    done = audits.save(s.conn, audit, None, "submitted", **audits.submit_values(canonical, lead_time, version))
+    _act(s)
+    return audits.as_annotation(done, actor)
+
+
 def skip(rt: Runtime, actor: User, task_id: int, reason: str = "") -> AnnotationRecord:
     project_id = _project_of_task(rt, task_id)
     with session(rt, project_id, actor) as s:
         me = str(actor.id)
+        lease = s.state.leases.get(str(task_id), me)
         s.advance(Skip(me, str(task_id), reason or None))
+        if lease is not None and lease.mode == "audit":
+            audit = audits.serve(s.conn, s.project.id, task_id, actor.id)
+            skipped = audits.save(s.conn, audit, None, "skipped", regions=[])
+            _act(s)
+            return audits.as_annotation(skipped, actor)
         mine = tasks_repo.annotation_by(s.conn, task_id, actor.id)
         if mine is None:
             mine = tasks_repo.insert_annotation(s.conn, {
@@ -346,8 +376,14 @@ def submit_existing(rt: Runtime, actor: User, annotation_id: int, expected_versi
     """``PUT /annotations/{id}`` with submit in a workflow project: the same checks, then :func:`submit`."""
     with rt.db.read() as conn:
         ann = tasks_repo.annotation(conn, annotation_id)
+        audit = None if ann is None else audits_repo.live(conn, ann.task_id, actor.id)
     if ann is None or ann.author_id != actor.id:
         raise NotFoundError(f"annotation {annotation_id} does not exist or is not yours")
+    if audit is not None:  # the annotator is answering this task again as an audit
+        if audits.shown_version(audit) != expected_version:
+            raise ConflictError(f"annotation {annotation_id} is at version {audits.shown_version(audit)}, not "
+                                f"{expected_version}: someone saved it after you loaded it; reload and reapply your change")
+        return submit(rt, actor, ann.task_id, (audit.regions or []) if regions is None else regions, lead_time)
     if ann.version != expected_version:
         raise ConflictError(f"annotation {annotation_id} is at version {ann.version}, not {expected_version}: "
                             "someone saved it after you loaded it; reload and reapply your change")

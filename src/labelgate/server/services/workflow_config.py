@@ -16,6 +16,7 @@ fusion cannot average (polygons, points, lines, tags) keep the first answer as t
      "overlap": {"k": 2, "fraction": 0.1, "seed": 0},
      "skip": {"mode": "exclude", "reason_required": false, "park_after": null},
      "honeypots": {"rate": 0.1, "threshold": 0.9, "min_samples": 20, "actions": ["pause"], "gold_f1": 0.8},
+     "audits": {"rate": 0.05, "seed": 0, "min_gap": 20},  # own past tasks re-served unannounced (blind projects)
      "adjudication": {"role": "manager", "threshold": 0.5, "iou": 0.5,
                       "consensus": {"quorum": 2, "iou": 0.5}},  # optional: box fusion (box projects)
      "gate": {"min_agreement": 0.6, "min_gold_accuracy": 0.9, "min_review_coverage": 0.1},
@@ -49,7 +50,8 @@ from labelgate.workflow import (
 
 __all__ = ["KEYS", "build_config", "check_config", "gate_of", "regions_of"]
 
-KEYS = {"stages", "groups", "overlap", "skip", "honeypots", "adjudication", "gate", "lease_seconds", "iou"}
+KEYS = {"stages", "groups", "overlap", "skip", "honeypots", "audits", "adjudication", "gate", "lease_seconds", "iou"}
+AUDIT_KEYS = ("rate", "seed", "min_gap")
 
 
 def regions_of(answer: Any) -> list[Region]:
@@ -103,12 +105,29 @@ def _obj(conf: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
+def _audits(conf: dict[str, Any]) -> AuditPolicy:
+    a = _obj(conf, "audits")
+    unknown = set(a) - set(AUDIT_KEYS)
+    if unknown:
+        raise InvariantError(f"workflow 'audits' has unknown keys {sorted(unknown)}; known: {list(AUDIT_KEYS)}")
+    rate, seed, gap = a.get("rate", 0.0), a.get("seed", 0), a.get("min_gap", 20)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
+        raise InvariantError(f"workflow 'audits.rate' must be a number in [0, 1], got {rate!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InvariantError(f"workflow 'audits.seed' must be an integer, got {seed!r}")
+    if isinstance(gap, bool) or not isinstance(gap, int) or gap < 1:
+        raise InvariantError(f"workflow 'audits.min_gap' must be an integer >= 1 (assignments between a task and its "
+                             f"audit), got {gap!r}")
+    return AuditPolicy(rate=float(rate), seed=seed, min_gap=gap)
+
+
 def build_config(conf: dict[str, Any]) -> WorkflowConfig:
     """The engine config; raises :class:`InvariantError` naming the bad key."""
     unknown = set(conf) - KEYS
     if unknown:
         raise InvariantError(f"unknown workflow keys {sorted(unknown)}; known: {sorted(KEYS)}")
     iou = float(conf.get("iou", 0.5))
+    audits = _audits(conf)
     try:
         stages = []
         for i, s in enumerate(conf.get("stages") or []):
@@ -130,7 +149,7 @@ def build_config(conf: dict[str, Any]) -> WorkflowConfig:
                                               consensus=consensus, method=method)
         return WorkflowConfig(stages=tuple(stages), lease_seconds=float(conf.get("lease_seconds", 1800)),
                               overlap=OverlapPolicy(**_obj(conf, "overlap")), skip=SkipPolicy(**_obj(conf, "skip")),
-                              honeypots=honeypots, audits=AuditPolicy(), adjudication=adjudication)
+                              honeypots=honeypots, audits=audits, adjudication=adjudication)
     except (TypeError, KeyError, ValueError) as exc:
         raise InvariantError(f"workflow config is not valid: {exc}") from None
 
@@ -157,4 +176,7 @@ def check_config(conf: Any, blind: bool) -> dict[str, Any]:
     if float(_obj(conf, "honeypots").get("rate", 0)) > 0 and not blind:
         raise InvariantError("honeypots need a blind project (settings.blind = true): otherwise annotators would see "
                              "each other's answers on gold tasks")
+    if float(_obj(conf, "audits").get("rate", 0)) > 0 and not blind:
+        raise InvariantError("audits need a blind project (settings.blind = true): otherwise an annotator would see "
+                             "others' answers on the tasks re-served to them")
     return conf
