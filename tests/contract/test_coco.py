@@ -81,6 +81,59 @@ def test_rewriting_what_was_read_is_exact_and_skips_restrict(tmp_path: Path, ds:
     assert orjson.loads(second.read_bytes())["annotations"] == orjson.loads(first.read_bytes())["annotations"]
 
 
+_PLAIN_KEYS = {"id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd", "score"}
+
+
+@SETTINGS
+@given(ds=datasets(CODEC.capabilities, kinds=KINDS))
+def test_typed_fast_path_reads_exactly_what_the_general_path_reads(tmp_path: Path, ds: Dataset) -> None:
+    from unittest import mock
+
+    from labelgate.formats.coco import _read
+
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "one.json"
+    formats.write(ds, path, "coco")
+    doc = orjson.loads(path.read_bytes())
+    plain = all(set(a) <= _PLAIN_KEYS and set(a) >= _PLAIN_KEYS - {"score"} for a in doc["annotations"])
+    taken: list[bool] = []
+    real = _read.decode_typed
+
+    def spy(data: bytes) -> Any:
+        out = real(data)
+        taken.append(out is not None)
+        return out
+
+    with mock.patch.object(_read, "decode_typed", spy):
+        fast = formats.read(path, "coco")
+    with mock.patch.object(_read, "decode_typed", lambda data: None):
+        general = formats.read(path, "coco")
+    assert taken == [plain]
+    assert fast == general  # every region, geometry included (polygons decoded from the raw bytes)
+
+
+def test_typed_fast_path_declines_other_keys_and_types(tmp_path: Path) -> None:
+    from labelgate.formats.coco._typed import decode
+
+    base = {"images": [{"id": 1, "file_name": "a.jpg", "width": 4, "height": 4, "license": 3}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 1, 0, 1, 1]], "area": 0.5,
+                             "bbox": [0, 0, 1, 1], "iscrowd": 0}],
+            "categories": [{"id": 1, "name": "a"}], "info": {}}
+    assert decode(orjson.dumps(base)) is not None
+    for key, value in [("attributes", {"occluded": False}), ("iscrowd", True), ("bbox", [0, 0, 1]), ("area", "x")]:
+        doc = json.loads(json.dumps(base))
+        doc["annotations"][0][key] = value
+        assert decode(orjson.dumps(doc)) is None, key
+        ds = formats.read(_dump(tmp_path, doc), "coco") if key == "attributes" else None
+        assert ds is None or ds.annotations[0].regions[0].attributes == {}
+    assert decode(b'{"images": [{"id": 1, "file_name": "\xff.jpg"}]}') is None
+
+
+def _dump(tmp_path: Path, doc: Any) -> Path:
+    p = Path(tempfile.mkdtemp(dir=tmp_path)) / "doc.json"
+    p.write_bytes(orjson.dumps(doc))
+    return p
+
+
 def _lossy() -> Dataset:
     schema = LabelSchema(
         (LabelClass("car", 3, color="#ff0000", attributes=(AttributeSpec("make"),)),
@@ -345,3 +398,17 @@ def test_seven_keys_without_segmentation_read_as_a_box(tmp_path: Path) -> None:
     ds = formats.read(p, "coco")
     (region,) = ds.annotations[0].regions
     assert region.geometry == Box(0, 0, 2, 2) and region.label == "x"
+
+
+def test_bulk_items_set_every_item_field_as_the_constructor_does() -> None:
+    import dataclasses
+
+    from labelgate.formats.coco import _bulk
+    from labelgate.formats.coco._typed import TypedImage
+
+    assert tuple(f.name for f in dataclasses.fields(Item)) == _bulk._ITEM_FIELDS
+    images = [{"id": 7, "file_name": "dir/a.b.jpg", "width": 3, "height": 2}, {"id": 8, "file_name": ".hidden", "width": 1, "height": 1}]
+    expected = [Item("dir/a.b", media="dir/a.b.jpg", width=3, height=2, number=7, subset="s"),
+                Item(".hidden", media=".hidden", width=1, height=1, number=8, subset="s")]
+    assert _bulk.items_from(images, "s", lambda i, im: Item("x")) == expected
+    assert _bulk.items_from([TypedImage(**im) for im in images], "s", lambda i, im: Item("x"), typed=True) == expected

@@ -15,7 +15,7 @@ import orjson
 
 from labelgate.core.errors import FormatError
 
-__all__ = ["atomic_dir", "atomic_file", "load_json", "parse_xml", "read_text"]
+__all__ = ["atomic_dir", "atomic_file", "load_json", "parse_xml", "read_bytes", "read_text"]
 
 
 @contextlib.contextmanager
@@ -78,12 +78,18 @@ def read_text(path: Path) -> str:
         ) from None
 
 
-def load_json(path: Path) -> Any:
-    """Parse a JSON file with orjson; errors name the file, line and column."""
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes; an unreadable file is a :class:`FormatError` naming it."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as e:
         raise FormatError(f"cannot read: {e.strerror}", path=path) from None
+
+
+def load_json(path: Path, data: bytes | None = None) -> Any:
+    """Parse a JSON file (or its ``data``, already read) with orjson; errors name the file, line and column."""
+    if data is None:
+        data = read_bytes(path)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as e:

@@ -35,7 +35,7 @@ def bboxes(boxes: list[Any], bad: Bad) -> npt.NDArray[np.float64]:
     for i, b in enumerate(boxes):
         if b is None:
             continue
-        if not (isinstance(b, list) and len(b) == 4 and all(type(v) in (int, float) for v in b)):
+        if not (isinstance(b, (list, tuple)) and len(b) == 4 and all(type(v) in (int, float) for v in b)):
             raise bad(f"bbox must be 4 numbers [x, y, width, height], got {b!r}", i)
         out[i] = b
     return _corners(out, bad)

@@ -1,6 +1,6 @@
 """COCO geometry payloads: raw JSON segmentations and keypoints to canonical geometry and back.
 
-Readers keep the raw annotation dict in the table's geometry column and decode it on first use
+Readers keep the raw annotation (a dict, or a struct of coco/_typed.py) in the table's geometry column and decode it on first use
 (:func:`decoder`), so a million polygons cost nothing until someone looks at them.
 """
 
@@ -16,6 +16,7 @@ import numpy as np
 from labelgate.core import rle
 from labelgate.core.errors import FormatError, InvariantError
 from labelgate.core.geometry import Classification, Geometry, Keypoints, Mask, MultiPolygon, Polygon
+from labelgate.formats.coco._typed import segmentation
 
 __all__ = ["decoder", "keypoints_from", "mask_from", "mask_to_coco", "polygon_from", "rle_area"]
 
@@ -94,13 +95,14 @@ def decoder(path: Path) -> Callable[[Any], Geometry]:
     def decode(payload: Any) -> Geometry:
         ann, what = payload, "segmentation"
         try:
-            seg = ann.get("segmentation")
+            seg = ann.get("segmentation") if type(ann) is dict else segmentation(ann)
             if not seg:
                 return Classification()
             if isinstance(seg, dict):
                 return mask_from(seg)
             return polygon_from(seg)
         except InvariantError as e:
-            raise FormatError(str(e), path=path, where=f"annotation id {ann.get('id')!r}, {what}") from None
+            aid = ann.get("id") if type(ann) is dict else ann.id
+            raise FormatError(str(e), path=path, where=f"annotation id {aid!r}, {what}") from None
 
     return decode

@@ -12,7 +12,7 @@ import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import contains, itemgetter
+from operator import attrgetter, contains, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,13 @@ from labelgate.core import Dataset, Item, LabelClass, LabelSchema, Skeleton
 from labelgate.core.errors import FormatError, InvariantError
 from labelgate.core.geometry import GeometryKind, Keypoints
 from labelgate.core.table import NO_ID, RegionTable
-from labelgate.formats._io import load_json
+from labelgate.formats._io import load_json, read_bytes
 from labelgate.formats.coco._boxes import bboxes
 from labelgate.formats.coco._bulk import items_from
 from labelgate.formats.coco._merge import Part, concat
 from labelgate.formats.coco._payload import decoder, keypoints_from
+from labelgate.formats.coco._typed import UNSET
+from labelgate.formats.coco._typed import decode as decode_typed
 
 __all__ = ["read_files"]
 
@@ -44,10 +46,16 @@ class _Doc:
     images: list[Any]
     annotations: list[Any]
     categories: list[Any]
+    typed: bool = False  # images and annotations are msgspec structs (coco/_typed.py), not dicts
 
 
 def _load(path: Path, subset: str | None) -> _Doc:
-    doc = load_json(path)
+    data = read_bytes(path)
+    typed = decode_typed(data)
+    if typed is not None and not any("keypoints" in c or "skeleton" in c for c in typed.categories):
+        return _Doc(path, subset, typed.images, typed.annotations, typed.categories, typed=True)
+    del typed
+    doc = load_json(path, data)
     if not isinstance(doc, dict):
         raise FormatError("a COCO file must hold a JSON object with images, annotations and categories", path=path)
     out = []
@@ -56,7 +64,7 @@ def _load(path: Path, subset: str | None) -> _Doc:
         if not isinstance(v, list) or not all(type(x) is dict for x in v[:1]):
             raise FormatError(f"{key!r} must be a list of objects", path=path, where=key)
         out.append(v)
-    return _Doc(path, subset, *out)
+    return _Doc(path, subset, out[0], out[1], out[2])
 
 
 def _skeleton(cat: dict[str, Any], docs: Sequence[_Doc], path: Path, i: int) -> Skeleton | None:
@@ -74,6 +82,8 @@ def _skeleton(cat: dict[str, Any], docs: Sequence[_Doc], path: Path, i: int) -> 
         if not names:
             n = max([*(v + 1 for v in flat if base == 0), *(v for v in flat if base == 1), 0])
             for d in docs:
+                if d.typed:  # typed annotations have no keypoints
+                    continue
                 for a in d.annotations:
                     if a.get("category_id") == cat.get("id") and isinstance(a.get("keypoints"), list):
                         n = max(n, len(a["keypoints"]) // 3)
@@ -122,16 +132,16 @@ def _items(d: _Doc) -> tuple[list[Item], npt.NDArray[np.int64]]:
         except (InvariantError, TypeError) as e:
             raise FormatError(str(e), path=d.path, where=f"images[{i}] (id {im.get('id')!r})") from None
 
-    if not all(type(im) is dict for im in d.images):
+    if not d.typed and not all(type(im) is dict for im in d.images):
         i = next(i for i, im in enumerate(d.images) if type(im) is not dict)
         raise FormatError("an image must be a JSON object", path=d.path, where=f"images[{i}]")
-    items = items_from(d.images, d.subset, slow)
+    items = items_from(d.images, d.subset, slow, typed=d.typed)
     return items, np.asarray([it.number for it in items], dtype=np.int64)
 
 
 def _bad_ann(d: _Doc, message: str, row: int) -> FormatError:
     a = d.annotations[row]
-    aid = a.get("id") if isinstance(a, dict) else None
+    aid = a.get("id") if isinstance(a, dict) else getattr(a, "id", None)
     return FormatError(message, path=d.path, where=f"annotations[{row}] (id {aid!r})")
 
 
@@ -170,23 +180,30 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> Part:
     anns, n = d.annotations, len(d.annotations)
     ids: npt.NDArray[np.int64] | None
     crowd: npt.NDArray[np.bool_] | None
-    try:
-        standard = sum(map(len, anns)) == len(_STANDARD) * n
-        if standard:
-            try:
-                img = np.fromiter(map(itemgetter("image_id"), anns), dtype=np.int64, count=n)
-                cat = np.fromiter(map(itemgetter("category_id"), anns), dtype=np.int64, count=n)
-                ids = np.fromiter(map(itemgetter("id"), anns), dtype=np.int64, count=n)
-                crowd = np.fromiter(map(itemgetter("iscrowd"), anns), dtype=bool, count=n)
-                segs: Any = map(itemgetter("segmentation"), anns)
-                boxes = list(map(itemgetter("bbox"), anns))
-                # exactly the seven standard keys each (an eighth key elsewhere would need its column)
-                standard = all(map(contains, anns, repeat("area")))
-            except (KeyError, TypeError, ValueError, OverflowError):
-                standard = False
-        present: set[str] = set(_STANDARD) if standard else set().union(*map(dict.keys, anns))
-    except TypeError:
-        raise _bad_ann(d, "an annotation must be a JSON object", next(i for i, a in enumerate(anns) if type(a) is not dict)) from None
+    scores: list[Any] = []
+    segs: list[Any]
+    if d.typed:  # every annotation has the standard keys with checked types, and maybe a score
+        img, cat, ids, crowd, segs, boxes, scores = _typed_columns(anns)
+        standard = True
+        present = {*_STANDARD, "score"} if scores.count(UNSET) < n else set(_STANDARD)
+    else:
+        try:
+            standard = sum(map(len, anns)) == len(_STANDARD) * n
+            if standard:
+                try:
+                    img = np.fromiter(map(itemgetter("image_id"), anns), dtype=np.int64, count=n)
+                    cat = np.fromiter(map(itemgetter("category_id"), anns), dtype=np.int64, count=n)
+                    ids = np.fromiter(map(itemgetter("id"), anns), dtype=np.int64, count=n)
+                    crowd = np.fromiter(map(itemgetter("iscrowd"), anns), dtype=bool, count=n)
+                    segs = list(map(itemgetter("segmentation"), anns))
+                    boxes = list(map(itemgetter("bbox"), anns))
+                    # exactly the seven standard keys each (an eighth key elsewhere would need its column)
+                    standard = all(map(contains, anns, repeat("area")))
+                except (KeyError, TypeError, ValueError, OverflowError):
+                    standard = False
+            present = set(_STANDARD) if standard else set().union(*map(dict.keys, anns))
+        except TypeError:
+            raise _bad_ann(d, "an annotation must be a JSON object", next(i for i, a in enumerate(anns) if type(a) is not dict)) from None
     if not standard:
         img = _ints(d, "image_id", None, True)
         cat = _ints(d, "category_id", None, True)
@@ -202,7 +219,7 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> Part:
     geometry: list[Any] = anns
     score = extra = None
     if "score" in present:
-        raw = [a.get("score") for a in anns]
+        raw = [None if s is UNSET else s for s in scores] if d.typed else [a.get("score") for a in anns]
         bad = [i for i, s in enumerate(raw) if s is not None and type(s) not in (int, float)]
         if bad:
             raise _bad_ann(d, f"score must be a number, got {raw[bad[0]]!r}", bad[0])
@@ -235,14 +252,25 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> Part:
     return Part(items, table)
 
 
+def _typed_columns(anns: list[Any]) -> tuple[Any, ...]:
+    """image_id, category_id, id and iscrowd columns, segmentations, boxes and scores of typed annotations."""
+    n = len(anns)
+    img = np.fromiter(map(attrgetter("image_id"), anns), dtype=np.int64, count=n)
+    cat = np.fromiter(map(attrgetter("category_id"), anns), dtype=np.int64, count=n)
+    ids = np.fromiter(map(attrgetter("id"), anns), dtype=np.int64, count=n)
+    crowd = np.fromiter(map(attrgetter("iscrowd"), anns), dtype=bool, count=n)
+    return (img, cat, ids, crowd, list(map(attrgetter("segmentation"), anns)), list(map(attrgetter("bbox"), anns)),
+            list(map(attrgetter("score"), anns)))
+
+
 def _first_of(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     first = np.ones(len(rows), dtype=bool)
     first[1:] = rows[1:] != rows[:-1]
     return first
 
 
-def _kinds(d: _Doc, segs: Any, bbox: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
-    """Geometry kind per annotation from its segmentation (an iterable, consumed once)."""
+def _kinds(d: _Doc, segs: list[Any], bbox: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
+    """Geometry kind per annotation from its segmentation (polygons list or RLE dict)."""
     n = len(d.annotations)
     try:
         lens = np.fromiter(map(len, segs), dtype=np.int64, count=n)
@@ -253,9 +281,8 @@ def _kinds(d: _Doc, segs: Any, bbox: npt.NDArray[np.float64]) -> npt.NDArray[np.
             i = int(np.flatnonzero(lens < 0)[0])
             raise _bad_ann(d, f"segmentation must be a list of polygons or an RLE dict, got {raw[i]!r}", i) from None
     kind = np.where(lens == 0, _K_BOX, np.where(lens == 1, _K_POLY, _K_MULTI)).astype(np.uint8)
-    anns = d.annotations
     for i in np.flatnonzero(lens == 2).tolist():
-        if type(anns[i].get("segmentation")) is dict:
+        if type(segs[i]) is dict:
             kind[i] = _K_MASK
     no_box = (kind == _K_BOX) & np.isnan(bbox[:, 0])
     kind[no_box] = _K_TAG

@@ -16,6 +16,7 @@ from labelgate.core.geometry import GeometryKind, bounds
 from labelgate.core.table import NO_ID, RegionTable
 from labelgate.formats.capabilities import Capabilities
 from labelgate.formats.coco._payload import mask_to_coco, rle_area
+from labelgate.formats.coco._typed import TypedAnn, as_json
 from labelgate.formats.report import ConversionReport
 
 __all__ = ["Numbering", "build_documents", "fits"]
@@ -112,6 +113,8 @@ Where = Callable[[int], str]
 def _segment(table: RegionTable, row: int, compressed: bool, report: ConversionReport, where: Where) -> tuple[Any, float, list[float]]:
     """(segmentation, area, bbox xywh) of a polygon, multipolygon or mask row."""
     g = table.geometry[row] if table.geometry is not None else None
+    if type(g) is TypedAnn and table.decode is not None:
+        g = as_json(g)
     if type(g) is dict and table.decode is not None:  # raw COCO payload, untouched since reading
         seg = g["segmentation"]
         if isinstance(seg, dict) and compressed != isinstance(seg.get("counts"), str):
@@ -214,6 +217,8 @@ def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed
         a = anns[row]
         k = int(kind[row])
         g = geometry[row] if raw_ok else None  # type: ignore[index]
+        if type(g) is TypedAnn and k != _MASK and k in _SEGMENT_KINDS and g.bbox is not None:
+            g = as_json(g)  # untouched since read: polygons written back as the bytes read
         if type(g) is dict and k != _MASK and k in _SEGMENT_KINDS and type(g.get("area")) in (int, float) and "bbox" in g:
             a["segmentation"], a["area"], a["bbox"] = g["segmentation"], g["area"], g["bbox"]  # untouched since read
         elif k in _SEGMENT_KINDS:
