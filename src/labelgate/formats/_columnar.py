@@ -98,17 +98,19 @@ def _drop(report: ConversionReport, field: str, hit: Mask, row_item: Rows, ids: 
 
 def _items(dataset: Dataset, caps: Capabilities, report: ConversionReport) -> list[Item]:
     """The items ``caps`` keeps, with the item-level losses restrict reports."""
-    checks = item_checks(caps)
     kinds = caps.item_kinds
     kept = []
     for it in dataset.items.values():
         if it.kind not in kinds:
             report.drop(f"item.kind.{it.kind.value}", it.id)
             continue
-        for name, lost in checks:
-            if lost(it):
-                report.drop(f"item.{name}", it.id)
         kept.append(it)
+    # one pass per lost field rather than a report entry per item and field: the same counts
+    # and examples (the first five items) as restrict records one by one
+    for name, lost in item_checks(caps):
+        hit = [it.id for it in kept if lost(it)]
+        for k, where in enumerate(hit[:5]):
+            report.drop(f"item.{name}", where, count=len(hit) - min(len(hit), 5) + 1 if k == 0 else 1)
     return kept
 
 
@@ -129,10 +131,16 @@ def _rows_by_item(dataset: Dataset, table: RegionTable, items: list[Item], caps:
     if not caps.provenance:
         default = Provenance()
         annotations = dataset.annotations
+        same = default  # readers share one provenance object: compare each distinct object once
         for a_index in np.argsort(ann_item, kind="stable")[: int(per_item.sum())].tolist():
             a = annotations[a_index]
-            if a.provenance != default:
+            prov = a.provenance
+            if prov is same:
+                continue
+            if prov != default:
                 report.drop("annotation.provenance", a.item_id)
+            else:
+                same = prov
     return order.astype(np.int64), row_item[order]
 
 

@@ -16,7 +16,7 @@ from labelgate.core import Dataset, GeometryKind, Item, LabelSchema, RegionTable
 from labelgate.formats._columnar import Mask, Rows, TablePlan, restrict_table
 from labelgate.formats.capabilities import Capabilities
 from labelgate.formats.report import ConversionReport
-from labelgate.formats.voc._xml import Row, as_numbers
+from labelgate.formats.voc._xml import Plain, Row, _esc, as_numbers, plain_objects
 
 __all__ = ["fast_restrict"]
 
@@ -30,7 +30,7 @@ def _to_box(table: RegionTable, rows: Rows) -> Mask:
 
 def fast_restrict(
     dataset: Dataset, caps: Capabilities, report: ConversionReport
-) -> tuple[list[Item], Iterator[list[Row]], LabelSchema] | None:
+) -> tuple[list[Item], Iterator[list[Row] | Plain], LabelSchema] | None:
     """``(items, rows per item, schema)`` as restrict + the general writer path would give,
     or None when the dataset is not backed by one table."""
     plan = restrict_table(dataset, caps, report, convertible=_to_box, converted="converted to its bounding box")
@@ -39,7 +39,7 @@ def fast_restrict(
     return plan.items, _rows(plan), plan.schema
 
 
-def _rows(plan: TablePlan) -> Iterator[list[Row]]:
+def _rows(plan: TablePlan) -> Iterator[list[Row] | Plain]:
     table, rows = plan.table, plan.rows
     bbox = table.bbox[rows]
     missing = np.flatnonzero(_to_box(table, rows) & np.isnan(bbox).any(axis=1))
@@ -59,8 +59,15 @@ def _rows(plan: TablePlan) -> Iterator[list[Row]]:
     row_list = rows.tolist()
     mask_kind = int(GeometryKind.MASK)
     tag_kind = int(GeometryKind.CLASSIFICATION)
+    plain_items, objects = _plain(plan, extras, label, coords)
+    at = 0
     start = 0
-    for end in plan.item_ends().tolist():
+    for i, end in enumerate(plan.item_ends().tolist()):
+        if plain_items[i]:
+            yield Plain(objects[at : at + end - start])
+            at += end - start
+            start = end
+            continue
         out: list[Row] = []
         for k in range(start, end):
             if kind[k] == tag_kind:
@@ -72,3 +79,22 @@ def _rows(plan: TablePlan) -> Iterator[list[Row]]:
                 out.append((labels[label[k]], (c[0], c[1], c[2], c[3]), None, extras[k]))
         start = end
         yield out
+
+
+def _plain(plan: TablePlan, extras: list[dict[str, Any] | None], label: list[int],
+           coords: list[list[float]]) -> tuple[list[bool], list[str]]:
+    """Which items hold only plain boxes (no attributes, group, mask or image label), and the
+    ``<object>`` text of their rows, formatted in one pass."""
+    table, rows, row_item = plan.table, plan.rows, plan.row_item
+    kind = table.kind[rows]
+    odd = (kind == GeometryKind.MASK) | (kind == GeometryKind.CLASSIFICATION)
+    if extras.count(None) != len(extras):
+        odd |= np.fromiter((e is not None for e in extras), dtype=bool, count=len(extras))
+    plain_item = np.bincount(row_item[odd], minlength=len(plan.items)) == 0
+    sel = np.flatnonzero(plain_item[row_item]).tolist()
+    names: dict[int, str] = {}
+    for k in sel:  # each class name escaped once, errors naming the first item that uses it
+        if label[k] not in names:
+            names[label[k]] = _esc(table.labels[label[k]], plan.items[int(row_item[k])].id)
+    texts = plain_objects([names[label[k]] for k in sel], [coords[k] for k in sel])
+    return plain_item.tolist(), texts

@@ -15,7 +15,7 @@ from labelgate.formats.report import ConversionReport
 from labelgate.formats.voc._labelmap import Labelmap, format_labelmap
 from labelgate.formats.voc._objects import DEFAULT_SUBSET
 from labelgate.formats.voc._segmentation import VOID, render_segmentation
-from labelgate.formats.voc._xml import Row, item_xml, rows_of
+from labelgate.formats.voc._xml import Plain, Row, item_xml, plain_item_xml, rows_of
 
 __all__ = ["restricted_rows", "write_voc"]
 
@@ -37,7 +37,7 @@ def restricted_rows(ds: Dataset) -> Iterator[list[Row]]:
 
 def write_voc(
     items: Iterable[Item],
-    rows: Iterable[list[Row]],
+    rows: Iterable[list[Row] | Plain],
     schema: LabelSchema,
     out: Path,
     report: ConversionReport,
@@ -63,8 +63,14 @@ def write_voc(
             _safe_rel(item_id, "item id")
             Path(f"{prefix}{item_id}.xml").parent.mkdir(parents=True, exist_ok=True)
         n_items += 1
-        regions += len(regs)
-        xml, masks, tags = item_xml(item, regs, schema_parent, names, report)
+        masks: list[tuple[int, str, Mask]]
+        tags: list[tuple[str, int]]
+        if isinstance(regs, Plain):  # boxes only, their text already formatted in bulk
+            regions += len(regs.objects)
+            xml, masks, tags = plain_item_xml(item, regs), [], []
+        else:
+            regions += len(regs)
+            xml, masks, tags = item_xml(item, regs, schema_parent, names, report)
         with open(f"{prefix}{item_id}.xml", "w", encoding="utf-8") as fh:
             fh.write(xml)
         files += 1
