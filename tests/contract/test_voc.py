@@ -351,6 +351,31 @@ def test_columnar_path_writes_what_the_general_path_writes(tmp_path_factory: pyt
     assert (fast.items, fast.regions, fast.files) == (slow.items, slow.regions, slow.files)
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 16_384])
+def test_plain_boxes_formatted_in_chunks_write_what_the_general_path_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    from labelgate.formats.voc import _fast
+
+    monkeypatch.setattr(_fast, "_CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    items, anns = [], []
+    for i in range(12):  # plain items of 0-4 boxes, some items with an attribute or an image label between them
+        items.append(Item(f"im{i}", media=f"im{i}.jpg", width=100, height=80))
+        regs = [Region(Box(*(float(v) for v in np.sort(rng.integers(0, 80, 4)).tolist())), ["cat", "dog & co"][j % 2])
+                for j in range(int(rng.integers(0, 5)))]
+        if i % 4 == 1:
+            regs.append(Region(Box(1, 2, 3.5, 4), "cat", attributes={"difficult": True}))
+        if i % 5 == 3:
+            regs.append(Region(Classification(), "dog & co"))
+        anns.append(Annotation(f"im{i}", regs))
+    ds = Dataset(items, anns, LabelSchema.from_names(["cat", "dog & co"]))
+    formats.write(ds, tmp_path / "slow", "voc")
+    fast = formats.write(_table_backed(ds), tmp_path / "fast", "voc")
+    assert _files(tmp_path / "fast") == _files(tmp_path / "slow")
+    assert fast.regions == sum(len(a) for a in anns)
+
+
 def test_failed_write_into_an_empty_directory_leaves_it_empty(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -244,6 +244,10 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> Part:
         extra = None if extra is None else [extra[i] for i in order.tolist()]
     offsets = np.zeros(len(items) + 1, dtype=np.int64)
     np.cumsum(np.bincount(item_of, minlength=len(items)), out=offsets[1:])
+    # a box lives in the bbox column: its raw annotation is not kept (on detection files that
+    # is most of the memory a read holds)
+    boxes_only = (kind == _K_BOX).tolist()
+    geometry = [None if b else g for g, b in zip(geometry, boxes_only, strict=True)]
     try:
         table = RegionTable(labels=schema.names, label=label, kind=kind, bbox=bbox, offsets=offsets, score=score, ids=ids,
                             crowd=crowd, geometry=geometry, extra=extra, decode=decoder(d.path))

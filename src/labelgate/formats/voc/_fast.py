@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from labelgate.core import Dataset, GeometryKind, Item, LabelSchema, RegionTable, bounds
 from labelgate.formats._columnar import Mask, Rows, TablePlan, restrict_table
@@ -39,13 +40,15 @@ def fast_restrict(
     return plan.items, _rows(plan), plan.schema
 
 
+_CHUNK = 16_384  # rows formatted at a time: the text of a whole dataset at once would double a write's memory
+
+
 def _rows(plan: TablePlan) -> Iterator[list[Row] | Plain]:
     table, rows = plan.table, plan.rows
     bbox = table.bbox[rows]
     missing = np.flatnonzero(_to_box(table, rows) & np.isnan(bbox).any(axis=1))
     for k in missing.tolist():  # a source that declared no box for a polygon: use the polygon's bounds
         bbox[k] = bounds(table.geometry_at(int(rows[k])))
-    coords = as_numbers(bbox) if len(rows) else []
     extra = table.extra
     extras: list[dict[str, Any] | None] = [None] * len(rows)
     if extra is not None:
@@ -54,47 +57,60 @@ def _rows(plan: TablePlan) -> Iterator[list[Row] | Plain]:
             if e is not None:
                 extras[k] = {name: e[name] for name in _KEPT_EXTRA if name in e} or None
     labels = table.labels
-    label = table.label[rows].tolist()
-    kind = table.kind[rows].tolist()
-    row_list = rows.tolist()
+    label = table.label[rows]
+    kind = table.kind[rows]
     mask_kind = int(GeometryKind.MASK)
     tag_kind = int(GeometryKind.CLASSIFICATION)
-    plain_items, objects = _plain(plan, extras, label, coords)
-    at = 0
+    plain_items, sel = _plain(plan, kind, extras)
+    names: dict[int, str] = {}
+    buffer: list[str] = []
+    at = done = 0  # next unused text in buffer; rows of sel formatted so far
     start = 0
     for i, end in enumerate(plan.item_ends().tolist()):
         if plain_items[i]:
-            yield Plain(objects[at : at + end - start])
-            at += end - start
+            need = end - start
+            if at + need > len(buffer):  # format the next rows of plain items, at least this item's
+                upto = max(done + _CHUNK, done + need - (len(buffer) - at))
+                buffer = buffer[at:] + _format(plan, sel[done:upto], label, bbox, names)
+                at, done = 0, min(upto, len(sel))
+            yield Plain(buffer[at : at + need])
+            at += need
             start = end
             continue
         out: list[Row] = []
-        for k in range(start, end):
-            if kind[k] == tag_kind:
-                out.append((labels[label[k]], None, None, extras[k]))
-            elif kind[k] == mask_kind:
-                out.append((labels[label[k]], None, table.geometry_at(row_list[k]), extras[k]))  # type: ignore[arg-type]
+        lab = label[start:end].tolist()
+        kin = kind[start:end].tolist()
+        coords = as_numbers(bbox[start:end])
+        for j, k in enumerate(range(start, end)):
+            if kin[j] == tag_kind:
+                out.append((labels[lab[j]], None, None, extras[k]))
+            elif kin[j] == mask_kind:
+                out.append((labels[lab[j]], None, table.geometry_at(int(rows[k])), extras[k]))  # type: ignore[arg-type]
             else:
-                c = coords[k]
-                out.append((labels[label[k]], (c[0], c[1], c[2], c[3]), None, extras[k]))
+                c = coords[j]
+                out.append((labels[lab[j]], (c[0], c[1], c[2], c[3]), None, extras[k]))
         start = end
         yield out
 
 
-def _plain(plan: TablePlan, extras: list[dict[str, Any] | None], label: list[int],
-           coords: list[list[float]]) -> tuple[list[bool], list[str]]:
-    """Which items hold only plain boxes (no attributes, group, mask or image label), and the
-    ``<object>`` text of their rows, formatted in one pass."""
-    table, rows, row_item = plan.table, plan.rows, plan.row_item
-    kind = table.kind[rows]
+def _plain(plan: TablePlan, kind: npt.NDArray[np.uint8], extras: list[dict[str, Any] | None]) -> tuple[list[bool], Rows]:
+    """Which items hold only plain boxes (no attributes, group, mask or image label), and
+    their rows (positions in the plan), in order."""
+    row_item = plan.row_item
     odd = (kind == GeometryKind.MASK) | (kind == GeometryKind.CLASSIFICATION)
     if extras.count(None) != len(extras):
         odd |= np.fromiter((e is not None for e in extras), dtype=bool, count=len(extras))
     plain_item = np.bincount(row_item[odd], minlength=len(plan.items)) == 0
-    sel = np.flatnonzero(plain_item[row_item]).tolist()
-    names: dict[int, str] = {}
-    for k in sel:  # each class name escaped once, errors naming the first item that uses it
-        if label[k] not in names:
-            names[label[k]] = _esc(table.labels[label[k]], plan.items[int(row_item[k])].id)
-    texts = plain_objects([names[label[k]] for k in sel], [coords[k] for k in sel])
-    return plain_item.tolist(), texts
+    return plain_item.tolist(), np.flatnonzero(plain_item[row_item])
+
+
+def _format(plan: TablePlan, sel: Rows, label: npt.NDArray[np.int32], bbox: npt.NDArray[np.float64],
+            names: dict[int, str]) -> list[str]:
+    """The ``<object>`` text of plan rows ``sel`` (plain boxes); each class name is escaped once,
+    an error naming the first item that uses it."""
+    lab = label[sel]
+    uniq, first = np.unique(lab, return_index=True)
+    for c, k in zip(uniq.tolist(), first.tolist(), strict=True):
+        if c not in names:
+            names[c] = _esc(plan.table.labels[c], plan.items[int(plan.row_item[sel[k]])].id)
+    return plain_objects([names[c] for c in lab.tolist()], as_numbers(bbox[sel]) if len(sel) else [])
