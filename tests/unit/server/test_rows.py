@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import pytest
 
 pytest.importorskip("fastapi")
@@ -12,7 +13,7 @@ from labelgate.core.errors import InvariantError
 from labelgate.core.geometry import GeometryKind
 from labelgate.core.schema import AttributeSpec
 from labelgate.core.table import NO_ID
-from labelgate.server.services.rows import dataset_regions, labels_in
+from labelgate.server.services.rows import dataset_regions, encoded_regions, labels_in, table_from_dicts
 
 SCHEMA = LabelSchema((LabelClass("a", attributes=(AttributeSpec("size", "select", ("s", "l")),)), LabelClass("b"),
                       LabelClass("c")))
@@ -44,32 +45,58 @@ def _table_dataset(labels: list[str], seed: int = 0) -> Dataset:
     return Dataset(items, anns, SCHEMA)
 
 
-def test_columnar_path_equals_general_path() -> None:
-    ds = _table_dataset(["a", "b", "c"])
+def _plain(ds: Dataset) -> Dataset:
+    """The same annotations with their regions as objects (not table-backed): the general path."""
+    return Dataset(ds.items.values(), [Annotation(a.item_id, a.regions) for a in ds.annotations], SCHEMA)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4])
+def test_columnar_path_equals_general_path(seed: int) -> None:
+    ds = _table_dataset(["a", "b", "c"], seed)
     assert ds.annotations[0].table_rows is not None
-    plain = Dataset(ds.items.values(), [Annotation(a.item_id, a.regions) for a in ds.annotations], SCHEMA)
+    plain = _plain(ds)
     assert plain.annotations[0].table_rows is None
-    fast, slow = dataset_regions(ds, SCHEMA), dataset_regions(plain, SCHEMA)
-    assert fast == slow
-    assert [list(d) for d in fast[1]] == [list(d) for d in slow[1]]  # same key order, same JSON
+    fast, slow = encoded_regions(ds, SCHEMA), encoded_regions(plain, SCHEMA)
+    assert fast == slow  # the same bytes: polygons, attributes, ids, scores and crowd flags included
+    assert slow == [orjson.dumps(regs).decode() for regs in dataset_regions(plain, SCHEMA)]
+    assert '"holes"' in fast[0] and '"attributes":{"size":"l"}' in fast[1] and '"crowd":true' in "".join(fast)
     assert sorted(labels_in(ds)) == sorted(labels_in(plain)) == ["a", "b", "c"]
     assert any(isinstance(a.regions[0].geometry, Box) for a in ds.annotations)
 
 
+def test_columnar_floats_print_as_the_general_path_prints_them() -> None:
+    """Coordinates and scores at the edges of float printing (exponents, -0.0, subnormals)."""
+    edge = [0.0, -0.0, 1e-7, 1e-5, 0.00025, 1e15, 1e16, 1.2345678901234568e17, 5e-324, 1 / 3, 9999999999999998.0]
+    rng = np.random.default_rng(7)
+    values = np.array(edge + (rng.standard_normal(400) * 10.0 ** rng.integers(-20, 20, 400)).tolist())
+    x1 = np.sort(values)
+    n = len(x1)
+    bbox = np.column_stack([x1, x1, x1 + np.abs(values), x1 + np.abs(values)])
+    score = np.abs(values) / (1 + np.abs(values))
+    table = RegionTable(labels=["a", "b"], label=np.arange(n) % 2, kind=np.zeros(n, dtype=np.uint8), bbox=bbox,
+                        offsets=np.array([0, 5, 5, n]), score=score, ids=np.arange(n) - 3, crowd=np.arange(n) % 3 == 0)
+    items = [Item(f"i{i}", width=10, height=10) for i in range(3)]
+    ds = Dataset(items, [Annotation.from_table(f"i{i}", table, table.rows_of(i)) for i in range(3)], SCHEMA)
+    fast = encoded_regions(ds, SCHEMA)
+    assert fast[1] == "[]"
+    assert fast == encoded_regions(_plain(ds), SCHEMA)
+    back = table_from_dicts([orjson.loads(t) for t in fast])  # all plain boxes: the column-by-column path
+    assert back.geometry == [None] * n
+    for i, a in enumerate(ds.annotations):
+        assert back.regions(back.rows_of(i)) == a.regions
+
+
 def test_both_paths_name_the_unknown_label() -> None:
     ds = _table_dataset(["a", "zebra"], seed=1)
-    plain = Dataset(ds.items.values(), [Annotation(a.item_id, a.regions) for a in ds.annotations], SCHEMA)
     messages = []
-    for d in (ds, plain):
+    for d in (ds, _plain(ds)):
         with pytest.raises(InvariantError, match="label 'zebra' is not in the project's label schema") as e:
-            dataset_regions(d, SCHEMA)
+            encoded_regions(d, SCHEMA)
         messages.append(str(e.value))
     assert messages[0] == messages[1]
 
 
 def test_table_from_stored_dicts_gives_back_the_same_regions() -> None:
-    from labelgate.server.services.rows import table_from_dicts
-
     ds = _table_dataset(["a", "b", "c"], seed=2)
     stored = dataset_regions(ds, SCHEMA)
     table = table_from_dicts(stored)

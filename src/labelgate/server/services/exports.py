@@ -20,17 +20,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from labelgate import formats
 from labelgate.core import Annotation, Dataset, Provenance, Source
 from labelgate.core.errors import InvariantError, NotFoundError
 from labelgate.formats import ConversionReport
+from labelgate.formats._gc import paused_gc
 from labelgate.formats.native import item_from_dict, schema_from_dict
 from labelgate.server.db import utcnow
 from labelgate.server.db.repos import jobs as repo
 from labelgate.server.db.repos import projects as projects_repo
 from labelgate.server.db.repos import tasks as tasks_repo
 from labelgate.server.db.repos import workflow as workflow_repo
-from labelgate.server.domain import AnnotationRecord, AnnotationStatus, ExportFilter, ExportRecord, Job, JobStatus, Role, User
+from labelgate.server.db.repos.tasks import StoredAnnotation
+from labelgate.server.domain import AnnotationStatus, ExportFilter, ExportRecord, Job, JobStatus, Role, User
 from labelgate.server.services import jobs, quality, webhooks
 from labelgate.server.services.access import project_for
 from labelgate.server.services.rows import table_from_dicts
@@ -67,23 +71,23 @@ def start_export(rt: Runtime, actor: User, project_id: int, fmt: str, flt: Expor
     return record, job
 
 
-def _select(records: list[AnnotationRecord], flt: ExportFilter) -> list[AnnotationRecord]:
-    human = [a for a in records if a.source != Source.MODEL.value and a.status.value in _HUMAN_DONE]
+def _select(records: list[StoredAnnotation], flt: ExportFilter) -> list[StoredAnnotation]:
+    human = [a for a in records if a.source != Source.MODEL.value and a.status in _HUMAN_DONE]
     if flt is ExportFilter.ACCEPTED:
-        return [a for a in human if a.status is AnnotationStatus.ACCEPTED]
+        return [a for a in human if a.status == AnnotationStatus.ACCEPTED.value]
     if flt is ExportFilter.SUBMITTED:
         return [a for a in human if a.source == Source.HUMAN.value]
     if flt is ExportFilter.LATEST:
-        latest: dict[int, AnnotationRecord] = {}
+        latest: dict[int, StoredAnnotation] = {}
         for a in human:
             if a.source != Source.HUMAN.value:
                 continue
-            key = a.submitted_at or a.updated_at
+            key = _aware(a.submitted_at or a.updated_at)
             cur = latest.get(a.task_id)
-            if cur is None or key >= (cur.submitted_at or cur.updated_at):
+            if cur is None or key >= _aware(cur.submitted_at or cur.updated_at):
                 latest[a.task_id] = a
         return sorted(latest.values(), key=lambda a: (a.task_id, a.id))
-    models = [a for a in records if a.source == Source.MODEL.value and a.status.value in _HUMAN_DONE]
+    models = [a for a in records if a.source == Source.MODEL.value and a.status in _HUMAN_DONE]
     return sorted(human + models, key=lambda a: (a.task_id, a.id))
 
 
@@ -91,18 +95,28 @@ def _aware(t: datetime) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
-def _gold_answers(records: list[AnnotationRecord], gold: dict[int, float | None]) -> list[int]:
+def _gold_answers(records: list[StoredAnnotation], gold: dict[int, float | None]) -> list[int]:
     """Annotations that answered a gold task as gold: all on tasks added as gold, those made after the
     promotion on promoted ones."""
     return sorted(a.id for a in records if a.task_id in gold
                   and ((at := gold[a.task_id]) is None or _aware(a.created_at).timestamp() >= at))
 
 
+def _regions(group: list[StoredAnnotation]) -> list[dict[str, Any]]:
+    """The regions of one or more stored annotations, decoded, in order."""
+    if len(group) == 1:
+        out: list[dict[str, Any]] = orjson.loads(group[0].regions)
+        return out
+    return [r for a in group for r in orjson.loads(a.regions)]
+
+
+@paused_gc()  # millions of acyclic objects (rows, region dicts): the cyclic collector would only walk them
 def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str,
              gold_mode: str = "exclude") -> tuple[Dataset, ConversionReport, dict[str, Any] | None]:
     """The snapshot as one table-backed dataset, already shaped the way ``fmt`` holds annotations
     (one per item, or provenance dropped, recorded in a report), so that writers with columnar
-    paths can take them; and the manifest's ``gold`` entry (None in projects without gold tasks)."""
+    paths can take them; and the manifest's ``gold`` entry (None in projects without gold tasks).
+    Only the chosen annotations' regions are decoded, straight into one columnar table."""
     caps = formats.get_codec(fmt).capabilities
     report = ConversionReport(fmt)
     gold = gold_tasks(rt, project_id)
@@ -110,34 +124,34 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str,
         project = projects_repo.get(conn, project_id)
         if project is None:
             raise NotFoundError(f"project {project_id} was deleted")
-        keys = {tid: key for key, tid in tasks_repo.task_ids_by_key(conn, project_id).items()}
-        tasks = tasks_repo.list_tasks(conn, project_id, 0, len(keys) + 1)
-        records = tasks_repo.annotations_of_project(conn, project_id, None, None)
+        tasks = tasks_repo.task_items(conn, project_id)
+        records = tasks_repo.stored_annotations(conn, project_id)
+    keys = {tid: key for tid, key, _ in tasks}
     flagged = None
     if gold:
         answers = _gold_answers(records, gold)
         flagged = {"mode": gold_mode, "items": sorted(keys[t] for t in gold if t in keys), "answers": answers}
         if gold_mode == "exclude":
             dropped = set(answers)
-            tasks = [t for t in tasks if gold.get(t.id, 0.0) is not None]
+            tasks = [t for t in tasks if gold.get(t[0], 0.0) is not None]
             records = [a for a in records if a.id not in dropped]
-    items = [item_from_dict(t.item) for t in tasks]
+    items = [item_from_dict(item) for _, _, item in tasks]
     chosen = _select(records, flt)
     schema = schema_from_dict(project.label_schema)
     if caps.per_item == "one" and not caps.lossless:
-        by_task: dict[int, list[AnnotationRecord]] = {}
+        by_task: dict[int, list[StoredAnnotation]] = {}
         for a in chosen:
             by_task.setdefault(a.task_id, []).append(a)
-        groups = [by_task.get(t.id, []) for t in tasks]
-        for t, group in zip(tasks, groups, strict=True):
+        groups = [by_task.get(tid, []) for tid, _, _ in tasks]
+        for (_, key, _), group in zip(tasks, groups, strict=True):
             if len(group) > 1:
-                report.drop("annotation.multiple", t.key, "merged into one")
+                report.drop("annotation.multiple", key, "merged into one")
             if not caps.provenance and group:  # stored work always has a source and a time
-                report.drop("annotation.provenance", t.key)
-        table = table_from_dicts([[r for a in group for r in a.regions] for group in groups])
-        anns = [Annotation.from_table(t.key, table, table.rows_of(i)) for i, t in enumerate(tasks)]
+                report.drop("annotation.provenance", key)
+        table = table_from_dicts([_regions(group) if group else [] for group in groups])
+        anns = [Annotation.from_table(key, table, table.rows_of(i)) for i, (_, key, _) in enumerate(tasks)]
         return Dataset(items, anns, schema), report, flagged
-    table = table_from_dicts([a.regions for a in chosen])
+    table = table_from_dicts(list(map(orjson.loads, (a.regions for a in chosen))))
     anns = []
     for i, a in enumerate(chosen):
         prov = _provenance(a)
@@ -148,8 +162,8 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str,
     return Dataset(items, anns, schema), report, flagged
 
 
-def _provenance(a: AnnotationRecord) -> Provenance:
-    return Provenance(Source(a.source), a.author_name, a.model, a.model_version, a.submitted_at or a.created_at,
+def _provenance(a: StoredAnnotation) -> Provenance:
+    return Provenance(Source(a.source), a.author_name, a.model, a.model_version, _aware(a.submitted_at or a.created_at),
                       a.lead_time)
 
 

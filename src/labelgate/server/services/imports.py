@@ -15,13 +15,14 @@ from typing import Any
 from labelgate import formats
 from labelgate.core import Dataset, LabelSchema, Source
 from labelgate.core.errors import FormatError, InvariantError, LabelgateError
+from labelgate.formats._gc import paused_gc
 from labelgate.formats.native import item_to_dict, schema_from_dict, schema_to_dict
 from labelgate.server.db.repos import jobs as jobs_repo
 from labelgate.server.db.repos import projects as projects_repo
 from labelgate.server.db.repos import tasks as tasks_repo
 from labelgate.server.domain import AnnotationStatus, ImportRecord, Job, Role, Task, User
 from labelgate.server.services.access import project_for
-from labelgate.server.services.rows import dataset_regions, labels_in
+from labelgate.server.services.rows import encoded_regions, labels_in
 from labelgate.server.services.runtime import Runtime
 
 __all__ = [
@@ -88,7 +89,8 @@ def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: 
     kind = ImportKind(kind)
     if kind is ImportKind.PREDICTIONS and not model:
         raise InvariantError("importing predictions needs the model's name (model=...)")
-    with rt.db.write() as conn:
+    # millions of acyclic objects (rows, JSON text): the cyclic collector would only walk them over and over
+    with paused_gc(), rt.db.write() as conn:
         project = project_for(conn, project_id, actor, Role.MANAGER)
         found = jobs_repo.find_import(conn, project_id, digest, kind.value)
         if found is not None:
@@ -132,9 +134,10 @@ def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: 
 
 def _annotation_rows(ds: Dataset, schema: LabelSchema, kind: ImportKind, model: str | None,
                      model_version: str | None) -> list[dict[str, Any]]:
-    """Checked rows for the annotations table; raises on the first label not in the schema."""
+    """Checked rows for the annotations table (regions as stored JSON text); raises on the first
+    label not in the schema."""
     rows = []
-    for a, regions in zip(ds.annotations, dataset_regions(ds, schema), strict=True):
+    for a, regions in zip(ds.annotations, encoded_regions(ds, schema), strict=True):
         p = a.provenance
         if kind is ImportKind.PREDICTIONS:
             source, m, mv, author = Source.MODEL.value, model, model_version, None

@@ -1,16 +1,20 @@
 """Regions of a whole dataset as checked, canonical native dicts, one list per annotation.
 
 Two paths give identical output: a columnar one for datasets whose annotations are backed by one
-:class:`~labelgate.core.table.RegionTable` (fast readers build those; no Region objects are
-made for boxes), and the general one through :func:`labelgate.formats.native.region_to_dict`.
+:class:`~labelgate.core.table.RegionTable` (fast readers build those; no Region objects nor dicts
+are made for boxes, whose JSON text is built column by column), and the general one through
+:func:`labelgate.formats.native.region_to_dict`.
 """
 
 from __future__ import annotations
 
 import math
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
+import orjson
 
 from labelgate.core import Dataset, LabelSchema, RegionTable
 from labelgate.core.errors import InvariantError
@@ -19,7 +23,7 @@ from labelgate.core.table import NO_ID
 from labelgate.formats.native import region_to_dict
 from labelgate.server.services.regions import check_labels
 
-__all__ = ["dataset_regions", "labels_in", "table_from_dicts"]
+__all__ = ["dataset_regions", "encoded_regions", "labels_in", "table_from_dicts"]
 
 
 def labels_in(ds: Dataset) -> list[str]:
@@ -32,19 +36,30 @@ def labels_in(ds: Dataset) -> list[str]:
 
 
 def dataset_regions(ds: Dataset, schema: LabelSchema) -> list[list[dict[str, Any]]]:
-    """Per annotation, its regions as canonical dicts; raises on the first label or attribute
-    the schema does not allow, naming the annotation, item and region."""
+    """Per annotation, its regions as canonical dicts (the general path, through Region objects);
+    raises on the first label or attribute the schema does not allow, naming the annotation, item
+    and region."""
+    out = []
+    for i, a in enumerate(ds.annotations):
+        regs = []
+        for j, r in enumerate(a.regions):
+            check_labels(schema, r, _where(ds, i, j))
+            regs.append(region_to_dict(r))
+        out.append(regs)
+    return out
+
+
+def encoded_regions(ds: Dataset, schema: LabelSchema) -> list[str]:
+    """Per annotation, its regions as the JSON text the database stores: exactly
+    ``orjson.dumps(dataset_regions(ds, schema)[i])``, checked the same way. Table-backed datasets
+    take a columnar path that makes no dict (nor Region) per plain box."""
     table = ds.shared_table()
     if table is None:
-        out = []
-        for i, a in enumerate(ds.annotations):
-            regs = []
-            for j, r in enumerate(a.regions):
-                check_labels(schema, r, _where(ds, i, j))
-                regs.append(region_to_dict(r))
-            out.append(regs)
-        return out
-    return _from_table(ds, table, schema)
+        return [orjson.dumps(regs).decode() for regs in dataset_regions(ds, schema)]
+    _check_table_labels(ds, table, schema)
+    parts = _region_texts(ds, table, schema)
+    offsets = table.offsets.tolist()
+    return ["[" + ",".join(parts[offsets[i]:offsets[i + 1]]) + "]" for i in range(table.n_annotations)]
 
 
 def _where(ds: Dataset, i: int, j: int) -> str:
@@ -52,46 +67,69 @@ def _where(ds: Dataset, i: int, j: int) -> str:
     return f"annotation {a.id or i} on item {a.item_id!r}, region {j}"
 
 
-def _from_table(ds: Dataset, table: RegionTable, schema: LabelSchema) -> list[list[dict[str, Any]]]:
+def _check_table_labels(ds: Dataset, table: RegionTable, schema: LabelSchema) -> None:
+    if not len(table):
+        return
+    for idx in np.unique(table.label).tolist():
+        name = table.labels[idx]
+        if name not in schema:
+            row = int(np.flatnonzero(table.label == idx)[0])
+            i = int(np.searchsorted(table.offsets, row, side="right")) - 1
+            raise InvariantError(f"{_where(ds, i, row - int(table.offsets[i]))}: label {name!r} is not in the project's "
+                                 f"label schema {schema.names}")
+
+
+# a plain box's canonical JSON: keys in region_to_dict's order, optional ones (id, score, crowd) pre-encoded
+_BOX_JSON = '{"geometry":{"type":"box","x1":%s,"y1":%s,"x2":%s,"y2":%s},"label":%s%s%s%s}'
+
+
+def _floats(values: np.ndarray[Any, Any]) -> list[str]:
+    """Each float as orjson writes it (numpy float64 and Python floats print the same)."""
+    if not len(values):
+        return []
+    return orjson.dumps(np.ascontiguousarray(values, dtype=np.float64), option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
+
+
+def _optional(n: int, has: np.ndarray[Any, Any], texts: list[str]) -> list[str]:
+    """Per row ``texts`` in order where ``has``, else the empty string."""
+    out = np.full(n, "", dtype=object)
+    out[has] = texts
+    return list(out.tolist())
+
+
+def _region_texts(ds: Dataset, table: RegionTable, schema: LabelSchema) -> list[str]:
+    """Each row's region as JSON text: plain boxes (no attributes or other extras) built column by
+    column, every other row through :func:`region_to_dict`."""
     n = len(table)
-    offsets = table.offsets.tolist()
-    if n:
-        for idx in np.unique(table.label).tolist():
-            name = table.labels[idx]
-            if name not in schema:
-                row = int(np.flatnonzero(table.label == idx)[0])
-                i = int(np.searchsorted(table.offsets, row, side="right")) - 1
-                raise InvariantError(f"{_where(ds, i, row - offsets[i])}: label {name!r} is not in the project's "
-                                     f"label schema {schema.names}")
-    names = [table.labels[i] for i in table.label.tolist()]
-    kinds = table.kind.tolist()
-    boxes = table.bbox.tolist()
-    scores = table.score.tolist() if table.score is not None else None
-    ids = table.ids.tolist() if table.ids is not None else None
-    crowd = table.crowd.tolist() if table.crowd is not None else None
-    extra = table.extra
-    box = int(GeometryKind.BOX)
-    out: list[list[dict[str, Any]]] = []
-    for i in range(table.n_annotations):
-        regs = []
-        for row in range(offsets[i], offsets[i + 1]):
-            if kinds[row] != box or (extra is not None and extra[row]):
-                r = table.region(row)
-                check_labels(schema, r, _where(ds, i, row - offsets[i]))
-                regs.append(region_to_dict(r))
-                continue
-            x1, y1, x2, y2 = boxes[row]
-            d: dict[str, Any] = {"geometry": {"type": "box", "x1": x1, "y1": y1, "x2": x2, "y2": y2},
-                                 "label": names[row]}
-            if ids is not None and ids[row] != NO_ID:
-                d["id"] = ids[row]
-            if scores is not None and not math.isnan(scores[row]):
-                d["score"] = scores[row]
-            if crowd is not None and crowd[row]:
-                d["crowd"] = True
-            regs.append(d)
-        out.append(regs)
-    return out
+    plain = table.kind == int(GeometryKind.BOX)
+    if table.extra is not None:
+        plain &= np.fromiter((not e for e in table.extra), dtype=bool, count=n)
+    rows = np.flatnonzero(plain)
+    m = len(rows)
+    coords = _floats(table.bbox[rows].ravel())
+    names = np.array([orjson.dumps(name).decode() for name in table.labels] or [""], dtype=object)
+    ids = table.ids[rows] if table.ids is not None else np.full(m, NO_ID, dtype=np.int64)
+    has_id = ids != NO_ID
+    id_part = _optional(m, has_id, [',"id":' + str(v) for v in ids[has_id].tolist()])
+    scores = table.score[rows] if table.score is not None else np.full(m, np.nan)
+    has_score = ~np.isnan(scores)
+    score_part = _optional(m, has_score, [',"score":' + s for s in _floats(scores[has_score])])
+    crowd = table.crowd[rows] if table.crowd is not None else np.zeros(m, dtype=bool)
+    crowd_part = _optional(m, crowd, [',"crowd":true'] * int(crowd.sum()))
+    boxes = list(map(_BOX_JSON.__mod__, zip(coords[0::4], coords[1::4], coords[2::4], coords[3::4],
+                                            names[table.label[rows]].tolist(), id_part, score_part, crowd_part,
+                                            strict=True)))
+    if m == n:
+        return boxes
+    out = np.empty(n, dtype=object)
+    out[rows] = boxes
+    offsets = table.offsets
+    for row in np.flatnonzero(~plain).tolist():
+        i = int(np.searchsorted(offsets, row, side="right")) - 1
+        r = table.region(row)
+        check_labels(schema, r, _where(ds, i, row - int(offsets[i])))
+        out[row] = orjson.dumps(region_to_dict(r)).decode()
+    return list(out.tolist())
 
 
 _BOX_KEYS = frozenset({"geometry", "label", "id", "score", "crowd"})
@@ -156,24 +194,29 @@ def table_from_dicts(groups: list[list[dict[str, Any]]]) -> RegionTable:
 
 
 def _plain_boxes(groups: list[list[dict[str, Any]]]) -> RegionTable | None:
-    """The table, column by column, when every region is a plain box (the common bulk case)."""
-    flat = [d for regs in groups for d in regs]
-    if not all(d.keys() <= _BOX_KEYS and d["geometry"].get("type") == "box" for d in flat):
+    """The table, column by column, when every region is a plain box (the common bulk case).
+    Every pass is a C-level ``map``: no Python-level loop per region."""
+    flat = list(chain.from_iterable(groups))
+    if not all(map(_BOX_KEYS.issuperset, flat)):
+        return None
+    geoms = list(map(itemgetter("geometry"), flat))
+    if set(map(dict.get, geoms, repeat("type"))) - {"box"}:
         return None
     n = len(flat)
-    geoms = [d["geometry"] for d in flat]
-    names = [d["label"] for d in flat]
+    names = list(map(itemgetter("label"), flat))
     labels = list(dict.fromkeys(names))
     index = {name: i for i, name in enumerate(labels)}
     offsets = np.cumsum([0, *map(len, groups)], dtype=np.int64)
-    nan = math.nan
     return RegionTable(
         labels=labels, label=np.fromiter(map(index.__getitem__, names), dtype=np.int32, count=n),
         kind=np.full(n, int(GeometryKind.BOX), dtype=np.uint8),
-        bbox=np.array([(g["x1"], g["y1"], g["x2"], g["y2"]) for g in geoms], dtype=np.float64).reshape(n, 4),
+        bbox=np.fromiter(chain.from_iterable(map(_CORNERS, geoms)), dtype=np.float64, count=4 * n).reshape(n, 4),
         offsets=offsets,
-        score=np.array([nan if (v := d.get("score")) is None else v for d in flat], dtype=np.float64),
-        ids=np.array([d.get("id", NO_ID) for d in flat], dtype=np.int64),
-        crowd=np.array([d.get("crowd", False) for d in flat], dtype=bool),
+        score=np.fromiter(map(dict.get, flat, repeat("score"), repeat(math.nan)), dtype=np.float64, count=n),
+        ids=np.fromiter(map(dict.get, flat, repeat("id"), repeat(NO_ID)), dtype=np.int64, count=n),
+        crowd=np.fromiter(map(dict.get, flat, repeat("crowd"), repeat(False)), dtype=bool, count=n),
         geometry=[None] * n, extra=[None] * n,
     )
+
+
+_CORNERS = itemgetter("x1", "y1", "x2", "y2")

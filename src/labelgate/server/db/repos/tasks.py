@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -18,10 +18,10 @@ from labelgate.server.db.tables import events, tasks
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Task
 
 __all__ = [
-    "add_event", "annotation", "annotation_by", "annotations_of", "annotations_of_project", "count_tasks",
+    "StoredAnnotation", "add_event", "annotation", "annotation_by", "annotations_of", "count_tasks",
     "existing_keys", "insert_annotation", "insert_annotations", "insert_tasks", "list_events", "list_tasks",
-    "lock_task", "next_task_candidates", "refresh_progress", "task", "task_ids_by_key", "update_annotation",
-    "update_annotation_returning", "user_draft_task",
+    "lock_task", "next_task_candidates", "refresh_progress", "stored_annotations", "task",
+    "task_items", "update_annotation", "update_annotation_returning", "user_draft_task",
 ]
 
 _TASK_COLS = ("id", "project_id", "key", "item", "n_submitted", "completed", "created_at")
@@ -62,15 +62,13 @@ def insert_tasks(conn: Connection, project_id: int, items: Sequence[tuple[str, d
 def existing_keys(conn: Connection, project_id: int, keys: Iterable[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     ks = list(keys)
+    if conn.execute(sa.select(tasks.c.id).where(tasks.c.project_id == project_id).limit(1)).first() is None:
+        return out  # a project without tasks yet: no key to look up
     for start in range(0, len(ks), 900):
         q = sa.select(tasks.c.key, tasks.c.id).where(tasks.c.project_id == project_id,
                                                      tasks.c.key.in_(ks[start:start + 900]))
         out.update({r.key: r.id for r in conn.execute(q)})
     return out
-
-
-def task_ids_by_key(conn: Connection, project_id: int) -> dict[str, int]:
-    return {r.key: r.id for r in conn.execute(sa.select(tasks.c.key, tasks.c.id).where(tasks.c.project_id == project_id))}
 
 
 _TASK = sa.select(tasks).where(tasks.c.id == sa.bindparam("id"))
@@ -199,14 +197,38 @@ def insert_annotation(conn: Connection, row: dict[str, Any]) -> AnnotationRecord
     return _ann(conn.execute(_INSERT_ANNOTATION, full).one())
 
 
-def annotations_of_project(conn: Connection, project_id: int, statuses: Sequence[str] | None,
-                           sources: Sequence[str] | None) -> list[AnnotationRecord]:
-    q = sa.select(annotations_t).where(annotations_t.c.project_id == project_id)
-    if statuses is not None:
-        q = q.where(annotations_t.c.status.in_(statuses))
-    if sources is not None:
-        q = q.where(annotations_t.c.source.in_(sources))
-    return [_ann(r) for r in conn.execute(q.order_by(annotations_t.c.task_id, annotations_t.c.id))]
+class StoredAnnotation(NamedTuple):
+    """An annotation as a snapshot reads it in bulk: regions as the stored JSON text (decoded only
+    if chosen), timestamps as the database gives them (naive UTC on SQLite)."""
+
+    id: int
+    task_id: int
+    author_name: str | None
+    source: str
+    model: str | None
+    model_version: str | None
+    status: str
+    lead_time: float | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    regions: str
+
+
+_STORED = sa.select(*(annotations_t.c[f] for f in StoredAnnotation._fields if f != "regions"),
+                    sa.cast(annotations_t.c.regions, sa.Text).label("regions"))
+
+
+def stored_annotations(conn: Connection, project_id: int) -> list[StoredAnnotation]:
+    """Every annotation of a project, by task then id (see :class:`StoredAnnotation`)."""
+    q = _STORED.where(annotations_t.c.project_id == project_id).order_by(annotations_t.c.task_id, annotations_t.c.id)
+    return list(map(StoredAnnotation._make, conn.execute(q)))
+
+
+def task_items(conn: Connection, project_id: int) -> list[tuple[int, str, dict[str, Any]]]:
+    """``(task id, key, item dict)`` of every task in a project, by id."""
+    q = sa.select(tasks.c.id, tasks.c.key, tasks.c.item).where(tasks.c.project_id == project_id).order_by(tasks.c.id)
+    return [(r[0], r[1], r[2]) for r in conn.execute(q)]
 
 
 def update_annotation(conn: Connection, annotation_id: int, expected_version: int, **values: Any) -> bool:
@@ -262,11 +284,12 @@ def bulk_import(conn: Connection, project_id: int, import_id: int, items: Sequen
 
 
 def bulk_annotations(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert annotation rows (dicts with every column of ``_ANN_BULK`` but the timestamps)."""
+    """Insert annotation rows (dicts with every column of ``_ANN_BULK`` but the timestamps; ``regions``
+    already as JSON text)."""
     now = utcnow()
     bulk_insert(conn, annotations_t, _ANN_BULK, [
         (r["project_id"], r["task_id"], r.get("author_id"), r.get("author_name"), r["source"], r.get("model"),
-         r.get("model_version"), r["status"], _json(r["regions"]), 1, r.get("lead_time"), r.get("import_id"),
+         r.get("model_version"), r["status"], r["regions"], 1, r.get("lead_time"), r.get("import_id"),
          now, now, r.get("submitted_at")) for r in rows])
 
 
