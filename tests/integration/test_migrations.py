@@ -1,6 +1,7 @@
-"""Migration 0005 (consistency audit answers) on a database holding data, on SQLite and PostgreSQL:
-upgrading keeps every row, the new table takes an audit answer linked to its first annotation, and
-downgrading removes only that table (the annotations, tasks and log stay as they were)."""
+"""Migrations 0005 (consistency audit answers) and 0006 (engine snapshots) on a database holding data,
+on SQLite and PostgreSQL: upgrading keeps every row, the new table takes an audit answer linked to its
+first annotation, and downgrading removes only the new tables (annotations, tasks and log stay as they
+were)."""
 
 from __future__ import annotations
 
@@ -92,3 +93,7 @@ def test_audit_answers_migration_up_and_down_keeps_data(db: Database) -> None:
     upgrade(db)  # and up again: the table comes back empty, the data is still there
     with db.read() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM audit_answers")).scalar() == 0 and _dump(conn) == before
+        assert "workflow_snapshots" in _tables(conn)
+    downgrade(db, "0005")  # 0006 (engine snapshots) goes back cleanly too
+    with db.read() as conn:
+        assert "workflow_snapshots" not in _tables(conn) and "audit_answers" in _tables(conn) and _dump(conn) == before

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     webhook_backoff_s: float = Field(2.0, ge=0, description="First retry delay; doubles after each failed attempt.")
     webhook_timeout_s: float = Field(10.0, gt=0)
     task_lock_s: float = Field(600.0, gt=0, description="How long next-task reserves a task for its annotator.")
+    workflow_snapshot_every: int = Field(
+        5000, ge=0, description="Store a project's workflow engine state every this many log records, so a restart "
+                                "replays only the records after it (0: never; the whole log is replayed).")
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -27,6 +27,7 @@ __all__ = [
     "workflow_annotations",
     "workflow_gates",
     "workflow_records",
+    "workflow_snapshots",
     "workflows",
 ]
 
@@ -259,6 +260,17 @@ workflow_annotations = sa.Table(
     sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("guideline_version", sa.Integer, nullable=True),
     sa.Column("engine_id", sa.String(40), nullable=False),
+)
+
+# the engine's state pickled at log record ``seq`` (one per project, replaced as the log grows), so that a
+# process builds it by loading the snapshot and replaying only the records after it
+workflow_snapshots = sa.Table(
+    "workflow_snapshots", metadata,
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
 )
 
 workflow_gates = sa.Table(

@@ -7,6 +7,10 @@ transaction, locks the project's log row, catches up, adds tasks and guideline v
 not seen yet, lets the caller advance, and appends the new records in the same transaction. If
 anything fails after the engine moved, the cached engine is dropped and the next use replays the log,
 so memory never runs ahead of the database.
+
+Every ``workflow_snapshot_every`` records (or a tenth of the log, if more) the session also stores a
+snapshot of the engine (:mod:`.workflow_snapshots`) with the records it covers; a process that has no
+engine for the project yet loads the snapshot and replays only the records after it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from labelgate.server.services.access import project_for
 from labelgate.server.services.quality_book import QualityBook
 from labelgate.server.services.runtime import Runtime
 from labelgate.server.services.workflow_config import build_config
+from labelgate.server.services.workflow_snapshots import dump, fingerprint, restore
 from labelgate.workflow import (
     AddMember,
     AddTasks,
@@ -58,6 +63,7 @@ class ProjectEngine:
     state: WorkflowState
     book: QualityBook
     max_task: int = 0
+    snapshot_seq: int = 0  # log records covered by the project's stored snapshot (0: none)
 
     def step(self, event: Event, at: float) -> list[Effect]:
         effects = advance(self.state, event, at)[1]
@@ -139,12 +145,23 @@ class Session:
         return mid
 
 
+def _from_snapshot(conn: Connection, project_id: int, conf: dict[str, Any], config: WorkflowConfig) -> ProjectEngine | None:
+    found = repo.snapshot(conn, project_id)
+    if found is None or found[1] != fingerprint(conf):
+        return None
+    got = restore(found[2], found[0], config)
+    if got is None:
+        return None
+    return ProjectEngine(project_id, conf, config, got.state, got.book, got.max_task, snapshot_seq=got.seq)
+
+
 def _load(conn: Connection, project_id: int, conf: dict[str, Any], cached: ProjectEngine | None) -> ProjectEngine:
     if cached is not None and cached.conf == conf:
         engine = cached
     else:
         config = build_config(conf)
-        engine = ProjectEngine(project_id, conf, config, new_state(config), QualityBook(iou=float(conf.get("iou", 0.5))))
+        engine = _from_snapshot(conn, project_id, conf, config) or ProjectEngine(
+            project_id, conf, config, new_state(config), QualityBook(iou=float(conf.get("iou", 0.5))))
     engine.catch_up(repo.records(conn, project_id, len(engine.state.log)))
     return engine
 
@@ -176,6 +193,18 @@ def gold_tasks(rt: Runtime, project_id: int) -> dict[int, float | None]:
         return {int(t): promoted.get(t) for t in engine.state.gold if t.isdigit()}
 
 
+def _snapshot(rt: Runtime, conn: Connection, engine: ProjectEngine) -> None:
+    """Store a snapshot when the log has grown by ``workflow_snapshot_every`` records since the last, and
+    by a tenth of its length (a snapshot costs time in proportion to the state, so a long log takes
+    them further apart: the replayed tail stays under a tenth of the log)."""
+    every = rt.settings.workflow_snapshot_every
+    seq = len(engine.state.log)
+    if every and seq - engine.snapshot_seq >= max(every, seq // 10):
+        repo.save_snapshot(conn, engine.project_id, seq, fingerprint(engine.conf),
+                           dump(engine.state, engine.book, engine.max_task))
+        engine.snapshot_seq = seq
+
+
 @contextmanager
 def session(rt: Runtime, project_id: int, actor: User, minimum: Role = Role.ANNOTATOR) -> Iterator[Session]:
     """A write transaction with the project's engine caught up (see the module docstring)."""
@@ -197,6 +226,7 @@ def session(rt: Runtime, project_id: int, actor: User, minimum: Role = Role.ANNO
                 _sync(s)
                 yield s
                 repo.append_records(conn, project_id, [record_to_dict(r) for r in engine.state.log[start:]])
+                _snapshot(rt, conn, engine)
         except BaseException:
             cached = h.get(project_id)
             if cached is not None and start is not None and len(cached.state.log) != start:

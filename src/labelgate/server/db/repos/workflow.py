@@ -19,14 +19,15 @@ from labelgate.server.db.tables import (
     users,
     workflow_gates,
     workflow_records,
+    workflow_snapshots,
     workflows,
 )
 from labelgate.server.db.tables import workflow_annotations as wf_annotations
 
 __all__ = [
     "accepted_by", "annotation_versions", "append_records", "config", "gate", "latest_guideline", "lock_project",
-    "mark_accepted", "members", "new_task_ids", "records", "save_config", "save_gate", "set_annotation_status",
-    "submitted_on", "tag_annotation",
+    "mark_accepted", "members", "new_task_ids", "records", "save_config", "save_gate", "save_snapshot",
+    "set_annotation_status", "snapshot", "submitted_on", "tag_annotation",
 ]
 
 
@@ -56,6 +57,19 @@ def records(conn: Connection, project_id: int, from_seq: int = 0) -> list[dict[s
 def append_records(conn: Connection, project_id: int, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         conn.execute(workflow_records.insert(), [{"project_id": project_id, **r} for r in rows])
+
+
+def snapshot(conn: Connection, project_id: int) -> tuple[int, str, bytes] | None:
+    """The project's engine snapshot: (log records it covers, fingerprint, data)."""
+    row = conn.execute(sa.select(workflow_snapshots.c.seq, workflow_snapshots.c.fingerprint, workflow_snapshots.c.data)
+                       .where(workflow_snapshots.c.project_id == project_id)).first()
+    return None if row is None else (int(row.seq), str(row.fingerprint), bytes(row.data))
+
+
+def save_snapshot(conn: Connection, project_id: int, seq: int, fingerprint: str, data: bytes) -> None:
+    conn.execute(workflow_snapshots.delete().where(workflow_snapshots.c.project_id == project_id))
+    conn.execute(workflow_snapshots.insert().values(project_id=project_id, seq=seq, fingerprint=fingerprint, data=data,
+                                                    created_at=utcnow()))
 
 
 def new_task_ids(conn: Connection, project_id: int, after: int) -> list[int]:

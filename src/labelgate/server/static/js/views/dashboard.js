@@ -1,6 +1,6 @@
 // Manager dashboard: progress (from the task list); for projects with a workflow, the quality API's
 // agreement (overall, by class, by guideline version, with intervals), annotator scorecards, the
-// most-confused class pairs, gold and drift alerts, and the export gate, as charts.
+// most-confused class pairs, gold and drift alerts, test-retest agreement on audits, and the export gate.
 
 import * as api from "../api.js";
 import { barChart } from "../charts.js";
@@ -46,9 +46,10 @@ function qualityPanels(agreement, cards, confused, gate) {
       { min: -1, max: 1, format: fmt2, color: "#7c3aed" })));
     const alerts = cards.filter((c) => c.drift.flagged || c.drift.paused || c.drift.alarm_at != null || (c.gold && c.gold.verdict === "below"));
     out.push(h("section", { class: "card", id: "scorecards" }, h("h2", {}, "Scorecards"),
-      h("table", { class: "compact" }, h("tr", {}, ["annotator", "submitted", "per hour", "rejection rate", "gold", "peer kappa", "drift"].map((x) => h("th", {}, x))),
+      h("table", { class: "compact" }, h("tr", {}, ["annotator", "submitted", "per hour", "rejection rate", "gold", "peer kappa", "retest kappa", "drift"].map((x) => h("th", {}, x))),
         cards.map((c) => h("tr", {}, [c.member, c.submitted, fmt2(c.throughput_per_hour), fmt2(c.rejection_rate),
           c.gold ? `${fmt2(c.gold.accuracy)} (${c.gold.correct}/${c.gold.graded})` : "–", fmt2(c.agreement.kappa),
+          c.retest && c.retest.audits ? `${fmt2(c.retest.kappa)} (${c.retest.audits} audits)` : "–",
           c.drift.paused ? "paused" : c.drift.flagged ? "flagged" : c.drift.alarm_at != null ? "alarm" : "ok"].map((x) => h("td", {}, String(x)))))),
       alerts.length ? h("p", { class: "missing" }, `Alerts: ${alerts.map((c) => c.member).join(", ")}`) : ""));
   }
