@@ -185,7 +185,7 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> Part:
     if d.typed:  # every annotation has the standard keys with checked types, and maybe a score
         img, cat, ids, crowd, segs, boxes, scores = _typed_columns(anns)
         standard = True
-        present = {*_STANDARD, "score"} if scores.count(UNSET) < n else set(_STANDARD)
+        present = {*_STANDARD, "score"} if scores else set(_STANDARD)
     else:
         try:
             standard = sum(map(len, anns)) == len(_STANDARD) * n
@@ -214,7 +214,7 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> Part:
     item_of = _lookup(numbers, img, d, "image")
     cat_keys = np.asarray(list(cat_index), dtype=np.int64)
     label = np.asarray(list(cat_index.values()), dtype=np.int32)[_lookup(cat_keys, cat, d, "category")] if n else np.zeros(0, np.int32)
-    bbox = bboxes(boxes, lambda message, row: _bad_ann(d, message, row))
+    bbox = bboxes(boxes, lambda message, row: _bad_ann(d, message, row), checked=d.typed)
     kind = _kinds(d, segs, bbox)
     geometry: list[Any] = anns
     score = extra = None
@@ -244,10 +244,6 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> Part:
         extra = None if extra is None else [extra[i] for i in order.tolist()]
     offsets = np.zeros(len(items) + 1, dtype=np.int64)
     np.cumsum(np.bincount(item_of, minlength=len(items)), out=offsets[1:])
-    # a box lives in the bbox column: its raw annotation is not kept (on detection files that
-    # is most of the memory a read holds)
-    boxes_only = (kind == _K_BOX).tolist()
-    geometry = [None if b else g for g, b in zip(geometry, boxes_only, strict=True)]
     try:
         table = RegionTable(labels=schema.names, label=label, kind=kind, bbox=bbox, offsets=offsets, score=score, ids=ids,
                             crowd=crowd, geometry=geometry, extra=extra, decode=decoder(d.path))
@@ -263,8 +259,10 @@ def _typed_columns(anns: list[Any]) -> tuple[Any, ...]:
     cat = np.fromiter(map(attrgetter("category_id"), anns), dtype=np.int64, count=n)
     ids = np.fromiter(map(attrgetter("id"), anns), dtype=np.int64, count=n)
     crowd = np.fromiter(map(attrgetter("iscrowd"), anns), dtype=bool, count=n)
-    return (img, cat, ids, crowd, list(map(attrgetter("segmentation"), anns)), list(map(attrgetter("bbox"), anns)),
-            list(map(attrgetter("score"), anns)))
+    scores = list(map(attrgetter("score"), anns))
+    if scores.count(UNSET) == n:  # C-level identity count: no scores in the file
+        scores = []
+    return img, cat, ids, crowd, list(map(attrgetter("segmentation"), anns)), list(map(attrgetter("bbox"), anns)), scores
 
 
 def _first_of(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
