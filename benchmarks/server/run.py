@@ -1,36 +1,40 @@
 """Server benchmark: import N tasks x K pre-annotation boxes (COCO), export them to COCO, then
-A concurrent simulated annotators looping next-task + submit, on SQLite and on PostgreSQL.
+A simulated annotators looping next-task + submit on a plain project (no workflow), on SQLite and
+on PostgreSQL.
 
     .venv/bin/python benchmarks/server/run.py --tasks 100000 --boxes 10 --annotators 50 --seconds 30
 
-The server runs as its own process (``labelgate serve``); everything goes over HTTP through the
-SDK. Label Studio (its own numbers, measured on this machine by the issue's author, SQLite):
-import 100k tasks x 5 boxes 225 s / 900 MB, export 165 s / 2.2 GB, submit p50 244 ms, 5 submits/s
-with eight annotators.
+The server runs as its own process (``labelgate serve``); everything goes over HTTP. The annotators
+run twice, each phase ``--seconds`` long: closed loop (no think time: the saturation throughput, where
+latency is mostly queueing, by Little's law about annotators / throughput) and paced (together they
+offer ``--rate`` rounds per second, each on its own schedule: the latency at a stated load). Label
+Studio (its own numbers, measured on this machine by the issue's author, SQLite): import 100k tasks x
+5 boxes 225 s / 900 MB, export 165 s / 2.2 GB, submit p50 244 ms, 5 submits/s with eight annotators.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.server.generate import generate_coco
 
 from labelgate.client import Client
-from labelgate.core.errors import ConflictError
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -83,53 +87,103 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _annotate(url: str, tokens: list[str], project_id: int, seconds: float) -> dict[str, Any]:
-    next_lat: list[float] = []
-    submit_lat: list[float] = []
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-    acked: list[int] = []
+def _pct(xs: list[float], q: int) -> float:
+    return statistics.quantiles(xs, n=100)[q - 1] * 1000 if len(xs) >= 2 else float("nan")
 
-    def worker(token: str) -> None:
-        with Client(url, token, timeout=120) as c:
-            mine_n, mine_s, ids = [], [], []
-            while time.monotonic() < stop:
-                t0 = time.perf_counter()
-                task = c.next_task(project_id)
-                t1 = time.perf_counter()
-                if task is None:
-                    break
-                box = {"geometry": {"type": "box", "x1": 1, "y1": 1, "x2": 20, "y2": 20}, "label": "Product"}
-                try:
-                    a = c.create_annotation(task["id"], [box], submit=True, lead_time=1.0)
-                except ConflictError:
-                    continue
-                t2 = time.perf_counter()
-                mine_n.append(t1 - t0)
-                mine_s.append(t2 - t1)
-                ids.append(a["id"])
-            with lock:
-                next_lat.extend(mine_n)
-                submit_lat.extend(mine_s)
-                acked.extend(ids)
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in tokens]
+class _Conn:
+    """A minimal keep-alive HTTP/1.1 client connection on asyncio streams, for the load generator only:
+    httpx's AsyncClient cost ~12 ms of CPU per request with 50 connections here, more than the server
+    spent answering, on the same two cores. Responses must carry Content-Length (the server's do)."""
+
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port = host, port
+        self.head = f"Host: {host}:{port}\r\nAuthorization: Token {token}\r\nContent-Type: application/json\r\n"
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(f"POST {path} HTTP/1.1\r\n{self.head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        status = int((await self.reader.readline()).split(b" ", 2)[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+            elif name.lower() == b"transfer-encoding":
+                raise RuntimeError("chunked responses are not supported by this load generator")
+        return status, await self.reader.readexactly(length) if length else b""
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _annotator(url: str, token: str, project_id: int, stop: float, interval: float,
+                     out: dict[str, list[Any]]) -> None:
+    """One annotator: next-task, then submit one box, until ``stop``. With ``interval`` > 0 each
+    round starts on its own schedule (a paced, open-loop load; a late round starts at once)."""
+    u = httpx.URL(url)
+    conn = _Conn(u.host, u.port or 80, token)
+    body = orjson.dumps({"regions": [{"geometry": {"type": "box", "x1": 1, "y1": 1, "x2": 20, "y2": 20}, "label": "Product"}],
+                         "submit": True, "lead_time": 1.0})
+    # spread the annotators' first rounds over one interval so that paced requests do not arrive in bursts
+    due = time.monotonic() + random.uniform(0, interval)
+    try:
+        while True:
+            if interval:
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                due += interval
+            if time.monotonic() >= stop:
+                return
+            t0 = time.perf_counter()
+            status, data = await conn.post(f"/api/v1/projects/{project_id}/next-task")
+            t1 = time.perf_counter()
+            if status == 204:
+                return
+            if status != 200:
+                raise RuntimeError(f"next-task answered {status}: {data[:300]!r}")
+            task_id = orjson.loads(data)["id"]
+            status, data = await conn.post(f"/api/v1/tasks/{task_id}/annotations", body)
+            t2 = time.perf_counter()
+            if status == 409:
+                out["conflicts"].append(task_id)
+                continue
+            if status != 201:
+                raise RuntimeError(f"submit answered {status}: {data[:300]!r}")
+            out["next"].append(t1 - t0)
+            out["submit"].append(t2 - t1)
+            out["acked"].append(orjson.loads(data)["id"])
+    finally:
+        conn.close()
+
+
+async def _load(url: str, tokens: list[str], project_id: int, seconds: float, rate: float) -> dict[str, Any]:
+    out: dict[str, list[Any]] = {"next": [], "submit": [], "acked": [], "conflicts": []}
+    interval = len(tokens) / rate if rate else 0.0
     t0 = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    stop = time.monotonic() + seconds
+    await asyncio.gather(*(_annotator(url, t, project_id, stop, interval, out) for t in tokens))
     wall = time.perf_counter() - t0
-
-    def pct(xs: list[float], q: float) -> float:
-        return statistics.quantiles(xs, n=100)[q - 1] * 1000 if len(xs) >= 2 else float("nan")
-
-    return {"submits": len(submit_lat), "submits_per_s": len(submit_lat) / wall, "acked": acked,
-            "next_p50": pct(next_lat, 50), "next_p99": pct(next_lat, 99),
-            "submit_p50": pct(submit_lat, 50), "submit_p99": pct(submit_lat, 99)}
+    n = len(out["submit"])
+    return {"submits": n, "submits_per_s": n / wall, "acked": out["acked"], "conflicts": len(out["conflicts"]),
+            "next_p50": _pct(out["next"], 50), "next_p99": _pct(out["next"], 99),
+            "submit_p50": _pct(out["submit"], 50), "submit_p99": _pct(out["submit"], 99)}
 
 
-def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, port: int, workers: int = 1) -> dict[str, Any]:
+def _annotate(url: str, tokens: list[str], project_id: int, seconds: float, rate: float = 0.0) -> dict[str, Any]:
+    """The annotators as asyncio tasks on one event loop, each with its own keep-alive connection
+    (cheap next to 50 threads, which fought the server for the same cores). ``rate`` 0: closed loop, no think time
+    (saturation throughput); else all annotators together offer ``rate`` rounds (next-task + submit)
+    per second."""
+    return asyncio.run(_load(url, tokens, project_id, seconds, rate))
+
+
+def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, port: int, workers: int = 1,
+        rate: float = 100.0) -> dict[str, Any]:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with tempfile.TemporaryDirectory(prefix=f"lg-bench-{backend}-") as tmp:
         data = Path(tmp)
@@ -155,15 +209,15 @@ def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, p
                 q = c.create_project("annotate", label_schema={"classes": [{"name": "Product"}]})
                 for i in range(annotators):
                     c.set_member(q["id"], f"ann{i}", "annotator")
-                n_work = max(2000, int(annotators * seconds * 20))
+                n_work = max(2000, int(seconds * 1500))  # more than both phases can take at up to 1,000 rounds/s
                 for start in range(0, n_work, 1000):
                     c.create_tasks(q["id"], [{"id": f"w{j}", "width": 640, "height": 480}
                                              for j in range(start, min(n_work, start + 1000))])
-                # many tasks already in the database make next-task honest: use the import project's size too
-                ann = _annotate(url, tokens, q["id"], seconds)
-                stored = {a["id"] for t_ in c.iter_tasks(q["id"], 1000) if t_["n_submitted"]
-                          for a in c.task(t_["id"])["annotations"]} if len(ann["acked"]) < 5000 else None
-                lost = None if stored is None else len(set(ann["acked"]) - stored)
+                closed = _annotate(url, tokens, q["id"], seconds)
+                paced = _annotate(url, tokens, q["id"], seconds, rate)
+                acked = len(set(closed["acked"]) | set(paced["acked"]))
+                stored = sum(t_["n_submitted"] for t_ in c.iter_tasks(q["id"], 1000))
+                lost = acked - stored  # every acknowledged submit finished its own task (overlap 1)
         finally:
             proc.terminate()
             proc.wait(30)
@@ -174,8 +228,11 @@ def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, p
                 with eng.begin() as conn:
                     conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
                 eng.dispose()
+    def strip(r: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in r.items() if k != "acked"}
+
     return {"backend": backend, "tasks": tasks, "boxes": tasks * boxes, "import_s": t_import, "export_s": t_export,
-            "server_peak_rss_mb": rss, "lost": lost, **{k: v for k, v in ann.items() if k != "acked"}}
+            "server_peak_rss_mb": rss, "lost": lost, "closed": strip(closed), "paced": strip(paced), "rate": rate}
 
 
 def main() -> None:
@@ -183,20 +240,27 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=20000)
     ap.add_argument("--boxes", type=int, default=10)
     ap.add_argument("--annotators", type=int, default=50)
-    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--seconds", type=float, default=20, help="length of each annotator phase")
+    ap.add_argument("--rate", type=float, default=100.0,
+                    help="paced phase: rounds (next-task + submit) per second offered by all annotators together")
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--port", type=int, default=18080)
     ap.add_argument("--workers", type=int, default=1, help="server processes (labelgate serve --workers)")
     args = ap.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    rows = [run(b, args.tasks, args.boxes, args.annotators, args.seconds, args.port + i, args.workers)
+    rows = [run(b, args.tasks, args.boxes, args.annotators, args.seconds, args.port + i, args.workers, args.rate)
             for i, b in enumerate(backends)]
-    print("| backend | tasks | boxes | import s | export s | server peak RSS MB | submits/s | next p50/p99 ms | submit p50/p99 ms | lost |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"server workers: {args.workers}; annotators: {args.annotators}; closed loop = no think time (saturation); "
+          f"paced = {args.rate:g} rounds/s offered in all")
+    print("| backend | tasks | boxes | import s | export s | server peak RSS MB | mode | submits/s | next p50/p99 ms | "
+          "submit p50/p99 ms | lost |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['backend']} | {r['tasks']:,} | {r['boxes']:,} | {r['import_s']:.1f} | {r['export_s']:.1f} | "
-              f"{r['server_peak_rss_mb']:.0f} | {r['submits_per_s']:.0f} | {r['next_p50']:.0f} / {r['next_p99']:.0f} | "
-              f"{r['submit_p50']:.0f} / {r['submit_p99']:.0f} | {r['lost'] if r['lost'] is not None else 'n/a'} |")
+        for mode in ("closed", "paced"):
+            m = r[mode]
+            print(f"| {r['backend']} | {r['tasks']:,} | {r['boxes']:,} | {r['import_s']:.1f} | {r['export_s']:.1f} | "
+                  f"{r['server_peak_rss_mb']:.0f} | {mode} | {m['submits_per_s']:.0f} | {m['next_p50']:.0f} / "
+                  f"{m['next_p99']:.0f} | {m['submit_p50']:.0f} / {m['submit_p99']:.0f} | {r['lost']} |")
 
 
 if __name__ == "__main__":

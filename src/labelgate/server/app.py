@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
@@ -31,6 +32,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # request handlers are blocking (database) calls run on a thread pool; on a few cores a small
+        # pool queues them on the event loop instead of making dozens of threads fight for one GIL
+        anyio.to_thread.current_default_thread_limiter().total_tokens = rt.settings.request_threads
         yield
         if owned:
             rt.close()

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     redis_queue: str = Field("labelgate", description="The rq queue's name.")
     migrate_on_start: bool = Field(True, description="Run pending migrations when the app starts.")
     job_workers: int = Field(2, ge=1)
+    request_threads: int = Field(8, ge=1, description="Threads per server process that run request handlers (their "
+                                                       "blocking database work); more only queue on the GIL.")
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65536, ge=8)
     webhook_attempts: int = Field(5, ge=1, description="Delivery attempts per webhook event before giving up.")
