@@ -18,6 +18,7 @@ from labelgate.server import create_app
 from labelgate.server.db.repos import audits as audits_repo
 from labelgate.server.domain import Role
 from labelgate.server.services import projects
+from labelgate.server.services.workflow_host import Session
 from tests.integration.conftest import TestClient, World
 from tests.integration.test_workflow_gold import shape
 
@@ -192,3 +193,64 @@ def test_audit_config_is_validated(runtime, world: World) -> None:  # type: igno
     assert r.status_code == 422 and "audits.min_gap" in r.json()["error"]["message"], r.text
     r = mgr.put(f"{API}/projects/{pid}/workflow", json={"audits": {"rate": 0.1}})
     assert r.status_code == 422 and "blind" in r.json()["error"]["message"], r.text
+
+
+def test_an_audit_left_unanswered_expires_and_the_first_answer_shows_again(runtime, world: World,  # type: ignore[no-untyped-def]
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [time.time()]
+    monkeypatch.setattr(Session, "now", lambda self: max(clock[0], self.engine.state.now))
+    su = world["superuser"].user
+    assert su is not None
+    p = projects.create_project(runtime, su, f"expiry {world.project_id}", "",
+                                {"classes": [{"name": c} for c in CLASSES]}, settings={"blind": True})
+    projects.set_member(runtime, su, p.id, world["annotator"].name, Role.ANNOTATOR)
+    projects.set_member(runtime, su, p.id, world["manager"].name, Role.MANAGER)
+    mgr = TestClient(create_app(runtime=runtime), headers=world["manager"].headers)
+    ann = TestClient(create_app(runtime=runtime), headers=world["annotator"].headers)
+    conf = {"audits": {"rate": 0.5, "seed": 0, "min_gap": 1}, "lease_seconds": 60}
+    assert mgr.put(f"{API}/projects/{p.id}/workflow", json=conf).status_code == 200
+    mgr.post(f"{API}/projects/{p.id}/tasks", json={"items": [{"id": f"t{i}", "width": 200, "height": 100}
+                                                              for i in range(12)]})
+    done: dict[int, int] = {}  # task -> first annotation
+    audit = None
+    while audit is None:
+        clock[0] += 1
+        tid = ann.post(f"{API}/projects/{p.id}/next-task").json()["id"]
+        if tid in done:
+            audit = tid
+            break
+        done[tid] = ann.post(f"{API}/tasks/{tid}/annotations", json={"regions": first_answer(tid), "submit": True}).json()["id"]
+        assert len(done) < 12
+    assert ann.get(f"{API}/tasks/{audit}").json()["annotations"] == []
+    draft = ann.post(f"{API}/tasks/{audit}/annotations", json={"regions": [], "submit": False})
+    assert draft.status_code == 201 and draft.json()["status"] == "draft"
+
+    clock[0] += 120  # the audit's lease lapses unanswered
+    nxt = ann.post(f"{API}/projects/{p.id}/next-task")
+    assert nxt.status_code == 200 and nxt.json()["id"] != audit
+    late = ann.post(f"{API}/tasks/{audit}/submit", json={"regions": []})
+    assert late.status_code == 409 and "no assignment" in late.json()["error"]["message"]
+    detail = ann.get(f"{API}/tasks/{audit}").json()
+    assert [a["id"] for a in detail["annotations"]] == [done[audit]] and detail["completed"]
+    assert by_column(detail["annotations"][0]["regions"]) == by_column(first_answer(audit))
+    with runtime.db.read() as conn:
+        assert [a.status for a in audits_repo.of_project(conn, p.id)] == ["expired"]
+    # the expired audit is not retried, and counts for nothing
+    while (nxt := ann.post(f"{API}/projects/{p.id}/next-task")).status_code == 200:
+        clock[0] += 1
+        tid = nxt.json()["id"]
+        assert tid != audit
+        if tid in done:
+            ann.post(f"{API}/tasks/{tid}/annotations", json={"regions": first_answer(tid), "submit": True})
+        else:
+            done[tid] = ann.post(f"{API}/tasks/{tid}/annotations", json={"regions": first_answer(tid), "submit": True}).json()["id"]
+    card = next(c for c in mgr.get(f"{API}/projects/{p.id}/quality/annotators").json()
+                if c["member"] == world["annotator"].name)
+    assert audit not in {a.task_id for a in audits_of(runtime, p.id) if a.status == "submitted"}
+    assert card["retest"]["audits"] == len([a for a in audits_of(runtime, p.id) if a.status == "submitted"])
+    assert card["retest"]["kappa"] in (None, 1.0)  # every audit answered as the first time
+
+
+def audits_of(runtime, project_id: int) -> list[Any]:  # type: ignore[no-untyped-def]
+    with runtime.db.read() as conn:
+        return audits_repo.of_project(conn, project_id)

@@ -183,7 +183,7 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
             raise PermissionDenied(f"annotation {annotation_id} belongs to someone else; reviewers use review")
         audit = audits_repo.live(conn, ann.task_id, actor.id)
         if audit is not None:  # a draft of an audit answer
-            changes: dict[str, Any] = {"regions": audit.regions or [] if regions is None
+            changes: dict[str, Any] = {"regions": (audit.regions or []) if regions is None
                                        else parse_regions(parse_schema(project), regions)}
             if lead_time is not None:
                 changes["lead_time"] = lead_time
