@@ -14,7 +14,8 @@ __all__ = ["DeliveryOut", "WebhookCreated", "WebhookIn", "WebhookOut"]
 
 class WebhookIn(Model):
     url: str = Field(description="http(s) URL that receives POSTed JSON.")
-    events: list[str] | None = Field(None, description="annotation.submitted, task.completed, export.ready (default: all)")
+    events: list[str] | None = Field(None, description="annotation.submitted, task.completed, export.ready, "
+                                                   "annotator.drift, annotator.flagged (default: all)")
     secret: str | None = Field(None, description="HMAC key (at least 16 characters); generated when omitted.")
 
 

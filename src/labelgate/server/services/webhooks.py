@@ -1,5 +1,7 @@
-"""Webhooks: ``annotation.submitted``, ``task.completed`` and ``export.ready``, signed with
-HMAC-SHA256 and retried with exponential backoff.
+"""Webhooks: ``annotation.submitted``, ``task.completed``, ``export.ready`` and, in workflow projects,
+the gold alarms ``annotator.drift`` (CUSUM on an annotator's gold errors crossed its threshold) and
+``annotator.flagged`` (their gold accuracy fell below the bar and the configured actions applied),
+signed with HMAC-SHA256 and retried with exponential backoff.
 
 Deliveries are written in the same transaction as the change they announce (so none is lost and
 none announces a change that was rolled back) and sent by a background job after the commit.
@@ -30,7 +32,7 @@ from labelgate.server.services.runtime import Runtime
 __all__ = ["EVENTS", "create_webhook", "delete_webhook", "deliver", "deliveries", "dispatch", "list_webhooks",
            "record", "sign"]
 
-EVENTS = ("annotation.submitted", "task.completed", "export.ready")
+EVENTS = ("annotation.submitted", "task.completed", "export.ready", "annotator.drift", "annotator.flagged")
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -35,7 +35,9 @@ from labelgate.workflow import (
     ANNOTATE,
     AddGold,
     Adjudicate,
+    AnnotatorFlagged,
     Assigned,
+    DriftAlarm,
     GoldGraded,
     PromoteGold,
     PublishGuideline,
@@ -120,6 +122,13 @@ def _act(s: Session) -> list[int]:
             mine = tasks_repo.annotation_by(s.conn, int(effect.task_id), int(effect.member))
             if mine is not None and mine.status is AnnotationStatus.SUBMITTED:
                 repo.set_annotation_status(s.conn, [mine.id], AnnotationStatus.ACCEPTED.value)
+        elif isinstance(effect, DriftAlarm):
+            hooks += webhooks.record(s.conn, s.project.id, "annotator.drift", {
+                "user_id": int(effect.member), "gold_index": effect.index})
+        elif isinstance(effect, AnnotatorFlagged):
+            hooks += webhooks.record(s.conn, s.project.id, "annotator.flagged", {
+                "user_id": int(effect.member), "actions": list(effect.actions), "accuracy": effect.accuracy,
+                "ci": list(effect.ci), "graded": effect.graded})
         elif isinstance(effect, ReworkRequested):
             task = s.state.tasks[effect.task_id]
             own = [x.annotation_id for x in task.submissions if x.annotator == effect.annotator]
