@@ -175,6 +175,7 @@ def test_audits_are_blind_stored_apart_and_scored(runtime, world: World) -> None
     data = _export(mgr, p.id)
     exported = {int(a["id"]): a for a in data["annotations"]}
     assert set(exported) == {aid for aid, _ in first_ann.values()}
+    assert all(by_column(exported[aid]["regions"]) == by_column(first[tid]) for tid, (aid, _) in first_ann.items())
     with runtime.db.read() as conn:
         stored = audits_repo.of_project(conn, p.id)
     assert sorted(a.task_id for a in stored if a.status == "submitted") == sorted(second)
