@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     workflow_snapshot_every: int = Field(
         5000, ge=0, description="Store a project's workflow engine state every this many log records, so a restart "
                                 "replays only the records after it (0: never; the whole log is replayed).")
+    workflow_snapshot_idle_s: float = Field(
+        2.0, ge=0, description="A due snapshot is taken once its project has had no event for this long, or at "
+                               "once when the unsnapshotted tail has grown past 5 snapshot intervals; a separate "
+                               "process takes it, never the request that made it due.")
 
     @classmethod
     def from_env(cls) -> Settings:

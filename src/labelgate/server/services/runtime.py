@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -24,6 +25,7 @@ class Runtime:
     queue: JobQueue
     hasher: PasswordHasher
     login_limiter: RateLimiter = field(init=False)
+    _closing: list[Callable[[], None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.login_limiter = RateLimiter(self.settings.login_attempts, self.settings.login_window_s)
@@ -54,7 +56,13 @@ class Runtime:
         set_resources({"runtime": self})
         return self.queue.work(burst=burst)
 
+    def on_close(self, fn: Callable[[], None]) -> None:
+        """Have :meth:`close` call ``fn`` first (background work a service started in this process)."""
+        self._closing.append(fn)
+
     def close(self) -> None:
+        while self._closing:
+            self._closing.pop()()
         self.queue.close()
         self.db.dispose()
 

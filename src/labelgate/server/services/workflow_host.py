@@ -8,9 +8,10 @@ not seen yet, lets the caller advance, and appends the new records in the same t
 anything fails after the engine moved, the cached engine is dropped and the next use replays the log,
 so memory never runs ahead of the database.
 
-Every ``workflow_snapshot_every`` records (or a tenth of the log, if more) the session also stores a
-snapshot of the engine (:mod:`.workflow_snapshots`) with the records it covers; a process that has no
-engine for the project yet loads the snapshot and replays only the records after it.
+Every ``workflow_snapshot_every`` records (or a tenth of the log, if more) the session marks the project
+as due for a snapshot (:mod:`.workflow_snapshots`); the process's snapshotter (:mod:`.workflow_snapshotter`)
+stores it later, off the request path and without this lock. A process that has no engine for the project
+yet loads the snapshot and replays only the records after it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from labelgate.server.services.access import project_for
 from labelgate.server.services.quality_book import QualityBook
 from labelgate.server.services.runtime import Runtime
 from labelgate.server.services.workflow_config import build_config
-from labelgate.server.services.workflow_snapshots import dump, fingerprint, restore
+from labelgate.server.services.workflow_snapshots import due, fingerprint, restore
+from labelgate.server.services.workflow_snapshotter import snapshotter
 from labelgate.workflow import (
     AddMember,
     AddTasks,
@@ -48,7 +50,7 @@ from labelgate.workflow import (
 )
 from labelgate.workflow.events import Event
 
-__all__ = ["Hub", "ProjectEngine", "Session", "gold_tasks", "hub", "member_id", "session"]
+__all__ = ["Hub", "ProjectEngine", "Session", "gold_tasks", "hub", "member_id", "session", "stored_engine"]
 
 
 def member_id(user: User) -> str:
@@ -166,6 +168,12 @@ def _load(conn: Connection, project_id: int, conf: dict[str, Any], cached: Proje
     return engine
 
 
+def stored_engine(conn: Connection, project_id: int, conf: dict[str, Any]) -> ProjectEngine:
+    """The engine as a process without it in memory builds it: the stored snapshot (if it fits) caught up
+    with the records after it, up to the last one ``conn`` sees."""
+    return _load(conn, project_id, conf, None)
+
+
 def _sync(s: Session) -> None:
     """Tell the engine about tasks and guideline versions created outside it (imports, the guidelines API)."""
     eng = s.engine
@@ -193,18 +201,6 @@ def gold_tasks(rt: Runtime, project_id: int) -> dict[int, float | None]:
         return {int(t): promoted.get(t) for t in engine.state.gold if t.isdigit()}
 
 
-def _snapshot(rt: Runtime, conn: Connection, engine: ProjectEngine) -> None:
-    """Store a snapshot when the log has grown by ``workflow_snapshot_every`` records since the last, and
-    by a tenth of its length (a snapshot costs time in proportion to the state, so a long log takes
-    them further apart: the replayed tail stays under a tenth of the log)."""
-    every = rt.settings.workflow_snapshot_every
-    seq = len(engine.state.log)
-    if every and seq - engine.snapshot_seq >= max(every, seq // 10):
-        repo.save_snapshot(conn, engine.project_id, seq, fingerprint(engine.conf),
-                           dump(engine.state, engine.book, engine.max_task))
-        engine.snapshot_seq = seq
-
-
 @contextmanager
 def session(rt: Runtime, project_id: int, actor: User, minimum: Role = Role.ANNOTATOR) -> Iterator[Session]:
     """A write transaction with the project's engine caught up (see the module docstring)."""
@@ -226,9 +222,11 @@ def session(rt: Runtime, project_id: int, actor: User, minimum: Role = Role.ANNO
                 _sync(s)
                 yield s
                 repo.append_records(conn, project_id, [record_to_dict(r) for r in engine.state.log[start:]])
-                _snapshot(rt, conn, engine)
         except BaseException:
             cached = h.get(project_id)
             if cached is not None and start is not None and len(cached.state.log) != start:
                 h.drop(project_id)  # memory ran ahead of what was committed: replay next time
             raise
+        if len(engine.state.log) != start and due(len(engine.state.log), engine.snapshot_seq,
+                                                  rt.settings.workflow_snapshot_every):
+            snapshotter(rt).mark(engine)  # stored later by the process's snapshotter, not in this request

@@ -2,8 +2,9 @@
 so that a process builds the engine by loading the snapshot and replaying only the records after it
 instead of the whole log (at 100k tasks, tens of seconds).
 
-A snapshot is written in the same transaction as the log records it covers, so it never runs ahead of
-the log. It holds everything but the configuration (rebuilt from the stored workflow JSON and plugged
+A snapshot is taken off the request path (:mod:`.workflow_snapshotter`): a separate process builds the
+engine from the stored log as any new process would, and stores it tagged with the record count it covers,
+so it never runs ahead of the log. It holds everything but the configuration (rebuilt from the stored workflow JSON and plugged
 back in on load). Its fingerprint covers the configuration and the source of every module whose objects
 it holds; when either differs (another configuration, an upgraded server) or the data does not load,
 the snapshot is ignored and the log replayed in full, so a snapshot can make a start faster but never
@@ -36,7 +37,7 @@ from labelgate.server.services import quality_book
 from labelgate.server.services.quality_book import QualityBook
 from labelgate.workflow import WorkflowConfig, WorkflowState
 
-__all__ = ["FORMAT", "Restored", "dump", "fingerprint", "restore"]
+__all__ = ["FORMAT", "Restored", "due", "dump", "fingerprint", "restore"]
 
 FORMAT = 1
 log = logging.getLogger(__name__)
@@ -53,6 +54,14 @@ def _code_hash() -> str:
         h.update(f.name.encode())
         h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def due(seq: int, snapshot_seq: int, every: int) -> bool:
+    """Whether a log of ``seq`` records wants a new snapshot, the last covering ``snapshot_seq``: when it
+    has grown by ``every`` records since, and by a tenth of its length (a snapshot costs time in proportion
+    to the state, so a long log takes them further apart: the replayed tail stays under a tenth of the
+    log). ``every`` 0: never."""
+    return bool(every) and seq - snapshot_seq >= max(every, seq // 10)
 
 
 def fingerprint(conf: dict[str, Any]) -> str:

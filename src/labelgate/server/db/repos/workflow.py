@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from labelgate.server.db.engine import utcnow
@@ -25,7 +27,7 @@ from labelgate.server.db.tables import (
 from labelgate.server.db.tables import workflow_annotations as wf_annotations
 
 __all__ = [
-    "accepted_by", "annotation_versions", "append_records", "config", "gate", "latest_guideline", "lock_project",
+    "accepted_by", "annotation_versions", "append_records", "config", "gate", "latest_guideline", "lock_project", "log_length",
     "mark_accepted", "members", "new_task_ids", "records", "save_config", "save_gate", "save_snapshot",
     "set_annotation_status", "snapshot", "submitted_on", "tag_annotation",
 ]
@@ -66,10 +68,23 @@ def snapshot(conn: Connection, project_id: int) -> tuple[int, str, bytes] | None
     return None if row is None else (int(row.seq), str(row.fingerprint), bytes(row.data))
 
 
-def save_snapshot(conn: Connection, project_id: int, seq: int, fingerprint: str, data: bytes) -> None:
-    conn.execute(workflow_snapshots.delete().where(workflow_snapshots.c.project_id == project_id))
-    conn.execute(workflow_snapshots.insert().values(project_id=project_id, seq=seq, fingerprint=fingerprint, data=data,
-                                                    created_at=utcnow()))
+def save_snapshot(conn: Connection, project_id: int, seq: int, fingerprint: str, data: bytes) -> bool:
+    """Store the snapshot unless one covering as many log records or more is stored already (several
+    processes may snapshot a project at once, finishing in any order); whether it was stored."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    ins = insert(workflow_snapshots).values(project_id=project_id, seq=seq, fingerprint=fingerprint, data=data,
+                                            created_at=utcnow())
+    stmt = ins.on_conflict_do_update(
+        index_elements=[workflow_snapshots.c.project_id],
+        set_={c: ins.excluded[c] for c in ("seq", "fingerprint", "data", "created_at")},
+        where=workflow_snapshots.c.seq < ins.excluded.seq).returning(workflow_snapshots.c.seq)
+    return conn.execute(stmt).first() is not None  # (rowcount is -1 here on psycopg)
+
+
+def log_length(conn: Connection, project_id: int) -> int:
+    """How many records the project's log holds (its records are numbered from 0 without gaps)."""
+    n = conn.execute(sa.select(sa.func.max(workflow_records.c.seq)).where(workflow_records.c.project_id == project_id)).scalar()
+    return 0 if n is None else int(n) + 1
 
 
 def new_task_ids(conn: Connection, project_id: int, after: int) -> list[int]:
