@@ -170,6 +170,22 @@ def test_closing_the_runtime_takes_the_due_snapshots(rt: Runtime) -> None:
         again.close()
 
 
+def test_a_snapshot_another_process_took_is_not_taken_again(rt: Runtime) -> None:
+    pid, _, _, _ = work(rt, until_due=True)
+    snap = snapshotter(rt)
+    assert snap.flush() == [pid]
+    first = snap.taken[-1][1]
+    assert first.stored and first.nbytes > 0
+    engine = hub(rt).get(pid)
+    assert engine is not None and engine.snapshot_seq == first.seq
+    engine.snapshot_seq = 0  # this process did not see it being taken (as when another process took it)
+    snap.mark(engine)
+    assert snap.flush() == [pid]
+    again = snap.taken[-1][1]
+    assert again.seq == first.seq and not again.stored and again.nbytes == 0  # nothing built
+    assert engine.snapshot_seq == first.seq and pid not in snap.due_projects()
+
+
 def test_a_snapshot_never_replaces_one_covering_more_records(rt: Runtime) -> None:
     pid, _, _, _ = work(rt, until_due=True)
     with rt.db.write() as conn:

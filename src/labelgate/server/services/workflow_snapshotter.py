@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["BUSY_FACTOR", "Snapshotter", "Taken", "snapshotter", "take"]
 
 BUSY_FACTOR = 5  # a busy project is snapshotted anyway once its tail is this many intervals long
-RETRY_S = 60.0  # after a failed snapshot, wait this long before trying the project again
+RETRY_S = 60.0  # after a failed snapshot, wait this long before trying the project again (doubling, up to an hour)
 log = logging.getLogger(__name__)
 
 
@@ -65,7 +65,7 @@ class Snapshotter:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._due: dict[int, _Due] = {}
-        self._failed: dict[int, float] = {}
+        self._retry: dict[int, tuple[float, float]] = {}  # project -> (not before, delay) after failures
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -104,8 +104,8 @@ class Snapshotter:
         """The projects to snapshot now, and how long until the next one may be (None: none due)."""
         ready, wait = [], None
         for pid, d in self._due.items():
-            if now - self._failed.get(pid, -RETRY_S) < RETRY_S and not force:
-                at = self._failed[pid] + RETRY_S
+            if pid in self._retry and not force:
+                at = self._retry[pid][0]
             else:
                 seq, covered = len(d.engine.state.log), d.engine.snapshot_seq
                 busy = seq - covered < BUSY_FACTOR * max(self.settings.workflow_snapshot_every, seq // 10)
@@ -140,20 +140,20 @@ class Snapshotter:
             try:
                 got = _in_child(self.settings, pid)
             except Exception:  # a snapshot only makes starts faster: log, retry later, never fail a request
-                log.exception("workflow snapshot of project %s failed; retrying in %.0f s", pid, RETRY_S)
                 with self._cond:
-                    self._failed[pid] = time.monotonic()
+                    delay = min(2 * self._retry.get(pid, (0.0, RETRY_S / 2))[1], 3600.0)
+                    self._retry[pid] = (time.monotonic() + delay, delay)
+                log.exception("workflow snapshot of project %s failed; retrying in %.0f s", pid, delay)
                 continue
             done.append(pid)
             with self._cond:
                 self.taken.append((pid, got))
                 d = self._due.get(pid, d)
                 before, d.engine.snapshot_seq = d.engine.snapshot_seq, max(d.engine.snapshot_seq, got.seq)
-                self._failed.pop(pid, None)
-                if not due(len(d.engine.state.log), d.engine.snapshot_seq, self.settings.workflow_snapshot_every):
-                    self._due.pop(pid, None)
-                elif d.engine.snapshot_seq == before:  # covered nothing new (the workflow is gone?): not in a loop
-                    self._failed[pid] = time.monotonic()
+                self._retry.pop(pid, None)
+                if d.engine.snapshot_seq == before or not due(len(d.engine.state.log), d.engine.snapshot_seq,
+                                                              self.settings.workflow_snapshot_every):
+                    self._due.pop(pid, None)  # (covered nothing new: the workflow is gone; a commit marks it again)
         return done
 
 
@@ -170,7 +170,8 @@ def _in_child(settings: Settings, project_id: int) -> Taken:
 
 def take(settings: Settings, project_id: int) -> Taken:
     """Build ``project_id``'s engine from the database as a new process would, and store its snapshot
-    tagged with the records it covers (unless a snapshot covering as many is stored already)."""
+    tagged with the records it covers (unless a snapshot covering as many is stored already). Nothing is
+    built when the stored snapshot is not due for renewal (another process took it meanwhile)."""
     from labelgate.server.db import Database
     from labelgate.server.services.workflow_host import stored_engine
     from labelgate.server.services.workflow_snapshots import dump, fingerprint
@@ -182,14 +183,18 @@ def take(settings: Settings, project_id: int) -> Taken:
             conf = repo.config(conn, project_id)
             if conf is None:
                 return Taken(0, False)
+            stored = repo.snapshot_seq(conn, project_id)
+            if stored is not None and stored[1] == fingerprint(conf) and not due(
+                    repo.log_length(conn, project_id), stored[0], settings.workflow_snapshot_every):
+                return Taken(stored[0], False)
             engine = stored_engine(conn, project_id, conf)
         seq = len(engine.state.log)
         if seq <= engine.snapshot_seq:
             return Taken(engine.snapshot_seq, False)
         data = dump(engine.state, engine.book, engine.max_task)
         with db.write() as conn:
-            stored = repo.save_snapshot(conn, project_id, seq, fingerprint(conf), data)
-        return Taken(seq, stored, len(data), round(time.perf_counter() - t, 3))
+            written = repo.save_snapshot(conn, project_id, seq, fingerprint(conf), data)
+        return Taken(seq, written, len(data), round(time.perf_counter() - t, 3))
     finally:
         db.dispose()
 

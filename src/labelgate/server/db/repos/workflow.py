@@ -29,7 +29,7 @@ from labelgate.server.db.tables import workflow_annotations as wf_annotations
 __all__ = [
     "accepted_by", "annotation_versions", "append_records", "config", "gate", "latest_guideline", "lock_project", "log_length",
     "mark_accepted", "members", "new_task_ids", "records", "save_config", "save_gate", "save_snapshot",
-    "set_annotation_status", "snapshot", "submitted_on", "tag_annotation",
+    "set_annotation_status", "snapshot", "snapshot_seq", "submitted_on", "tag_annotation",
 ]
 
 
@@ -66,6 +66,13 @@ def snapshot(conn: Connection, project_id: int) -> tuple[int, str, bytes] | None
     row = conn.execute(sa.select(workflow_snapshots.c.seq, workflow_snapshots.c.fingerprint, workflow_snapshots.c.data)
                        .where(workflow_snapshots.c.project_id == project_id)).first()
     return None if row is None else (int(row.seq), str(row.fingerprint), bytes(row.data))
+
+
+def snapshot_seq(conn: Connection, project_id: int) -> tuple[int, str] | None:
+    """The stored snapshot's (log records it covers, fingerprint), without its data."""
+    row = conn.execute(sa.select(workflow_snapshots.c.seq, workflow_snapshots.c.fingerprint)
+                       .where(workflow_snapshots.c.project_id == project_id)).first()
+    return None if row is None else (int(row.seq), str(row.fingerprint))
 
 
 def save_snapshot(conn: Connection, project_id: int, seq: int, fingerprint: str, data: bytes) -> bool:
