@@ -88,6 +88,7 @@ def measure(url: str, n_images: int, boxes: int) -> dict[str, Any]:
         r.raise_for_status()
         t_import = time.perf_counter() - t
         imported = r.json()
+        print(f"import of {n_images:,} tasks: {t_import:.1f} s ({imported})", flush=True)  # before the long export
         t = time.perf_counter()
         size = 0
         with c.stream("GET", f"/api/projects/{pid}/export", params={"exportType": "JSON", "download_all_tasks": "true"}) as resp:
