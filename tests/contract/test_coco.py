@@ -407,6 +407,7 @@ def test_bulk_items_set_every_item_field_as_the_constructor_does() -> None:
     from labelgate.formats.coco._typed import TypedImage
 
     assert tuple(f.name for f in dataclasses.fields(Item)) == _bulk._ITEM_FIELDS
+    assert set(Annotation.__slots__) == set(_bulk._ANN_FIELDS)
     images = [{"id": 7, "file_name": "dir/a.b.jpg", "width": 3, "height": 2}, {"id": 8, "file_name": ".hidden", "width": 1, "height": 1}]
     expected = [Item("dir/a.b", media="dir/a.b.jpg", width=3, height=2, number=7, subset="s"),
                 Item(".hidden", media=".hidden", width=1, height=1, number=8, subset="s")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -35,15 +36,20 @@ class Dataset:
         tracks: Iterable[Track] = (),
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        self.items: dict[str, Item] = {}
-        for it in items:
-            if it.id in self.items:
-                raise InvariantError(f"Dataset: item id {it.id!r} appears twice")
-            self.items[it.id] = it
+        items = list(items)
+        self.items: dict[str, Item] = {it.id: it for it in items}
+        if len(self.items) != len(items):
+            seen: set[str] = set()
+            for it in items:
+                if it.id in seen:
+                    raise InvariantError(f"Dataset: item id {it.id!r} appears twice")
+                seen.add(it.id)
         self.annotations: list[Annotation] = list(annotations)
-        for a in self.annotations:
-            if a.item_id not in self.items:
-                raise InvariantError(f"Dataset: annotation {a.id!r} refers to unknown item {a.item_id!r}")
+        known = self.items
+        if not all(map(known.__contains__, map(attrgetter("item_id"), self.annotations))):
+            for a in self.annotations:
+                if a.item_id not in known:
+                    raise InvariantError(f"Dataset: annotation {a.id!r} refers to unknown item {a.item_id!r}")
         self.schema = schema if schema is not None else LabelSchema()
         self.tracks: list[Track] = list(tracks)
         self.metadata: dict[str, Any] = dict(metadata or {})

@@ -21,9 +21,10 @@ from labelgate.core.table import RegionTable
 __all__ = ["annotations_over", "items_from"]
 
 _new = object.__new__
-_set = object.__setattr__
 _ITEM_FIELDS = ("id", "kind", "media", "width", "height", "text", "video", "frame", "number", "subset", "metadata")
 _SETTERS = tuple(getattr(Item, f).__set__ for f in _ITEM_FIELDS)
+_ANN_FIELDS = ("item_id", "provenance", "id", "_regions", "_table", "_rows")
+_ANN_SETTERS = tuple(getattr(Annotation, f).__set__ for f in _ANN_FIELDS)
 
 
 def _checked(images: Sequence[Any], typed: bool) -> tuple[list[Any], list[Any], list[Any], list[Any]] | None:
@@ -93,16 +94,17 @@ def annotations_over(items: Sequence[Item], table: RegionTable) -> list[Annotati
         raise InvariantError(f"table has {table.n_annotations} row groups for {len(items)} items")
     prov = Provenance()
     bounds = table.offsets.tolist()
-    new, put = _new, _set
+    new = _new
+    s_item, s_prov, s_id, s_regions, s_table, s_rows = _ANN_SETTERS
     out: list[Annotation] = []
     append = out.append
     for it, a, b in zip(items, bounds[:-1], bounds[1:], strict=True):
         ann = new(Annotation)
-        put(ann, "item_id", it.id)
-        put(ann, "provenance", prov)
-        put(ann, "id", None)
-        put(ann, "_regions", None)
-        put(ann, "_table", table)
-        put(ann, "_rows", slice(a, b))
+        s_item(ann, it.id)
+        s_prov(ann, prov)
+        s_id(ann, None)
+        s_regions(ann, None)
+        s_table(ann, table)
+        s_rows(ann, slice(a, b))
         append(ann)
     return out
