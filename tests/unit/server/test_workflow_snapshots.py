@@ -206,3 +206,22 @@ def test_a_snapshot_that_does_not_fit_is_ignored() -> None:
     assert restore(b"not a snapshot", seq, build_config(CONF)) is None
     other = {**CONF, "lease_seconds": 61}
     assert fingerprint(other) != fingerprint(CONF) and fingerprint(dict(reversed(CONF.items()))) == fingerprint(CONF)
+
+
+def test_the_snapshotter_waits_for_an_idle_project_unless_its_tail_is_five_intervals_long() -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from labelgate.server.services.workflow_snapshotter import BUSY_FACTOR, Snapshotter, _Due
+    from labelgate.server.settings import Settings
+
+    snap = Snapshotter(Settings(workflow_snapshot_every=10, workflow_snapshot_idle_s=100.0))
+    eng = SimpleNamespace(project_id=7, state=SimpleNamespace(log=[None] * 30), snapshot_seq=0)
+    snap._due[7] = _Due(cast(ProjectEngine, eng), last_event=1000.0)
+    assert snap._ready(1000.5, force=False) == ([], 99.5)  # due, but its project is busy: wait for idleness
+    assert snap._ready(1100.0, force=False) == ([7], None)  # idle for idle_s
+    assert snap._ready(1000.5, force=True) == ([7], None)  # shutdown takes it anyway
+    eng.state.log = [None] * (BUSY_FACTOR * 10)  # the tail reached five intervals: taken while busy
+    assert snap._ready(1000.5, force=False) == ([7], None)
+    snap._retry[7] = (2000.0, 60.0)  # after a failure: not before the retry time
+    assert snap._ready(1100.0, force=False) == ([], 900.0)
