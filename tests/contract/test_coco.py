@@ -413,3 +413,26 @@ def test_bulk_items_set_every_item_field_as_the_constructor_does() -> None:
                 Item(".hidden", media=".hidden", width=1, height=1, number=8, subset="s")]
     assert _bulk.items_from(images, "s", lambda i, im: Item("x")) == expected
     assert _bulk.items_from([TypedImage(**im) for im in images], "s", lambda i, im: Item("x"), typed=True) == expected
+
+
+def _all_dicts(table: Any, box: Any, ids: Any, image_id: Any, cat: Any, area: Any, xywh: Any, crowd: Any) -> list[Any]:
+    """The writer's annotations without its plain-box fast path: one dict per row."""
+    return [{"id": i, "image_id": im, "category_id": c, "segmentation": [], "area": ar, "bbox": bb, "iscrowd": cr}
+            for i, im, c, ar, bb, cr in zip(ids.tolist(), image_id.tolist(), cat.tolist(), area.tolist(), xywh.tolist(),
+                                            crowd.tolist(), strict=True)]
+
+
+@SETTINGS
+@given(ds=datasets(CODEC.capabilities, kinds=KINDS))
+def test_plain_boxes_written_as_fragments_are_the_bytes_dicts_give(tmp_path: Path, ds: Dataset) -> None:
+    from unittest import mock
+
+    from labelgate.formats.coco import _write
+
+    out = Path(tempfile.mkdtemp(dir=tmp_path))
+    with mock.patch.object(_write, "_CHUNK", 2):  # several chunks even on small examples
+        fast = formats.write(ds, out / "fast.json", "coco")
+    with mock.patch.object(_write, "_annotations", _all_dicts):
+        slow = formats.write(ds, out / "slow.json", "coco")
+    assert (out / "fast.json").read_bytes() == (out / "slow.json").read_bytes()
+    assert fast.to_dict() | {"path": None} == slow.to_dict() | {"path": None}
