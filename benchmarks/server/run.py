@@ -79,6 +79,13 @@ def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byt
     raise RuntimeError("server did not start")
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used (wall time swings with other jobs on the machine)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
@@ -195,14 +202,14 @@ def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, p
         try:
             with Client(url, root_token, timeout=3600) as c:
                 p = c.create_project("import", label_schema={"classes": [{"name": n} for n in ("Product", "Price tag", "Empty slot")]})
-                t = time.perf_counter()
+                t, cpu = time.perf_counter(), _cpu_s(proc.pid)
                 imp = c.import_file(p["id"], coco, "coco", "predictions", "bench", "1")
-                t_import = time.perf_counter() - t
+                t_import, cpu_import = time.perf_counter() - t, _cpu_s(proc.pid) - cpu
                 assert imp["n_tasks"] == tasks and imp["n_annotations"] == tasks, imp
-                t = time.perf_counter()
+                t, cpu = time.perf_counter(), _cpu_s(proc.pid)
                 started = c.start_export(p["id"], "coco", "all")
                 c.wait_job(started["job"]["id"], timeout=3600, poll=0.1)
-                t_export = time.perf_counter() - t
+                t_export, cpu_export = time.perf_counter() - t, _cpu_s(proc.pid) - cpu
                 rec = c.get_export(started["export"]["id"])
                 assert rec["manifest"]["regions"] == tasks * boxes, rec["manifest"]
                 rss = _rss_mb(proc.pid)
@@ -213,8 +220,12 @@ def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, p
                 for start in range(0, n_work, 1000):
                     c.create_tasks(q["id"], [{"id": f"w{j}", "width": 640, "height": 480}
                                              for j in range(start, min(n_work, start + 1000))])
-                closed = _annotate(url, tokens, q["id"], seconds)
-                paced = _annotate(url, tokens, q["id"], seconds, rate)
+                phases = {}
+                for mode, r in (("closed", 0.0), ("paced", rate)):
+                    cpu = _cpu_s(proc.pid)  # the serving process's own CPU: meaningful with --workers 1
+                    phases[mode] = _annotate(url, tokens, q["id"], seconds, r)
+                    phases[mode]["server_cpu_ms"] = (_cpu_s(proc.pid) - cpu) * 1000 / max(1, phases[mode]["submits"])
+                closed, paced = phases["closed"], phases["paced"]
                 acked = len(set(closed["acked"]) | set(paced["acked"]))
                 stored = sum(t_["n_submitted"] for t_ in c.iter_tasks(q["id"], 1000))
                 lost = acked - stored  # every acknowledged submit finished its own task (overlap 1)
@@ -232,6 +243,7 @@ def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, p
         return {k: v for k, v in r.items() if k != "acked"}
 
     return {"backend": backend, "tasks": tasks, "boxes": tasks * boxes, "import_s": t_import, "export_s": t_export,
+            "import_cpu_s": cpu_import, "export_cpu_s": cpu_export,
             "server_peak_rss_mb": rss, "lost": lost, "closed": strip(closed), "paced": strip(paced), "rate": rate}
 
 
@@ -252,15 +264,16 @@ def main() -> None:
             for i, b in enumerate(backends)]
     print(f"server workers: {args.workers}; annotators: {args.annotators}; closed loop = no think time (saturation); "
           f"paced = {args.rate:g} rounds/s offered in all")
-    print("| backend | tasks | boxes | import s | export s | server peak RSS MB | mode | submits/s | next p50/p99 ms | "
-          "submit p50/p99 ms | lost |")
-    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    print("| backend | tasks | boxes | import s (server CPU s) | export s (server CPU s) | server peak RSS MB | mode | "
+          "submits/s | next p50/p99 ms | submit p50/p99 ms | server CPU ms per round | lost |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
         for mode in ("closed", "paced"):
             m = r[mode]
-            print(f"| {r['backend']} | {r['tasks']:,} | {r['boxes']:,} | {r['import_s']:.1f} | {r['export_s']:.1f} | "
-                  f"{r['server_peak_rss_mb']:.0f} | {mode} | {m['submits_per_s']:.0f} | {m['next_p50']:.0f} / "
-                  f"{m['next_p99']:.0f} | {m['submit_p50']:.0f} / {m['submit_p99']:.0f} | {r['lost']} |")
+            print(f"| {r['backend']} | {r['tasks']:,} | {r['boxes']:,} | {r['import_s']:.1f} ({r['import_cpu_s']:.1f}) | "
+                  f"{r['export_s']:.1f} ({r['export_cpu_s']:.1f}) | {r['server_peak_rss_mb']:.0f} | {mode} | "
+                  f"{m['submits_per_s']:.0f} | {m['next_p50']:.0f} / {m['next_p99']:.0f} | {m['submit_p50']:.0f} / "
+                  f"{m['submit_p99']:.0f} | {m['server_cpu_ms']:.1f} | {r['lost']} |")
 
 
 if __name__ == "__main__":
