@@ -64,6 +64,17 @@ def test_columnar_path_equals_general_path(seed: int) -> None:
     assert any(isinstance(a.regions[0].geometry, Box) for a in ds.annotations)
 
 
+def test_numpy_scalars_in_regions_encode_like_floats() -> None:
+    """Readers may leave numpy scalars in Region fields (the demo's scores did): stored as plain JSON numbers."""
+    from labelgate.core import Region
+
+    items = [Item("i0", width=10, height=10)]
+    with_np = Dataset(items, [Annotation("i0", (Region(Box(1.0, 2.0, 3.0, 4.0), "a", score=np.float64(0.25)),))], SCHEMA)
+    plain = Dataset(items, [Annotation("i0", (Region(Box(1.0, 2.0, 3.0, 4.0), "a", score=0.25),))], SCHEMA)
+    assert encoded_regions(with_np, SCHEMA) == encoded_regions(plain, SCHEMA)
+    assert orjson.loads(encoded_regions(with_np, SCHEMA)[0])[0]["score"] == 0.25
+
+
 def test_columnar_floats_print_as_the_general_path_prints_them() -> None:
     """Coordinates and scores at the edges of float printing (exponents, -0.0, subnormals)."""
     edge = [0.0, -0.0, 1e-7, 1e-5, 0.00025, 1e15, 1e16, 1.2345678901234568e17, 5e-324, 1 / 3, 9999999999999998.0]

@@ -51,11 +51,12 @@ def dataset_regions(ds: Dataset, schema: LabelSchema) -> list[list[dict[str, Any
 
 def encoded_regions(ds: Dataset, schema: LabelSchema) -> list[str]:
     """Per annotation, its regions as the JSON text the database stores: exactly
-    ``orjson.dumps(dataset_regions(ds, schema)[i])``, checked the same way. Table-backed datasets
+    ``orjson.dumps(dataset_regions(ds, schema)[i], option=OPT_SERIALIZE_NUMPY)`` (readers may leave numpy
+    scalars in regions), checked the same way. Table-backed datasets
     take a columnar path that makes no dict (nor Region) per plain box."""
     table = ds.shared_table()
     if table is None:
-        return [orjson.dumps(regs).decode() for regs in dataset_regions(ds, schema)]
+        return [orjson.dumps(regs, option=_NUMPY).decode() for regs in dataset_regions(ds, schema)]
     _check_table_labels(ds, table, schema)
     parts = _region_texts(ds, table, schema)
     offsets = table.offsets.tolist()
@@ -79,6 +80,8 @@ def _check_table_labels(ds: Dataset, table: RegionTable, schema: LabelSchema) ->
                                  f"label schema {schema.names}")
 
 
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+
 # a plain box's canonical JSON: keys in region_to_dict's order, optional ones (id, score, crowd) pre-encoded
 _BOX_JSON = '{"geometry":{"type":"box","x1":%s,"y1":%s,"x2":%s,"y2":%s},"label":%s%s%s%s}'
 
@@ -87,7 +90,7 @@ def _floats(values: np.ndarray[Any, Any]) -> list[str]:
     """Each float as orjson writes it (numpy float64 and Python floats print the same)."""
     if not len(values):
         return []
-    return orjson.dumps(np.ascontiguousarray(values, dtype=np.float64), option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
+    return orjson.dumps(np.ascontiguousarray(values, dtype=np.float64), option=_NUMPY).decode()[1:-1].split(",")
 
 
 def _optional(n: int, has: np.ndarray[Any, Any], texts: list[str]) -> list[str]:
@@ -128,7 +131,7 @@ def _region_texts(ds: Dataset, table: RegionTable, schema: LabelSchema) -> list[
         i = int(np.searchsorted(offsets, row, side="right")) - 1
         r = table.region(row)
         check_labels(schema, r, _where(ds, i, row - int(offsets[i])))
-        out[row] = orjson.dumps(region_to_dict(r)).decode()
+        out[row] = orjson.dumps(region_to_dict(r), option=_NUMPY).decode()
     return list(out.tolist())
 
 
