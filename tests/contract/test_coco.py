@@ -430,9 +430,16 @@ def test_plain_boxes_written_as_fragments_are_the_bytes_dicts_give(tmp_path: Pat
     from labelgate.formats.coco import _write
 
     out = Path(tempfile.mkdtemp(dir=tmp_path))
-    with mock.patch.object(_write, "_CHUNK", 2):  # several chunks even on small examples
+    from labelgate.formats.coco import _codec
+
+    # several chunks even on small examples, both for the annotations' text and for writing the file
+    with mock.patch.object(_write, "_CHUNK", 2), mock.patch.object(_codec, "_DUMP_CHUNK", 1):
         fast = formats.write(ds, out / "fast.json", "coco")
+        formats.write(ds, out / "fast_dir", "coco")
     with mock.patch.object(_write, "_annotations", _all_dicts):
         slow = formats.write(ds, out / "slow.json", "coco")
     assert (out / "fast.json").read_bytes() == (out / "slow.json").read_bytes()
+    for f in (out / "fast_dir" / "annotations").iterdir():  # one file per subset, each as orjson writes its document
+        doc = orjson.loads(f.read_bytes())
+        assert f.read_bytes() == orjson.dumps(doc)
     assert fast.to_dict() | {"path": None} == slow.to_dict() | {"path": None}

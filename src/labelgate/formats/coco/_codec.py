@@ -136,20 +136,39 @@ class CocoCodec:
                     if it.subset != implied:
                         report.drop("item.subset", it.id, f"one file: subset read back as {implied!r}")
             merged = _merge(docs)
-            data = orjson.dumps(merged)
             with atomic_file(path) as fh:
-                fh.write(data)
+                _dump(merged, fh)
             report.files = 1
         else:
             with atomic_dir(path) as tmp:
                 (tmp / "annotations").mkdir()
                 for subset, doc in docs.items():
-                    (tmp / "annotations" / f"instances_{subset or _DEFAULT}.json").write_bytes(orjson.dumps(doc))
+                    with open(tmp / "annotations" / f"instances_{subset or _DEFAULT}.json", "wb") as fh:
+                        _dump(doc, fh)
             report.files = len(docs)
         report.path = str(path)
         report.items = len(ds.items)
         report.regions = sum(len(d["annotations"]) for d in docs.values())
         return report
+
+
+_DUMP_CHUNK = 8_192
+
+
+def _dump(doc: dict[str, Any], fh: Any) -> None:
+    """``fh.write(orjson.dumps(doc))``, the same bytes, with the annotations (the document's last key)
+    serialised a chunk at a time: the whole text at once would add its size to the write's peak."""
+    anns = doc["annotations"]
+    if len(anns) <= _DUMP_CHUNK or next(reversed(doc)) != "annotations":
+        fh.write(orjson.dumps(doc))
+        return
+    head = orjson.dumps({**doc, "annotations": []})
+    fh.write(head[:-2])  # ... "annotations":[
+    for start in range(0, len(anns), _DUMP_CHUNK):
+        if start:
+            fh.write(b",")
+        fh.write(orjson.dumps(anns[start : start + _DUMP_CHUNK])[1:-1])
+    fh.write(b"]}")
 
 
 def _merge(docs: dict[str | None, dict[str, Any]]) -> dict[str, Any]:

@@ -251,7 +251,7 @@ def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed
     return docs, numbering
 
 
-_CHUNK = 32_768
+_CHUNK = 4_096
 # a plain box's annotation as orjson writes the dict below (same keys, same order, same numbers)
 _PLAIN_BOX = '{"id":%d,"image_id":%d,"category_id":%d,"segmentation":[],"area":%s,"bbox":[%s,%s,%s,%s],"iscrowd":%d}'
 

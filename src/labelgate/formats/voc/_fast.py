@@ -40,7 +40,7 @@ def fast_restrict(
     return plan.items, _rows(plan), plan.schema
 
 
-_CHUNK = 16_384  # rows formatted at a time: the text of a whole dataset at once would double a write's memory
+_CHUNK = 4_096  # rows formatted at a time: the text of a whole dataset at once would double a write's memory
 
 
 def _rows(plan: TablePlan) -> Iterator[list[Row] | Plain]:
