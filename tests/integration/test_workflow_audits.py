@@ -234,8 +234,8 @@ def test_an_audit_left_unanswered_expires_and_the_first_answer_shows_again(runti
     detail = ann.get(f"{API}/tasks/{audit}").json()
     assert [a["id"] for a in detail["annotations"]] == [done[audit]] and detail["completed"]
     assert by_column(detail["annotations"][0]["regions"]) == by_column(first_answer(audit))
-    with runtime.db.read() as conn:
-        assert [a.status for a in audits_repo.of_project(conn, p.id)] == ["expired"]
+    with runtime.db.read() as conn:  # (the next task may itself be another audit: slots depend on the user id)
+        assert [a.status for a in audits_repo.of_project(conn, p.id) if a.task_id == audit] == ["expired"]
     # the expired audit is not retried, and counts for nothing
     while (nxt := ann.post(f"{API}/projects/{p.id}/next-task")).status_code == 200:
         clock[0] += 1
