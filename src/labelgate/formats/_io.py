@@ -15,7 +15,7 @@ import orjson
 
 from labelgate.core.errors import FormatError
 
-__all__ = ["atomic_dir", "atomic_file", "load_json", "parse_xml", "read_bytes", "read_text"]
+__all__ = ["atomic_dir", "atomic_file", "json_floats", "load_json", "parse_xml", "read_bytes", "read_text"]
 
 
 @contextlib.contextmanager
@@ -125,3 +125,13 @@ def parse_xml(path: Path) -> Any:
     except ET.ParseError as e:
         line, col = e.position
         raise FormatError(f"malformed XML: {e}", path=path, where=f"line {line}, column {col + 1}") from None
+
+
+def json_floats(values: Any) -> list[str]:
+    """Each float of a 1-D array as orjson writes a Python float (numpy's float64 prints the same),
+    formatted in one call: for building JSON text of many numbers without a Python float each."""
+    import numpy as np
+
+    if not len(values):
+        return []
+    return orjson.dumps(np.ascontiguousarray(values, dtype=np.float64), option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")

@@ -15,6 +15,7 @@ import orjson
 from labelgate.core import Dataset, Item, Keypoints, LabelSchema, Mask, MultiPolygon, Polygon, Provenance
 from labelgate.core.geometry import GeometryKind, bounds
 from labelgate.core.table import NO_ID, RegionTable
+from labelgate.formats._io import json_floats
 from labelgate.formats.capabilities import Capabilities
 from labelgate.formats.coco._payload import mask_to_coco, rle_area
 from labelgate.formats.coco._typed import TypedAnn, as_json
@@ -256,13 +257,6 @@ _CHUNK = 4_096
 _PLAIN_BOX = '{"id":%d,"image_id":%d,"category_id":%d,"segmentation":[],"area":%s,"bbox":[%s,%s,%s,%s],"iscrowd":%d}'
 
 
-def _json_floats(values: npt.NDArray[np.float64]) -> list[str]:
-    """Each float as orjson writes a Python float (it writes numpy's float64 the same way)."""
-    if not len(values):
-        return []
-    return orjson.dumps(np.ascontiguousarray(values, dtype=np.float64), option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
-
-
 def _annotations(table: RegionTable, box: npt.NDArray[np.bool_], ids: Any, image_id: Any, cat: Any, area: Any, xywh: Any,
                  crowd: Any) -> list[Any]:
     """One COCO annotation per row: a dict the writer fills in further, or, for a plain box (no
@@ -280,7 +274,7 @@ def _annotations(table: RegionTable, box: npt.NDArray[np.bool_], ids: Any, image
         r = rows[start : start + _CHUNK]
         xy = xywh[r]
         texts = map(_PLAIN_BOX.__mod__, zip(ids[r].tolist(), image_id[r].tolist(), cat[r].tolist(),
-                                             _json_floats(area[r]), *(_json_floats(xy[:, k]) for k in range(4)),
+                                             json_floats(area[r]), *(json_floats(xy[:, k]) for k in range(4)),
                                              crowd[r].tolist(), strict=True))
         out[r] = list(map(orjson.Fragment, texts))
     if len(other):

@@ -20,6 +20,7 @@ from labelgate.core import Dataset, LabelSchema, RegionTable
 from labelgate.core.errors import InvariantError
 from labelgate.core.geometry import GeometryKind
 from labelgate.core.table import NO_ID
+from labelgate.formats._io import json_floats
 from labelgate.formats.native import region_to_dict
 from labelgate.server.services.regions import check_labels
 
@@ -86,13 +87,6 @@ _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 _BOX_JSON = '{"geometry":{"type":"box","x1":%s,"y1":%s,"x2":%s,"y2":%s},"label":%s%s%s%s}'
 
 
-def _floats(values: np.ndarray[Any, Any]) -> list[str]:
-    """Each float as orjson writes it (numpy float64 and Python floats print the same)."""
-    if not len(values):
-        return []
-    return orjson.dumps(np.ascontiguousarray(values, dtype=np.float64), option=_NUMPY).decode()[1:-1].split(",")
-
-
 def _optional(n: int, has: np.ndarray[Any, Any], texts: list[str]) -> list[str]:
     """Per row ``texts`` in order where ``has``, else the empty string."""
     out = np.full(n, "", dtype=object)
@@ -109,14 +103,14 @@ def _region_texts(ds: Dataset, table: RegionTable, schema: LabelSchema) -> list[
         plain &= np.fromiter((not e for e in table.extra), dtype=bool, count=n)
     rows = np.flatnonzero(plain)
     m = len(rows)
-    coords = _floats(table.bbox[rows].ravel())
+    coords = json_floats(table.bbox[rows].ravel())
     names = np.array([orjson.dumps(name).decode() for name in table.labels] or [""], dtype=object)
     ids = table.ids[rows] if table.ids is not None else np.full(m, NO_ID, dtype=np.int64)
     has_id = ids != NO_ID
     id_part = _optional(m, has_id, [',"id":' + str(v) for v in ids[has_id].tolist()])
     scores = table.score[rows] if table.score is not None else np.full(m, np.nan)
     has_score = ~np.isnan(scores)
-    score_part = _optional(m, has_score, [',"score":' + s for s in _floats(scores[has_score])])
+    score_part = _optional(m, has_score, [',"score":' + s for s in json_floats(scores[has_score])])
     crowd = table.crowd[rows] if table.crowd is not None else np.zeros(m, dtype=bool)
     crowd_part = _optional(m, crowd, [',"crowd":true'] * int(crowd.sum()))
     boxes = list(map(_BOX_JSON.__mod__, zip(coords[0::4], coords[1::4], coords[2::4], coords[3::4],
