@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,27 +49,34 @@ def _postgres_up() -> bool:
         return False
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def runtime(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    data = tmp_path_factory.mktemp(f"lg-{request.param}")
-    if request.param == "sqlite":
-        settings = Settings(data_dir=data, **FAST_HASH)
+@contextmanager
+def open_runtime(backend: str, data: Path, **extra: Any) -> Iterator[Runtime]:
+    """A runtime on SQLite under ``data``, or on PostgreSQL in a private schema dropped afterwards
+    (unreachable PostgreSQL skips, or fails with CI=true); ``extra`` settings on top of FAST_HASH."""
+    if backend == "sqlite":
+        settings = Settings(data_dir=data, **{**FAST_HASH, **extra})
     else:
         require_or_skip(_postgres_up(), f"PostgreSQL is not reachable at {PG_URL}")
         schema = f"lg_test_{uuid.uuid4().hex[:12]}"
-        settings = Settings(data_dir=data, database_url=PG_URL, database_schema=schema, **FAST_HASH)
+        settings = Settings(data_dir=data, database_url=PG_URL, database_schema=schema, **{**FAST_HASH, **extra})
     rt = Runtime.open(settings)
     try:
         yield rt
     finally:
         rt.close()
-        if request.param == "postgres":
+        if backend == "postgres":
             import sqlalchemy as sa
 
             eng = sa.create_engine(PG_URL)
             with eng.begin() as conn:
                 conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{settings.database_schema}" CASCADE'))
             eng.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def runtime(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    with open_runtime(request.param, tmp_path_factory.mktemp(f"lg-{request.param}")) as rt:
+        yield rt
 
 
 @pytest.fixture(scope="session")

@@ -7,20 +7,18 @@ one covering more (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from labelgate.server import Runtime, Settings, create_app
+from labelgate.server import Runtime, create_app
 from labelgate.server.db.repos import workflow as repo
 from labelgate.server.domain import Role
 from labelgate.server.services import projects
 from labelgate.server.services.workflow_host import ProjectEngine, gold_tasks, hub
 from labelgate.server.services.workflow_snapshotter import snapshotter
-from tests.conftest import require_or_skip
-from tests.integration.conftest import FAST_HASH, PG_URL, TestClient, _postgres_up, _user
+from tests.integration.conftest import TestClient, _user, open_runtime
 from tests.unit.server.test_workflow_snapshots import engine_view, new_engine
 
 API = "/api/v1"
@@ -30,25 +28,8 @@ CLASSES = ("Product", "Price tag")
 @pytest.fixture(params=["sqlite", "postgres"])
 def rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
     # snapshots wait for an hour of idleness: a test takes them with flush() or lowers the wait itself
-    extra = {"workflow_snapshot_every": 10, "workflow_snapshot_idle_s": 3600.0, **FAST_HASH}
-    if request.param == "sqlite":
-        settings = Settings(data_dir=tmp_path, **extra)
-    else:
-        require_or_skip(_postgres_up(), f"PostgreSQL is not reachable at {PG_URL}")
-        settings = Settings(data_dir=tmp_path, database_url=PG_URL, database_schema=f"lg_snap_{uuid.uuid4().hex[:12]}",
-                            **extra)
-    runtime = Runtime.open(settings)
-    try:
+    with open_runtime(request.param, tmp_path, workflow_snapshot_every=10, workflow_snapshot_idle_s=3600.0) as runtime:
         yield runtime
-    finally:
-        runtime.close()
-        if request.param == "postgres":
-            import sqlalchemy as sa
-
-            eng = sa.create_engine(PG_URL)
-            with eng.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{settings.database_schema}" CASCADE'))
-            eng.dispose()
 
 
 def box(x: int, label: str) -> dict[str, object]:
