@@ -94,6 +94,8 @@ class Project:
     created_at: datetime
     updated_at: datetime
     role: Role | None = None  # the caller's role, when known
+    staged: bool = False  # a workflow runs the project (known when read with the caller's role)
+    hooked: bool = False  # an active webhook listens (known when read with the caller's role)
 
     @property
     def blind(self) -> bool:

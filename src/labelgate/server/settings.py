@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     max_compression_ratio: float = Field(200.0, gt=1, description="Refuse archive members compressed more than this (bombs).")
     login_attempts: int = Field(10, ge=1, description="Failed logins allowed per user and client per window.")
     login_window_s: float = Field(300.0, gt=0)
+    auth_cache_s: float = Field(
+        5.0, ge=0, description="How long a verified API token or session is trusted without looking it up again. "
+                               "Revocation, logout and deactivation apply at once in the process that made them, "
+                               "in other server processes within this time (0: look up on every request).")
     job_queue: str = Field("inprocess", pattern="^(inprocess|redis)$",
                            description="inprocess (threads in the server) or redis (run `labelgate serve --worker`).")
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="For job_queue=redis.")

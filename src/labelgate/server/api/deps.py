@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from labelgate.core.errors import InvariantError
 from labelgate.server.domain import User
@@ -15,7 +16,9 @@ from labelgate.server.services.runtime import Runtime
 __all__ = ["CurrentUser", "RuntimeDep", "client_address", "etag", "expected_version"]
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency on the thread pool,
+# a thread hop per dependency per request for what is a dictionary lookup when the credential is cached.
+async def get_runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
@@ -23,19 +26,20 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def current_user(request: Request, rt: RuntimeDep) -> User:
+async def current_user(request: Request, rt: RuntimeDep) -> User:
     header = request.headers.get("authorization")
     if header:
         scheme, _, credential = header.partition(" ")
         if scheme.lower() not in ("token", "bearer") or not credential.strip():
             raise AuthenticationRequired("Authorization header must be 'Token <your API token>'")
-        user = auth.authenticate_token(rt, credential.strip())
+        token = credential.strip()
+        user = auth.cached_token_user(rt, token) or await run_in_threadpool(auth.authenticate_token, rt, token)
         if user is None:
             raise AuthenticationRequired("the API token is unknown or revoked")
         return user
     cookie = request.cookies.get(rt.settings.session_cookie)
     if cookie:
-        user = auth.authenticate_session(rt, cookie)
+        user = auth.cached_session_user(rt, cookie) or await run_in_threadpool(auth.authenticate_session, rt, cookie)
         if user is not None:
             return user
         raise AuthenticationRequired("your session has expired; log in again")
@@ -45,7 +49,7 @@ def current_user(request: Request, rt: RuntimeDep) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 

@@ -14,7 +14,7 @@ from labelgate.server.db.repos import audits as audits_repo
 from labelgate.server.db.repos import tasks as repo
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Project, Role, Task, User
 from labelgate.server.services import audits, webhooks, workflow
-from labelgate.server.services.access import project_for
+from labelgate.server.services.access import project_for, task_for
 from labelgate.server.services.projects import parse_schema
 from labelgate.server.services.regions import parse_regions
 from labelgate.server.services.runtime import Runtime
@@ -39,14 +39,7 @@ def visible(project: Project, user: User, ann: AnnotationRecord) -> bool:
 
 
 def _task_in(conn: Connection, task_id: int, user: User, minimum: Role = Role.ANNOTATOR) -> tuple[Task, Project]:
-    task = repo.task(conn, task_id)
-    if task is None:
-        raise NotFoundError(f"task {task_id} does not exist or you are not a member of its project")
-    try:
-        project = project_for(conn, task.project_id, user, minimum)
-    except NotFoundError:
-        raise NotFoundError(f"task {task_id} does not exist or you are not a member of its project") from None
-    return task, project
+    return task_for(conn, task_id, user, minimum)
 
 
 def _ann_in(conn: Connection, annotation_id: int, user: User) -> tuple[AnnotationRecord, Project]:
@@ -84,25 +77,30 @@ def get_task(rt: Runtime, actor: User, task_id: int) -> tuple[Task, list[Annotat
 def next_task(rt: Runtime, actor: User, project_id: int) -> Task | None:
     """The caller's unfinished draft if any, else the oldest open task nobody else holds,
     reserved for the caller for ``task_lock_s`` seconds. Projects with a workflow ask its engine."""
-    if workflow.enabled(rt, project_id):
-        return workflow.next_task(rt, actor, project_id)
     with rt.db.write() as conn:
-        project_for(conn, project_id, actor)
-        draft = repo.user_draft_task(conn, project_id, actor.id)
-        if draft is not None:
-            return draft
-        now = utcnow()
-        until = now + timedelta(seconds=rt.settings.task_lock_s)
-        # PostgreSQL locks the rows it returns (FOR NO KEY UPDATE SKIP LOCKED), so take one at a time
-        # and let concurrent callers skip it; SQLite serialises writers, so a small batch is cheap.
-        batch = 1 if rt.db.dialect == "postgresql" else 8
-        for attempt in range(8 if batch == 1 else 4):  # others may reserve candidates before our update
-            found = repo.next_task_candidates(conn, project_id, actor.id, now, batch, attempt * batch)
-            for tid in found:
-                if repo.lock_task(conn, tid, actor.id, now, until):
-                    return repo.task(conn, tid)
-            if len(found) < batch:
-                break
+        project = project_for(conn, project_id, actor)
+        if not project.staged:
+            return _reserve(rt, conn, project_id, actor)
+    return workflow.next_task(rt, actor, project_id)
+
+
+def _reserve(rt: Runtime, conn: Connection, project_id: int, actor: User) -> Task | None:
+    draft = repo.user_draft_task(conn, project_id, actor.id)
+    if draft is not None:
+        return draft
+    now = utcnow()
+    until = now + timedelta(seconds=rt.settings.task_lock_s)
+    # PostgreSQL locks the rows it returns (FOR NO KEY UPDATE SKIP LOCKED), so take one at a time
+    # and let concurrent callers skip it; SQLite serialises writers, so a small batch is cheap.
+    batch = 1 if rt.db.dialect == "postgresql" else 8
+    for attempt in range(8 if batch == 1 else 4):  # others may reserve candidates before our update
+        found = repo.next_task_candidates(conn, project_id, actor.id, now, batch, attempt * batch)
+        for tid in found:
+            task = repo.lock_task(conn, tid, actor.id, now, until)
+            if task is not None:
+                return task
+        if len(found) < batch:
+            break
     return None
 
 
@@ -127,13 +125,16 @@ def _lead_time(value: float | None) -> float | None:
 def _after_submit(conn: Connection, task: Task, project: Project, actor: User, ann: AnnotationRecord) -> list[int]:
     """Update the task's progress and record the events; returns webhook deliveries to send."""
     n, done = repo.refresh_progress(conn, task.id, project.overlap)
-    out = webhooks.record(conn, project.id, "annotation.submitted", {
-        "task_id": task.id, "task_key": task.key, "annotation_id": ann.id, "author": ann.author_name,
-        "version": ann.version, "regions": len(ann.regions)})
+    out = []
+    if project.hooked:
+        out += webhooks.record(conn, project.id, "annotation.submitted", {
+            "task_id": task.id, "task_key": task.key, "annotation_id": ann.id, "author": ann.author_name,
+            "version": ann.version, "regions": len(ann.regions)})
     if done and not task.completed:
         repo.add_event(conn, project.id, task.id, "task.completed", actor.id, {"submitted": n})
-        out += webhooks.record(conn, project.id, "task.completed", {"task_id": task.id, "task_key": task.key,
-                                                                    "submitted": n})
+        if project.hooked:
+            out += webhooks.record(conn, project.id, "task.completed", {"task_id": task.id, "task_key": task.key,
+                                                                        "submitted": n})
     return out
 
 
@@ -141,88 +142,106 @@ def create_annotation(rt: Runtime, actor: User, task_id: int, regions: Any, subm
                       lead_time: float | None = None) -> AnnotationRecord:
     """The caller's annotation on a task (one per person per task), as a draft or submitted."""
     lead_time = _lead_time(lead_time)
-    if submit and workflow.enabled_for_task(rt, task_id):
-        return workflow.submit(rt, actor, task_id, regions, lead_time)
     with rt.db.write() as conn:
         task, project = _task_in(conn, task_id, actor)
-        canonical = parse_regions(parse_schema(project), regions)
-        audit = audits_repo.live(conn, task_id, actor.id)
-        if audit is not None:  # a draft of an audit answer
-            return audits.as_annotation(audits.save(conn, audit, None, "draft", regions=canonical, lead_time=lead_time), actor)
+        done = None if submit and project.staged else _create(conn, task, project, actor, regions, submit, lead_time)
+    if done is None:  # a workflow project: its engine takes the submit
+        return workflow.submit(rt, actor, task_id, regions, lead_time)
+    webhooks.dispatch(rt, done[1], task.project_id)
+    return done[0]
+
+
+def _create(conn: Connection, task: Task, project: Project, actor: User, regions: Any, submit: bool,
+            lead_time: float | None) -> tuple[AnnotationRecord, list[int]]:
+    """The new annotation and the webhook deliveries to send once committed."""
+    task_id = task.id
+    canonical = parse_regions(parse_schema(project), regions)
+    audit = audits_repo.live(conn, task_id, actor.id) if project.staged else None  # audits need a workflow
+    if audit is not None:  # a draft of an audit answer
+        saved = audits.save(conn, audit, None, "draft", regions=canonical, lead_time=lead_time)
+        return audits.as_annotation(saved, actor), []
+    now = utcnow()
+    status = AnnotationStatus.SUBMITTED if submit else AnnotationStatus.DRAFT
+    out = repo.insert_own_annotation(conn, {
+        "project_id": project.id, "task_id": task_id, "author_id": actor.id, "author_name": actor.username,
+        "source": Source.HUMAN.value, "status": status.value, "regions": canonical, "lead_time": lead_time,
+        "submitted_at": now if submit else None})
+    if out is None:
         existing = repo.annotation_by(conn, task_id, actor.id)
-        if existing is not None:
-            raise ConflictError(f"you already have annotation {existing.id} on task {task_id} "
-                                f"(version {existing.version}); update it instead")
-        now = utcnow()
-        status = AnnotationStatus.SUBMITTED if submit else AnnotationStatus.DRAFT
-        out = repo.insert_annotation(conn, {
-            "project_id": project.id, "task_id": task_id, "author_id": actor.id, "author_name": actor.username,
-            "source": Source.HUMAN.value, "status": status.value, "regions": canonical, "lead_time": lead_time,
-            "submitted_at": now if submit else None})
-        evs = [{"project_id": project.id, "task_id": task_id, "kind": "annotation.created", "actor_id": actor.id,
-                "annotation_id": out.id, "data": {"status": status.value, "regions": len(canonical)}}]
-        if submit:
-            evs.append({"project_id": project.id, "task_id": task_id, "kind": "annotation.submitted",
-                        "actor_id": actor.id, "annotation_id": out.id, "data": {"version": 1}})
-        repo.add_events(conn, evs)
-        hooks = _after_submit(conn, task, project, actor, out) if submit else []
-    webhooks.dispatch(rt, hooks, task.project_id)
-    return out
+        assert existing is not None
+        raise ConflictError(f"you already have annotation {existing.id} on task {task_id} "
+                            f"(version {existing.version}); update it instead")
+    evs = [{"project_id": project.id, "task_id": task_id, "kind": "annotation.created", "actor_id": actor.id,
+            "annotation_id": out.id, "data": {"status": status.value, "regions": len(canonical)}}]
+    if submit:
+        evs.append({"project_id": project.id, "task_id": task_id, "kind": "annotation.submitted",
+                    "actor_id": actor.id, "annotation_id": out.id, "data": {"version": 1}})
+    repo.add_events(conn, evs)
+    return out, _after_submit(conn, task, project, actor, out) if submit else []
 
 
 def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_version: int, regions: Any = None,
                       submit: bool = False, lead_time: float | None = None) -> AnnotationRecord:
     """Save (draft) or submit new regions, only if ``expected_version`` is still current (else 409)."""
     lead_time = _lead_time(lead_time)
-    staged = workflow.enabled_for_annotation(rt, annotation_id)
-    if submit and staged:
-        return workflow.submit_existing(rt, actor, annotation_id, expected_version, regions, lead_time)
     with rt.db.write() as conn:
         ann, project = _ann_in(conn, annotation_id, actor)
-        if ann.author_id != actor.id:
-            raise PermissionDenied(f"annotation {annotation_id} belongs to someone else; reviewers use review")
-        audit = audits_repo.live(conn, ann.task_id, actor.id)
-        if audit is not None:  # a draft of an audit answer
-            changes: dict[str, Any] = {"regions": (audit.regions or []) if regions is None
-                                       else parse_regions(parse_schema(project), regions)}
-            if lead_time is not None:
-                changes["lead_time"] = lead_time
-            return audits.as_annotation(audits.save(conn, audit, expected_version, "draft", **changes), actor)
-        if ann.status is AnnotationStatus.SKIPPED and not submit and regions is None:
-            raise InvariantError("nothing to change")
-        if staged and ann.status in (AnnotationStatus.SUBMITTED, AnnotationStatus.ACCEPTED):
-            raise ConflictError(f"annotation {annotation_id} is {ann.status.value}: in a workflow project submitted work "
-                                "changes only when a reviewer sends it back (then fix it and submit it again)")
-        values: dict[str, Any] = {}
-        if regions is not None:
-            values["regions"] = parse_regions(parse_schema(project), regions)
-        if lead_time is not None:
-            values["lead_time"] = lead_time
-        now = utcnow()
-        if submit:
-            values["status"] = AnnotationStatus.SUBMITTED.value
-            values["submitted_at"] = now
-            if lead_time is None and ann.lead_time is None:
-                values["lead_time"] = (now - ann.created_at).total_seconds()
-        elif ann.status is AnnotationStatus.SKIPPED:
-            values["status"] = AnnotationStatus.DRAFT.value
-        elif regions is not None and not staged and ann.status in (AnnotationStatus.ACCEPTED, AnnotationStatus.REJECTED):
-            values["status"] = AnnotationStatus.SUBMITTED.value  # changed after review: to be reviewed again
-        out = repo.update_annotation_returning(conn, annotation_id, expected_version, **values)
-        if out is None:
-            current = repo.annotation(conn, annotation_id)
-            have = None if current is None else current.version
-            raise ConflictError(f"annotation {annotation_id} is at version {have}, not {expected_version}: "
-                                "someone saved it after you loaded it; reload and reapply your change")
-        kind = "annotation.submitted" if submit else "annotation.saved"
-        repo.add_event(conn, project.id, ann.task_id, kind, actor.id, {"version": expected_version + 1}, annotation_id)
-        hooks: list[int] = []
-        if submit:
-            task = repo.task(conn, ann.task_id)
-            assert task is not None
-            hooks = _after_submit(conn, task, project, actor, out)
+        staged = project.staged
+        if not (submit and staged):
+            out, hooks = _update(conn, ann, project, actor, expected_version, regions, submit, lead_time)
+    if submit and staged:  # a workflow project: its engine takes the submit
+        return workflow.submit_existing(rt, actor, annotation_id, expected_version, regions, lead_time)
     webhooks.dispatch(rt, hooks, out.project_id)
     return out
+
+
+def _update(conn: Connection, ann: AnnotationRecord, project: Project, actor: User, expected_version: int,
+            regions: Any, submit: bool, lead_time: float | None) -> tuple[AnnotationRecord, list[int]]:
+    """The saved annotation and the webhook deliveries to send once committed."""
+    annotation_id, staged = ann.id, project.staged
+    if ann.author_id != actor.id:
+        raise PermissionDenied(f"annotation {annotation_id} belongs to someone else; reviewers use review")
+    audit = audits_repo.live(conn, ann.task_id, actor.id) if staged else None  # audits need a workflow
+    if audit is not None:  # a draft of an audit answer
+        changes: dict[str, Any] = {"regions": (audit.regions or []) if regions is None
+                                   else parse_regions(parse_schema(project), regions)}
+        if lead_time is not None:
+            changes["lead_time"] = lead_time
+        return audits.as_annotation(audits.save(conn, audit, expected_version, "draft", **changes), actor), []
+    if ann.status is AnnotationStatus.SKIPPED and not submit and regions is None:
+        raise InvariantError("nothing to change")
+    if staged and ann.status in (AnnotationStatus.SUBMITTED, AnnotationStatus.ACCEPTED):
+        raise ConflictError(f"annotation {annotation_id} is {ann.status.value}: in a workflow project submitted work "
+                            "changes only when a reviewer sends it back (then fix it and submit it again)")
+    values: dict[str, Any] = {}
+    if regions is not None:
+        values["regions"] = parse_regions(parse_schema(project), regions)
+    if lead_time is not None:
+        values["lead_time"] = lead_time
+    now = utcnow()
+    if submit:
+        values["status"] = AnnotationStatus.SUBMITTED.value
+        values["submitted_at"] = now
+        if lead_time is None and ann.lead_time is None:
+            values["lead_time"] = (now - ann.created_at).total_seconds()
+    elif ann.status is AnnotationStatus.SKIPPED:
+        values["status"] = AnnotationStatus.DRAFT.value
+    elif regions is not None and not staged and ann.status in (AnnotationStatus.ACCEPTED, AnnotationStatus.REJECTED):
+        values["status"] = AnnotationStatus.SUBMITTED.value  # changed after review: to be reviewed again
+    out = repo.update_annotation_returning(conn, annotation_id, expected_version, **values)
+    if out is None:
+        current = repo.annotation(conn, annotation_id)
+        have = None if current is None else current.version
+        raise ConflictError(f"annotation {annotation_id} is at version {have}, not {expected_version}: "
+                            "someone saved it after you loaded it; reload and reapply your change")
+    kind = "annotation.submitted" if submit else "annotation.saved"
+    repo.add_event(conn, project.id, ann.task_id, kind, actor.id, {"version": expected_version + 1}, annotation_id)
+    hooks: list[int] = []
+    if submit:
+        task = repo.task(conn, ann.task_id)
+        assert task is not None
+        hooks = _after_submit(conn, task, project, actor, out)
+    return out, hooks
 
 
 def skip_task(rt: Runtime, actor: User, task_id: int, reason: str = "") -> AnnotationRecord:

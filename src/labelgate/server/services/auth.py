@@ -17,8 +17,9 @@ from labelgate.server.errors import AuthenticationRequired
 from labelgate.server.services.runtime import Runtime
 
 __all__ = [
-    "TOKEN_PREFIX", "authenticate_session", "authenticate_token", "change_password", "create_token", "create_user",
-    "list_tokens", "list_users", "login", "logout", "revoke_token", "set_active",
+    "TOKEN_PREFIX", "authenticate_session", "authenticate_token", "cached_session_user", "cached_token_user",
+    "change_password", "create_token", "create_user", "list_tokens", "list_users", "login", "logout", "revoke_token",
+    "set_active",
 ]
 
 TOKEN_PREFIX = "lgt_"
@@ -81,18 +82,41 @@ def login(rt: Runtime, username: str, password: str, client: str) -> tuple[User,
 def logout(rt: Runtime, token: str) -> None:
     with rt.db.write() as conn:
         repo.delete_session(conn, _digest(token))
+    rt.credentials.clear()
+
+
+def cached_session_user(rt: Runtime, token: str) -> User | None:
+    """The session's user if this process verified it within ``auth_cache_s``; no database access."""
+    return rt.credentials.get("s:" + _digest(token))
+
+
+def cached_token_user(rt: Runtime, token: str) -> User | None:
+    """The API token's user if this process verified it within ``auth_cache_s``; no database access."""
+    return rt.credentials.get("t:" + _digest(token)) if token.startswith(TOKEN_PREFIX) else None
 
 
 def authenticate_session(rt: Runtime, token: str) -> User | None:
-    with rt.db.read() as conn:
-        return repo.user_by_session(conn, _digest(token), utcnow())
+    digest = "s:" + _digest(token)
+    user = rt.credentials.get(digest)
+    if user is None:
+        with rt.db.read() as conn:
+            user = repo.user_by_session(conn, digest[2:], utcnow())
+        if user is not None:
+            rt.credentials.put(digest, user)
+    return user
 
 
 def authenticate_token(rt: Runtime, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    with rt.db.read() as conn:
-        return repo.user_by_token(conn, _digest(token))
+    digest = "t:" + _digest(token)
+    user = rt.credentials.get(digest)
+    if user is None:
+        with rt.db.read() as conn:
+            user = repo.user_by_token(conn, digest[2:])
+        if user is not None:
+            rt.credentials.put(digest, user)
+    return user
 
 
 def create_token(rt: Runtime, actor: User, name: str) -> tuple[dict[str, object], str]:
@@ -114,6 +138,7 @@ def revoke_token(rt: Runtime, actor: User, token_id: int) -> None:
     with rt.db.write() as conn:
         if not repo.revoke_token(conn, actor.id, token_id):
             raise NotFoundError(f"you have no API token with id {token_id}")
+    rt.credentials.clear()
 
 
 def change_password(rt: Runtime, actor: User, current: str, new: str, session: str | None = None) -> None:
@@ -133,6 +158,7 @@ def change_password(rt: Runtime, actor: User, current: str, new: str, session: s
     with rt.db.write() as conn:
         repo.set_password(conn, actor.id, rt.hasher.hash(new))
         repo.delete_sessions(conn, actor.id, keep=None if session is None else _digest(session))
+    rt.credentials.clear()
 
 
 def set_active(rt: Runtime, actor: User, user_id: int, active: bool) -> User:
@@ -147,5 +173,6 @@ def set_active(rt: Runtime, actor: User, user_id: int, active: bool) -> User:
         if not active:
             repo.delete_sessions(conn, user_id)
         user = repo.get(conn, user_id)
+    rt.credentials.clear()
     assert user is not None
     return user

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labelgate.server.db.engine import utcnow
-from labelgate.server.db.repos._rows import fields
-from labelgate.server.db.tables import guidelines, memberships, projects, users
-from labelgate.server.domain import Guideline, Member, Project, Role
+from labelgate.server.db.repos._rows import aware, fields
+from labelgate.server.db.tables import guidelines, memberships, projects, tasks, users, webhooks, workflows
+from labelgate.server.domain import Guideline, Member, Project, Role, Task
 
 __all__ = [
-    "add_guideline", "create", "delete", "get", "get_by_name", "get_with_role", "guideline", "list_for", "members", "remove_member",
-    "role_of", "set_member", "update",
+    "add_guideline", "create", "delete", "get", "get_by_name", "get_with_role", "guideline", "list_for", "members",
+    "remove_member", "role_of", "set_member", "task_with_role", "update",
 ]
 
 _COLS = ("id", "name", "description", "label_schema", "settings", "created_at", "updated_at")
+_TASK_COLS = ("id", "project_id", "key", "item", "n_submitted", "completed", "created_at")
 
 
 def _project(row: Any, role: str | None = None) -> Project:
     return Project(**fields(row, *_COLS), role=None if role is None else Role(role))
+
+
+def _in_context(row: Any) -> Project:
+    """A project read with :data:`_FLAGS` (and the caller's role, if the row has one)."""
+    role = getattr(row, "role", None)
+    return Project(**fields(row, *_COLS), role=None if role is None else Role(role), staged=bool(row.staged),
+                   hooked=bool(row.hooked))
 
 
 def create(conn: Connection, name: str, description: str, label_schema: dict[str, Any], settings: dict[str, Any],
@@ -60,11 +69,21 @@ def delete(conn: Connection, project_id: int) -> None:
     conn.execute(projects.delete().where(projects.c.id == project_id))
 
 
+# What every request on a project needs besides the row, read with it: whether a workflow runs it
+# (its requests go through the engine) and whether any webhook listens (else nothing is queued).
+_FLAGS = (sa.exists(sa.select(workflows.c.project_id).where(workflows.c.project_id == projects.c.id)).label("staged"),
+          sa.exists(sa.select(webhooks.c.id).where(webhooks.c.project_id == projects.c.id,
+                                                   webhooks.c.active.is_(True))).label("hooked"))
+_MEMBER = sa.and_(memberships.c.project_id == projects.c.id, memberships.c.user_id == sa.bindparam("uid"))
 _WITH_ROLE = (
-    sa.select(projects, memberships.c.role)
-    .select_from(projects.outerjoin(memberships, sa.and_(memberships.c.project_id == projects.c.id,
-                                                         memberships.c.user_id == sa.bindparam("uid"))))
+    sa.select(projects, memberships.c.role, *_FLAGS)
+    .select_from(projects.outerjoin(memberships, _MEMBER))
     .where(projects.c.id == sa.bindparam("pid"))
+)
+_TASK_WITH_ROLE = (
+    sa.select(projects, memberships.c.role, *_FLAGS, *(tasks.c[c].label(f"task_{c}") for c in _TASK_COLS))
+    .select_from(tasks.join(projects, projects.c.id == tasks.c.project_id).outerjoin(memberships, _MEMBER))
+    .where(tasks.c.id == sa.bindparam("tid"))
 )
 
 
@@ -73,7 +92,19 @@ def get_with_role(conn: Connection, project_id: int, user_id: int) -> tuple[Proj
     row = conn.execute(_WITH_ROLE, {"pid": project_id, "uid": user_id}).first()
     if row is None:
         return None
-    return _project(row), None if row.role is None else Role(row.role)
+    return replace(_in_context(row), role=None), None if row.role is None else Role(row.role)
+
+
+def task_with_role(conn: Connection, task_id: int, user_id: int) -> tuple[Task, Project, Role | None] | None:
+    """A task, its project and ``user_id``'s role in it (None: not a member), in one query."""
+    row = conn.execute(_TASK_WITH_ROLE, {"tid": task_id, "uid": user_id}).first()
+    if row is None:
+        return None
+    m = row._mapping
+    values: dict[str, Any] = {c: m[f"task_{c}"] for c in _TASK_COLS}
+    values["created_at"] = aware(values["created_at"])  # SQLite's are naive
+    task = Task(**values)
+    return task, replace(_in_context(row), role=None), None if row.role is None else Role(row.role)
 
 
 def role_of(conn: Connection, project_id: int, user_id: int) -> Role | None:

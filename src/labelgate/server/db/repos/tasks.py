@@ -8,6 +8,8 @@ from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from labelgate.server.db.engine import utcnow
@@ -18,10 +20,10 @@ from labelgate.server.db.tables import events, tasks
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Task
 
 __all__ = [
-    "StoredAnnotation", "add_event", "annotation", "annotation_by", "annotations_of", "count_tasks",
-    "existing_keys", "insert_annotation", "insert_annotations", "insert_tasks", "list_events", "list_tasks",
-    "lock_task", "next_task_candidates", "refresh_progress", "stored_annotations", "task",
-    "task_items", "update_annotation", "update_annotation_returning", "user_draft_task",
+    "StoredAnnotation", "add_event", "annotation", "annotation_by", "annotations_of", "count_tasks", "existing_keys",
+    "insert_annotation", "insert_annotations", "insert_own_annotation", "insert_tasks", "list_events", "list_tasks",
+    "lock_task", "next_task_candidates", "refresh_progress", "stored_annotations", "task", "task_items",
+    "update_annotation", "update_annotation_returning", "user_draft_task",
 ]
 
 _TASK_COLS = ("id", "project_id", "key", "item", "n_submitted", "completed", "created_at")
@@ -89,7 +91,8 @@ _CANDIDATES = (sa.select(tasks.c.id)
                .order_by(tasks.c.id).offset(sa.bindparam("skip")).limit(sa.bindparam("n"))
                .with_for_update(skip_locked=True, of=tasks, key_share=True))  # PostgreSQL: rows another next-task holds are skipped
 _LOCK = (tasks.update().where(tasks.c.id == sa.bindparam("tid"), _FREE)
-         .values(lock_user_id=sa.bindparam("uid"), lock_expires_at=sa.bindparam("until")))
+         .values(lock_user_id=sa.bindparam("uid"), lock_expires_at=sa.bindparam("until"))
+         .returning(*(tasks.c[c] for c in _TASK_COLS)))
 _FINISHED_OF_TASK = (sa.select(sa.func.count()).select_from(annotations_t)
                      .where(annotations_t.c.task_id == tasks.c.id, annotations_t.c.source == "human",
                             annotations_t.c.status.in_(_FINISHED)).scalar_subquery())
@@ -128,10 +131,11 @@ def next_task_candidates(conn: Connection, project_id: int, user_id: int, now: d
     return [r.id for r in conn.execute(_CANDIDATES, params)]
 
 
-def lock_task(conn: Connection, task_id: int, user_id: int, now: datetime, until: datetime) -> bool:
-    """Reserve a task for ``user_id`` unless someone else holds a live reservation (atomic)."""
-    res = conn.execute(_LOCK, {"tid": task_id, "uid": user_id, "now": now, "until": until})
-    return res.rowcount == 1
+def lock_task(conn: Connection, task_id: int, user_id: int, now: datetime, until: datetime) -> Task | None:
+    """Reserve a task for ``user_id`` unless someone else holds a live reservation (atomic); the task
+    when reserved."""
+    row = conn.execute(_LOCK, {"tid": task_id, "uid": user_id, "now": now, "until": until}).first()
+    return None if row is None else _task(row)
 
 
 def count_finished(conn: Connection, task_id: int) -> int:
@@ -145,7 +149,8 @@ def refresh_progress(conn: Connection, task_id: int, overlap: int) -> tuple[int,
     reservation; returns ``(n_submitted, completed)`` in one statement."""
     # Take the task's row lock first: the count below then runs in a fresh statement snapshot that
     # sees every submit committed before ours (PostgreSQL, READ COMMITTED; SQLite writers are serial).
-    conn.execute(_LOCK_ROW, {"tid": task_id}).all()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_ROW, {"tid": task_id}).all()
     row = conn.execute(_PROGRESS, {"tid": task_id, "overlap": overlap}).one()
     return int(row.n_submitted), bool(row.completed)
 
@@ -189,12 +194,23 @@ def annotation_by(conn: Connection, task_id: int, user_id: int) -> AnnotationRec
     return None if row is None else _ann(row)
 
 
+def _full(row: dict[str, Any]) -> dict[str, Any]:
+    now = utcnow()
+    return {"author_id": None, "author_name": None, "model": None, "model_version": None, "lead_time": None,
+            "import_id": None, "submitted_at": None, "version": 1, "created_at": now, "updated_at": now, **row}
+
+
 def insert_annotation(conn: Connection, row: dict[str, Any]) -> AnnotationRecord:
     """One annotation, returned as stored."""
-    now = utcnow()
-    full = {"author_id": None, "author_name": None, "model": None, "model_version": None, "lead_time": None,
-            "import_id": None, "submitted_at": None, "version": 1, "created_at": now, "updated_at": now, **row}
-    return _ann(conn.execute(_INSERT_ANNOTATION, full).one())
+    return _ann(conn.execute(_INSERT_ANNOTATION, _full(row)).one())
+
+
+def insert_own_annotation(conn: Connection, row: dict[str, Any]) -> AnnotationRecord | None:
+    """A person's annotation on a task, returned as stored; None (nothing written) when they already
+    have one there. One statement: the uniqueness of (task, author) decides, no look-up first."""
+    stmt = _INSERT_OWN_PG if conn.dialect.name == "postgresql" else _INSERT_OWN_SQLITE
+    found = conn.execute(stmt, _full(row)).first()
+    return None if found is None else _ann(found)
 
 
 class StoredAnnotation(NamedTuple):
@@ -246,6 +262,10 @@ def update_annotation_returning(conn: Connection, annotation_id: int, expected_v
 
 
 _INSERT_ANNOTATION = annotations_t.insert().returning(*annotations_t.c)
+_INSERT_OWN_PG = (pg_insert(annotations_t).on_conflict_do_nothing(index_elements=["task_id", "author_id"])
+                  .returning(*annotations_t.c))
+_INSERT_OWN_SQLITE = (sqlite_insert(annotations_t).on_conflict_do_nothing(index_elements=["task_id", "author_id"])
+                      .returning(*annotations_t.c))
 _INSERT_EVENT = events.insert()
 
 

@@ -1,0 +1,106 @@
+"""The annotators' hot path (next-task, submit) stays lean, and credential caching never outlives
+its stated window.
+
+A statement budget guards against a per-request query creeping back in: 50 annotators looping
+next-task + submit is what the server benchmark measures (benchmarks/server)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from labelgate.server import Runtime, create_app
+from labelgate.server.services import auth
+from labelgate.server.services.credentials import CredentialCache
+from tests.integration.conftest import World
+
+BOX = {"geometry": {"type": "box", "x1": 1, "y1": 2, "x2": 30, "y2": 40}, "label": "Product"}
+
+
+@contextmanager
+def counting(rt: Runtime) -> Iterator[dict[str, Any]]:
+    seen: dict[str, Any] = {"statements": [], "commits": 0}
+
+    def on_execute(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        seen["statements"].append(statement.split(None, 1)[0].upper())
+
+    def on_commit(_c: Any) -> None:
+        seen["commits"] += 1
+
+    sa.event.listen(rt.db.engine, "before_cursor_execute", on_execute)
+    sa.event.listen(rt.db.engine, "commit", on_commit)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(rt.db.engine, "before_cursor_execute", on_execute)
+        sa.event.remove(rt.db.engine, "commit", on_commit)
+
+
+def test_next_task_and_submit_take_two_transactions_and_few_statements(app_client: TestClient, world: World) -> None:
+    c, h = app_client, world["annotator"].headers
+    items = [{"id": f"hot_{i}", "width": 640, "height": 480} for i in range(3)]
+    assert c.post(f"/api/v1/projects/{world.project_id}/tasks", headers=world["manager"].headers,
+                  json={"items": items}).status_code == 201
+    assert c.get("/api/v1/auth/me", headers=h).status_code == 200  # the token is verified (and cached) once
+    with counting(world.rt) as seen:
+        r = c.post(f"/api/v1/projects/{world.project_id}/next-task", headers=h)
+        assert r.status_code == 200, r.text
+        r = c.post(f"/api/v1/tasks/{r.json()['id']}/annotations", headers=h, json={"regions": [BOX], "submit": True})
+        assert r.status_code == 201, r.text
+    data = [s for s in seen["statements"] if s not in ("BEGIN", "COMMIT", "ROLLBACK")]
+    assert seen["commits"] == 2, seen
+    # next-task: project+role, own draft, candidates, reserve; submit: task+project+role, insert, events,
+    # progress (+ its row lock on PostgreSQL), task.completed event
+    assert len(data) <= 10, data
+    assert r.json()["status"] == "submitted"
+    task = c.get(f"/api/v1/tasks/{r.json()['task_id']}", headers=world["manager"].headers).json()
+    assert task["completed"] and task["n_submitted"] == 1
+
+
+def test_a_duplicate_annotation_is_refused_without_writing(app_client: TestClient, world: World) -> None:
+    c, h = app_client, world["annotator2"].headers
+    t = c.post(f"/api/v1/projects/{world.project_id}/tasks", headers=world["manager"].headers,
+               json={"items": [{"id": f"dup_{uuid.uuid4().hex[:6]}", "width": 10, "height": 10}]}).json()[0]
+    first = c.post(f"/api/v1/tasks/{t['id']}/annotations", headers=h, json={"regions": [BOX]}).json()
+    r = c.post(f"/api/v1/tasks/{t['id']}/annotations", headers=h, json={"regions": [BOX, BOX], "submit": True})
+    assert r.status_code == 409 and f"annotation {first['id']}" in r.json()["error"]["message"], r.text
+    again = c.get(f"/api/v1/annotations/{first['id']}", headers=h).json()
+    assert again["version"] == 1 and again["status"] == "draft" and len(again["regions"]) == 1
+    events = [e["kind"] for e in c.get(f"/api/v1/tasks/{t['id']}/events", headers=world["manager"].headers).json()]
+    assert events.count("annotation.created") == 1
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_revocation_is_immediate_here_and_within_auth_cache_s_in_another_process(runtime: Runtime, world: World) -> None:
+    """Two server processes on one database: the one that revokes forgets at once; the other trusts
+    its cached check for at most ``auth_cache_s`` seconds."""
+    user = world["reviewer"].user
+    assert user is not None
+    info, token = auth.create_token(runtime, user, "second process")
+    other = Runtime.open(runtime.settings)
+    clock = _Clock()
+    other.credentials = CredentialCache(runtime.settings.auth_cache_s, clock=clock)
+    h = {"Authorization": f"Token {token}"}
+    try:
+        with TestClient(create_app(runtime=runtime)) as here, TestClient(create_app(runtime=other)) as there:
+            assert here.get("/api/v1/auth/me", headers=h).status_code == 200
+            assert there.get("/api/v1/auth/me", headers=h).status_code == 200
+            assert here.delete(f"/api/v1/auth/tokens/{info['id']}", headers=h).status_code == 204
+            assert here.get("/api/v1/auth/me", headers=h).status_code == 401
+            assert there.get("/api/v1/auth/me", headers=h).status_code == 200  # still inside its window
+            clock.now += runtime.settings.auth_cache_s
+            assert there.get("/api/v1/auth/me", headers=h).status_code == 401
+    finally:
+        other.close()
