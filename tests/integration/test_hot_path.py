@@ -54,9 +54,9 @@ def test_next_task_and_submit_take_two_transactions_and_few_statements(app_clien
         assert r.status_code == 201, r.text
     data = [s for s in seen["statements"] if s not in ("BEGIN", "COMMIT", "ROLLBACK")]
     assert seen["commits"] == 2, seen
-    # next-task: project+role, own draft, candidates, reserve; submit: task+project+role, insert, events,
-    # progress (+ its row lock on PostgreSQL), task.completed event
-    assert len(data) <= 10, data
+    # next-task: project+role, own draft, candidates, reserve; submit: task+project+role, insert, progress
+    # (after its row lock on PostgreSQL), the events (created, submitted, task completed) in one statement
+    assert len(data) <= 9, data
     assert r.json()["status"] == "submitted"
     task = c.get(f"/api/v1/tasks/{r.json()['task_id']}", headers=world["manager"].headers).json()
     assert task["completed"] and task["n_submitted"] == 1
@@ -104,3 +104,42 @@ def test_revocation_is_immediate_here_and_within_auth_cache_s_in_another_process
             assert there.get("/api/v1/auth/me", headers=h).status_code == 401
     finally:
         other.close()
+
+
+def test_fast_statements_read_and_write_exactly_what_sqlalchemy_does(runtime: Runtime, world: World) -> None:
+    """The hot path's FastStatements against ``Connection.execute`` on the same rows (the values,
+    types and time zones), and what they write read back through SQLAlchemy."""
+    from datetime import UTC, datetime
+
+    from labelgate.server.db.fast import FastStatement
+    from labelgate.server.db.repos import projects as projects_repo
+    from labelgate.server.db.repos import tasks as tasks_repo
+
+    su = world["superuser"].user
+    ann = world["annotator"].user
+    assert su is not None and ann is not None
+    from labelgate.server.services import imports
+
+    t = imports.create_tasks(runtime, su, world.project_id, [{"id": f"fast_{uuid.uuid4().hex[:6]}", "width": 8,
+                                                               "height": 6, "meta": {"k": [1.5, "x"]}}])[0]
+    now = datetime.now(UTC)
+    with runtime.db.write() as conn:
+        for stmt, params in ((projects_repo._WITH_ROLE, {"pid": world.project_id, "uid": ann.id}),
+                             (projects_repo._TASK_WITH_ROLE, {"tid": t.id, "uid": ann.id}),
+                             (tasks_repo._CANDIDATES, {"pid": world.project_id, "uid": ann.id, "now": now, "n": 5, "skip": 0})):
+            assert FastStatement(stmt).all(conn, params) == [tuple(r) for r in conn.execute(stmt, params)]
+        mine = tasks_repo.insert_own_annotation(conn, {
+            "project_id": world.project_id, "task_id": t.id, "author_id": ann.id, "author_name": ann.username,
+            "source": "human", "status": "submitted", "regions": [{"x": 0.1, "nested": {"y": [1, None]}}],
+            "lead_time": 2.25, "submitted_at": now})
+        assert mine is not None and mine.created_at.tzinfo is not None
+        assert tasks_repo.annotation(conn, mine.id) == mine
+        assert tasks_repo.insert_own_annotation(conn, {
+            "project_id": world.project_id, "task_id": t.id, "author_id": ann.id, "author_name": ann.username,
+            "source": "human", "status": "draft", "regions": []}) is None
+        assert tasks_repo.refresh_progress(conn, t.id, 1) == (1, True)
+        tasks_repo.add_events(conn, [{"project_id": world.project_id, "task_id": t.id, "kind": f"k{i}",
+                                      "data": {"i": i}} for i in range(3)])
+        got = [(e.kind, e.data) for e in tasks_repo.list_events(conn, t.id)[-3:]]
+        assert got == [("k0", {"i": 0}), ("k1", {"i": 1}), ("k2", {"i": 2})]
+        conn.rollback()

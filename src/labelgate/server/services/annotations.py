@@ -122,8 +122,10 @@ def _lead_time(value: float | None) -> float | None:
     return value
 
 
-def _after_submit(conn: Connection, task: Task, project: Project, actor: User, ann: AnnotationRecord) -> list[int]:
-    """Update the task's progress and record the events; returns webhook deliveries to send."""
+def _after_submit(conn: Connection, task: Task, project: Project, actor: User, ann: AnnotationRecord,
+                  events: list[dict[str, Any]]) -> list[int]:
+    """Update the task's progress and record ``events`` (plus task.completed when it is); returns
+    webhook deliveries to send."""
     n, done = repo.refresh_progress(conn, task.id, project.overlap)
     out = []
     if project.hooked:
@@ -131,10 +133,12 @@ def _after_submit(conn: Connection, task: Task, project: Project, actor: User, a
             "task_id": task.id, "task_key": task.key, "annotation_id": ann.id, "author": ann.author_name,
             "version": ann.version, "regions": len(ann.regions)})
     if done and not task.completed:
-        repo.add_event(conn, project.id, task.id, "task.completed", actor.id, {"submitted": n})
+        events.append({"project_id": project.id, "task_id": task.id, "kind": "task.completed", "actor_id": actor.id,
+                       "data": {"submitted": n}})
         if project.hooked:
             out += webhooks.record(conn, project.id, "task.completed", {"task_id": task.id, "task_key": task.key,
                                                                         "submitted": n})
+    repo.add_events(conn, events)
     return out
 
 
@@ -176,8 +180,10 @@ def _create(conn: Connection, task: Task, project: Project, actor: User, regions
     if submit:
         evs.append({"project_id": project.id, "task_id": task_id, "kind": "annotation.submitted",
                     "actor_id": actor.id, "annotation_id": out.id, "data": {"version": 1}})
-    repo.add_events(conn, evs)
-    return out, _after_submit(conn, task, project, actor, out) if submit else []
+    if not submit:
+        repo.add_events(conn, evs)
+        return out, []
+    return out, _after_submit(conn, task, project, actor, out, evs)
 
 
 def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_version: int, regions: Any = None,
@@ -235,13 +241,14 @@ def _update(conn: Connection, ann: AnnotationRecord, project: Project, actor: Us
         raise ConflictError(f"annotation {annotation_id} is at version {have}, not {expected_version}: "
                             "someone saved it after you loaded it; reload and reapply your change")
     kind = "annotation.submitted" if submit else "annotation.saved"
-    repo.add_event(conn, project.id, ann.task_id, kind, actor.id, {"version": expected_version + 1}, annotation_id)
-    hooks: list[int] = []
-    if submit:
-        task = repo.task(conn, ann.task_id)
-        assert task is not None
-        hooks = _after_submit(conn, task, project, actor, out)
-    return out, hooks
+    evs = [{"project_id": project.id, "task_id": ann.task_id, "kind": kind, "actor_id": actor.id,
+            "data": {"version": expected_version + 1}, "annotation_id": annotation_id}]
+    if not submit:
+        repo.add_events(conn, evs)
+        return out, []
+    task = repo.task(conn, ann.task_id)
+    assert task is not None
+    return out, _after_submit(conn, task, project, actor, out, evs)
 
 
 def skip_task(rt: Runtime, actor: User, task_id: int, reason: str = "") -> AnnotationRecord:

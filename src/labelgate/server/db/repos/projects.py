@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labelgate.server.db.engine import utcnow
-from labelgate.server.db.repos._rows import aware, fields
+from labelgate.server.db.fast import FastStatement
+from labelgate.server.db.repos._rows import fields, mapped
 from labelgate.server.db.tables import guidelines, memberships, projects, tasks, users, webhooks, workflows
 from labelgate.server.domain import Guideline, Member, Project, Role, Task
 
@@ -26,11 +26,9 @@ def _project(row: Any, role: str | None = None) -> Project:
     return Project(**fields(row, *_COLS), role=None if role is None else Role(role))
 
 
-def _in_context(row: Any) -> Project:
-    """A project read with :data:`_FLAGS` (and the caller's role, if the row has one)."""
-    role = getattr(row, "role", None)
-    return Project(**fields(row, *_COLS), role=None if role is None else Role(role), staged=bool(row.staged),
-                   hooked=bool(row.hooked))
+def _in_context(m: dict[str, Any]) -> Project:
+    """A project read with :data:`_FLAGS` (without the caller's role)."""
+    return Project(**mapped(m, *_COLS), staged=bool(m["staged"]), hooked=bool(m["hooked"]))
 
 
 def create(conn: Connection, name: str, description: str, label_schema: dict[str, Any], settings: dict[str, Any],
@@ -85,26 +83,25 @@ _TASK_WITH_ROLE = (
     .select_from(tasks.join(projects, projects.c.id == tasks.c.project_id).outerjoin(memberships, _MEMBER))
     .where(tasks.c.id == sa.bindparam("tid"))
 )
+_F_WITH_ROLE = FastStatement(_WITH_ROLE)
+_F_TASK_WITH_ROLE = FastStatement(_TASK_WITH_ROLE)
 
 
 def get_with_role(conn: Connection, project_id: int, user_id: int) -> tuple[Project, Role | None] | None:
     """The project and ``user_id``'s role in it (None: not a member), in one query."""
-    row = conn.execute(_WITH_ROLE, {"pid": project_id, "uid": user_id}).first()
-    if row is None:
+    m = _F_WITH_ROLE.first_map(conn, {"pid": project_id, "uid": user_id})
+    if m is None:
         return None
-    return replace(_in_context(row), role=None), None if row.role is None else Role(row.role)
+    return _in_context(m), None if m["role"] is None else Role(m["role"])
 
 
 def task_with_role(conn: Connection, task_id: int, user_id: int) -> tuple[Task, Project, Role | None] | None:
     """A task, its project and ``user_id``'s role in it (None: not a member), in one query."""
-    row = conn.execute(_TASK_WITH_ROLE, {"tid": task_id, "uid": user_id}).first()
-    if row is None:
+    m = _F_TASK_WITH_ROLE.first_map(conn, {"tid": task_id, "uid": user_id})
+    if m is None:
         return None
-    m = row._mapping
-    values: dict[str, Any] = {c: m[f"task_{c}"] for c in _TASK_COLS}
-    values["created_at"] = aware(values["created_at"])  # SQLite's are naive
-    task = Task(**values)
-    return task, replace(_in_context(row), role=None), None if row.role is None else Role(row.role)
+    task = Task(**mapped({c: m[f"task_{c}"] for c in _TASK_COLS}))
+    return task, _in_context(m), None if m["role"] is None else Role(m["role"])
 
 
 def role_of(conn: Connection, project_id: int, user_id: int) -> Role | None:

@@ -13,7 +13,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from labelgate.server.db.engine import utcnow
-from labelgate.server.db.repos._rows import fields
+from labelgate.server.db.fast import FastStatement
+from labelgate.server.db.repos._rows import fields, mapped
 from labelgate.server.db.repos.bulk import bulk_insert
 from labelgate.server.db.tables import annotations as annotations_t
 from labelgate.server.db.tables import events, tasks
@@ -37,7 +38,11 @@ def _task(row: Any) -> Task:
 
 
 def _ann(row: Any) -> AnnotationRecord:
-    d = fields(row, *_ANN_COLS)
+    return _ann_of(fields(row, *_ANN_COLS))
+
+
+def _ann_of(d: dict[str, Any]) -> AnnotationRecord:
+    d = mapped(d, *_ANN_COLS)
     d["status"] = AnnotationStatus(d["status"])
     return AnnotationRecord(**d)
 
@@ -95,13 +100,18 @@ _LOCK = (tasks.update().where(tasks.c.id == sa.bindparam("tid"), _FREE)
          .returning(*(tasks.c[c] for c in _TASK_COLS)))
 _FINISHED_OF_TASK = (sa.select(sa.func.count()).select_from(annotations_t)
                      .where(annotations_t.c.task_id == tasks.c.id, annotations_t.c.source == "human",
-                            annotations_t.c.status.in_(_FINISHED)).scalar_subquery())
+                            sa.or_(*(annotations_t.c.status == s for s in _FINISHED))).scalar_subquery())
 # FOR NO KEY UPDATE: does not wait on the key-share locks that inserting annotations takes on the task
 _LOCK_ROW = sa.select(tasks.c.id).where(tasks.c.id == sa.bindparam("tid")).with_for_update(key_share=True)
 _PROGRESS = (tasks.update().where(tasks.c.id == sa.bindparam("tid"))
              .values(n_submitted=_FINISHED_OF_TASK, completed=sa.bindparam("overlap") <= _FINISHED_OF_TASK,
                      lock_user_id=None, lock_expires_at=None)
              .returning(tasks.c.n_submitted, tasks.c.completed))
+_F_DRAFT_TASK = FastStatement(_DRAFT_TASK)
+_F_CANDIDATES = FastStatement(_CANDIDATES)
+_F_LOCK = FastStatement(_LOCK)
+_F_LOCK_ROW = FastStatement(_LOCK_ROW)
+_F_PROGRESS = FastStatement(_PROGRESS)
 
 
 def task(conn: Connection, task_id: int) -> Task | None:
@@ -120,22 +130,22 @@ def count_tasks(conn: Connection, project_id: int) -> int:
 
 def user_draft_task(conn: Connection, project_id: int, user_id: int) -> Task | None:
     """The first task on which ``user_id`` has an unfinished draft."""
-    row = conn.execute(_DRAFT_TASK, {"pid": project_id, "uid": user_id}).first()
-    return None if row is None else _task(row)
+    m = _F_DRAFT_TASK.first_map(conn, {"pid": project_id, "uid": user_id})
+    return None if m is None else Task(**mapped(m, *_TASK_COLS))
 
 
 def next_task_candidates(conn: Connection, project_id: int, user_id: int, now: datetime, limit: int = 8,
                          skip: int = 0) -> list[int]:
     """Open tasks ``user_id`` has not touched, not reserved by someone else, oldest first."""
     params = {"pid": project_id, "uid": user_id, "now": now, "n": limit, "skip": skip}
-    return [r.id for r in conn.execute(_CANDIDATES, params)]
+    return [r[0] for r in _F_CANDIDATES.all(conn, params)]
 
 
 def lock_task(conn: Connection, task_id: int, user_id: int, now: datetime, until: datetime) -> Task | None:
     """Reserve a task for ``user_id`` unless someone else holds a live reservation (atomic); the task
     when reserved."""
-    row = conn.execute(_LOCK, {"tid": task_id, "uid": user_id, "now": now, "until": until}).first()
-    return None if row is None else _task(row)
+    m = _F_LOCK.first_map(conn, {"tid": task_id, "uid": user_id, "now": now, "until": until})
+    return None if m is None else Task(**mapped(m, *_TASK_COLS))
 
 
 def count_finished(conn: Connection, task_id: int) -> int:
@@ -150,9 +160,10 @@ def refresh_progress(conn: Connection, task_id: int, overlap: int) -> tuple[int,
     # Take the task's row lock first: the count below then runs in a fresh statement snapshot that
     # sees every submit committed before ours (PostgreSQL, READ COMMITTED; SQLite writers are serial).
     if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK_ROW, {"tid": task_id}).all()
-    row = conn.execute(_PROGRESS, {"tid": task_id, "overlap": overlap}).one()
-    return int(row.n_submitted), bool(row.completed)
+        _F_LOCK_ROW.all(conn, {"tid": task_id})
+    row = _F_PROGRESS.first(conn, {"tid": task_id, "overlap": overlap})
+    assert row is not None, f"task {task_id} vanished inside the transaction"
+    return int(row[0]), bool(row[1])
 
 
 def set_task_progress(conn: Connection, task_id: int, n_submitted: int, completed: bool) -> None:
@@ -209,8 +220,8 @@ def insert_own_annotation(conn: Connection, row: dict[str, Any]) -> AnnotationRe
     """A person's annotation on a task, returned as stored; None (nothing written) when they already
     have one there. One statement: the uniqueness of (task, author) decides, no look-up first."""
     stmt = _INSERT_OWN_PG if conn.dialect.name == "postgresql" else _INSERT_OWN_SQLITE
-    found = conn.execute(stmt, _full(row)).first()
-    return None if found is None else _ann(found)
+    found = stmt.first_map(conn, _full(row))
+    return None if found is None else _ann_of(found)
 
 
 class StoredAnnotation(NamedTuple):
@@ -262,24 +273,47 @@ def update_annotation_returning(conn: Connection, annotation_id: int, expected_v
 
 
 _INSERT_ANNOTATION = annotations_t.insert().returning(*annotations_t.c)
-_INSERT_OWN_PG = (pg_insert(annotations_t).on_conflict_do_nothing(index_elements=["task_id", "author_id"])
-                  .returning(*annotations_t.c))
-_INSERT_OWN_SQLITE = (sqlite_insert(annotations_t).on_conflict_do_nothing(index_elements=["task_id", "author_id"])
-                      .returning(*annotations_t.c))
+_OWN_VALUES = {c.name: sa.bindparam(c.name, type_=c.type) for c in annotations_t.c if c.name != "id"}
+_INSERT_OWN_PG = FastStatement(pg_insert(annotations_t).values(_OWN_VALUES)
+                               .on_conflict_do_nothing(index_elements=["task_id", "author_id"])
+                               .returning(*annotations_t.c))
+_INSERT_OWN_SQLITE = FastStatement(sqlite_insert(annotations_t).values(_OWN_VALUES)
+                                   .on_conflict_do_nothing(index_elements=["task_id", "author_id"])
+                                   .returning(*annotations_t.c))
 _INSERT_EVENT = events.insert()
 
 
 def add_event(conn: Connection, project_id: int, task_id: int | None, kind: str, actor_id: int | None,
               data: dict[str, Any] | None = None, annotation_id: int | None = None) -> None:
-    conn.execute(_INSERT_EVENT, {"project_id": project_id, "task_id": task_id, "annotation_id": annotation_id,
-                                 "actor_id": actor_id, "kind": kind, "data": data or {}, "created_at": utcnow()})
+    add_events(conn, [{"project_id": project_id, "task_id": task_id, "annotation_id": annotation_id,
+                       "actor_id": actor_id, "kind": kind, "data": data or {}}])
 
 
 def add_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        now = utcnow()
-        conn.execute(_INSERT_EVENT, [{"annotation_id": None, "actor_id": None, "data": {}, "created_at": now, **r}
-                                       for r in rows])
+    """Append events: a handful in one multi-row statement, more with ``executemany``."""
+    if not rows:
+        return
+    now = utcnow()
+    full = [{"annotation_id": None, "actor_id": None, "data": {}, "created_at": now, **r} for r in rows]
+    if len(full) > _FEW_EVENTS:
+        conn.execute(_INSERT_EVENT, full)
+        return
+    _events_insert(len(full)).rowcount(conn, {f"{k}_{i}": v for i, r in enumerate(full) for k, v in r.items()})
+
+
+_FEW_EVENTS = 4
+_EVENT_COLS = [c for c in events.c if c.name != "id"]
+_EVENTS_INSERTS: dict[int, FastStatement] = {}
+
+
+def _events_insert(n: int) -> FastStatement:
+    """``INSERT INTO events ... VALUES (...), ... (n rows)``, binds named ``<column>_<row>``."""
+    found = _EVENTS_INSERTS.get(n)
+    if found is None:
+        found = FastStatement(events.insert().values([{c.name: sa.bindparam(f"{c.name}_{i}", type_=c.type) for c in _EVENT_COLS}
+                                                      for i in range(n)]))
+        _EVENTS_INSERTS[n] = found
+    return found
 
 
 def list_events(conn: Connection, task_id: int) -> list[Event]:
