@@ -143,3 +143,21 @@ def test_fast_statements_read_and_write_exactly_what_sqlalchemy_does(runtime: Ru
         got = [(e.kind, e.data) for e in tasks_repo.list_events(conn, t.id)[-3:]]
         assert got == [("k0", {"i": 0}), ("k1", {"i": 1}), ("k2", {"i": 2})]
         conn.rollback()
+
+
+def test_bulk_task_creation_refreshes_postgresql_statistics(app_client: TestClient, world: World) -> None:
+    """Fresh rows look like an empty table to PostgreSQL's planner until statistics are taken; next-task's
+    candidate query was then planned as a loop over the annotator's own annotations per open task."""
+    rt = world.rt
+    if rt.db.dialect != "postgresql":
+        return  # SQLite's planner does not depend on ANALYZE here
+    items = [{"id": f"stats_{uuid.uuid4().hex[:6]}_{i}", "width": 4, "height": 4} for i in range(1000)]
+    assert app_client.post(f"/api/v1/projects/{world.project_id}/tasks", headers=world["manager"].headers,
+                           json={"items": items}).status_code == 201
+    with rt.db.read() as conn:
+        tuples = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'tasks'::regclass").scalar_one()
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql(
+            "EXPLAIN SELECT id FROM tasks WHERE project_id = %(p)s AND completed IS false ORDER BY id LIMIT 1",
+            {"p": world.project_id}))
+    assert tuples >= 1000, tuples
+    assert "Sort" not in plan, plan  # walks an index in id order and stops at the first open task
