@@ -415,11 +415,13 @@ def test_bulk_items_set_every_item_field_as_the_constructor_does() -> None:
     assert _bulk.items_from([TypedImage(**im) for im in images], "s", lambda i, im: Item("x"), typed=True) == expected
 
 
-def _all_dicts(table: Any, box: Any, ids: Any, image_id: Any, cat: Any, area: Any, xywh: Any, crowd: Any) -> list[Any]:
-    """The writer's annotations without its plain-box fast path: one dict per row."""
+def _all_dicts(table: Any, box: Any, ids: Any, image_id: Any, cat: Any, area: Any, xywh: Any, crowd: Any) -> tuple[list[Any], Any]:
+    """The writer's annotations without its plain-box fast path: one dict per row (scores added later)."""
+    import numpy as np
+
     return [{"id": i, "image_id": im, "category_id": c, "segmentation": [], "area": ar, "bbox": bb, "iscrowd": cr}
             for i, im, c, ar, bb, cr in zip(ids.tolist(), image_id.tolist(), cat.tolist(), area.tolist(), xywh.tolist(),
-                                            crowd.tolist(), strict=True)]
+                                            crowd.tolist(), strict=True)], np.zeros(len(ids), dtype=bool)
 
 
 @SETTINGS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import orjson
 import pytest
@@ -13,7 +15,7 @@ from labelgate.core.errors import InvariantError
 from labelgate.core.geometry import GeometryKind
 from labelgate.core.schema import AttributeSpec
 from labelgate.core.table import NO_ID
-from labelgate.server.services.rows import dataset_regions, encoded_regions, labels_in, table_from_dicts
+from labelgate.server.services.rows import dataset_regions, encoded_regions, labels_in, table_from_dicts, table_from_texts
 
 SCHEMA = LabelSchema((LabelClass("a", attributes=(AttributeSpec("size", "select", ("s", "l")),)), LabelClass("b"),
                       LabelClass("c")))
@@ -115,3 +117,50 @@ def test_table_from_stored_dicts_gives_back_the_same_regions() -> None:
         assert table.regions(table.rows_of(i)) == a.regions
     empty = table_from_dicts([[], []])
     assert len(empty) == 0 and empty.n_annotations == 2
+
+
+def _same_table(a: RegionTable, b: RegionTable) -> None:
+    assert a.labels == b.labels and a.geometry == b.geometry and a.extra == b.extra
+    for col in ("label", "kind", "bbox", "offsets", "score", "ids", "crowd"):
+        x, y = getattr(a, col), getattr(b, col)
+        assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=col in ("bbox", "score")), col
+
+
+def _jsonb_text(regions: list) -> str:
+    """Regions as PostgreSQL prints a jsonb value: spaces after separators, keys by length then bytes."""
+    import json
+
+    def order(v: object) -> object:
+        if isinstance(v, dict):
+            return {k: order(v[k]) for k in sorted(v, key=lambda k: (len(k.encode()), k.encode()))}
+        if isinstance(v, list):
+            return [order(x) for x in v]
+        return v
+
+    return json.dumps(order(regions), separators=(", ", ": "), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_table_from_stored_texts_equals_the_dict_path(seed: int) -> None:
+    """Typed decoding of plain boxes (and its fall-back for anything else) gives the table the dict path gives."""
+    rng = np.random.default_rng(seed)
+    stored = [[{"geometry": {"type": "box", "x1": float(x), "y1": 2, "x2": float(x) + 1.5, "y2": 7.25}, "label": f"L{j % 3}é"}
+               | ({"score": float(s)} if s < 0.6 else {}) | ({"id": j} if j % 4 == 0 else {}) | ({"crowd": True} if j % 5 == 0 else {})
+               for j, (x, s) in enumerate(zip(rng.uniform(-50, 50, k), rng.random(k), strict=True))]
+              for k in rng.integers(0, 6, 40)]
+    texts = [orjson.dumps(regs).decode() for regs in stored]
+    _same_table(table_from_texts(texts), table_from_dicts(stored))
+    _same_table(table_from_texts([_jsonb_text(r) for r in stored]), table_from_dicts(stored))  # as PostgreSQL gives them
+    groups = [2, 0, 1, 7] + [1] * 30
+    bounds = np.cumsum([0, *groups]).tolist()
+    merged = [[r for regs in stored[a:b] for r in regs] for a, b in itertools.pairwise(bounds)]
+    _same_table(table_from_texts(texts, groups), table_from_dicts(merged))
+    # anything but plain boxes (a polygon, attributes, a null score) goes the dict way, merged the same
+    ds = _table_dataset(["a", "b", "c"], seed)
+    others = [orjson.dumps(regs).decode() for regs in dataset_regions(ds, SCHEMA)]
+    _same_table(table_from_texts(texts + others), table_from_dicts(stored + [orjson.loads(t) for t in others]))
+    _same_table(table_from_texts(others[:4], [3, 1]), table_from_dicts([[r for t in others[:3] for r in orjson.loads(t)],
+                                                                         orjson.loads(others[3])]))
+    nulls = ['[{"geometry":{"type":"box","x1":0,"y1":0,"x2":1,"y2":1},"label":"a","score":null}]']
+    _same_table(table_from_texts(nulls), table_from_dicts([orjson.loads(nulls[0])]))
+    assert len(table_from_texts([])) == 0 and table_from_texts(["[]", "[]"]).n_annotations == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import posixpath
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -201,7 +202,7 @@ def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed
     box = kind == _BOX
     area = np.where(box, xywh[:, 2] * xywh[:, 3], 0.0)
     crowd = table.crowd.astype(np.int64) if table.crowd is not None else np.zeros(n, np.int64)
-    anns = _annotations(table, box, ids, image_id, lab2cat[table.label], area, xywh, crowd)
+    anns, plain = _annotations(table, box, ids, image_id, lab2cat[table.label], area, xywh, crowd)
     drop = np.zeros(n, dtype=bool)
     def where(row: int) -> str:
         return f"{items[ann_of_row[row]].id}, region {int(row - table.offsets[ann_of_row[row]])}"
@@ -229,8 +230,8 @@ def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed
     for row in np.flatnonzero(dup & ~drop).tolist():
         report.drop("region.id", f"{items[ann_of_row[row]].id}, region {int(row - table.offsets[ann_of_row[row]])}",
                     "renumbered (COCO annotation ids must be unique)")
-    if table.score is not None:
-        for row in np.flatnonzero(~np.isnan(table.score)).tolist():
+    if table.score is not None:  # plain boxes have theirs in their text already
+        for row in np.flatnonzero(~np.isnan(table.score) & ~plain).tolist():
             anns[row]["score"] = float(table.score[row])
     if table.extra is not None:
         for row, e in enumerate(table.extra):
@@ -253,38 +254,43 @@ def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed
 
 
 _CHUNK = 4_096
-# a plain box's annotation as orjson writes the dict below (same keys, same order, same numbers)
+# a plain box's annotation as orjson writes the dict below (same keys, same order, same numbers), without
+# and with the score the writer appends last
 _PLAIN_BOX = '{"id":%d,"image_id":%d,"category_id":%d,"segmentation":[],"area":%s,"bbox":[%s,%s,%s,%s],"iscrowd":%d}'
+_SCORED_BOX = _PLAIN_BOX[:-1] + ',"score":%s}'
 
 
 def _annotations(table: RegionTable, box: npt.NDArray[np.bool_], ids: Any, image_id: Any, cat: Any, area: Any, xywh: Any,
-                 crowd: Any) -> list[Any]:
+                 crowd: Any) -> tuple[list[Any], npt.NDArray[np.bool_]]:
     """One COCO annotation per row: a dict the writer fills in further, or, for a plain box (no
-    score, attributes or group), its finished JSON as an :class:`orjson.Fragment`, a third of a
-    dict's memory (COCO files of a million boxes otherwise hold a million dicts until written)."""
+    attributes or group; a score is fine), its finished JSON as an :class:`orjson.Fragment`, a third
+    of a dict's memory (COCO files of a million boxes otherwise hold a million dicts until written);
+    and which rows are such fragments."""
     plain = box.copy()
-    if table.score is not None:
-        plain &= np.isnan(table.score)
     if table.extra is not None:
         plain &= np.fromiter((not e for e in table.extra), dtype=bool, count=len(table))
-    rows = np.flatnonzero(plain)
+    scored = ~np.isnan(table.score) if table.score is not None else np.zeros(len(table), dtype=bool)
+    out: list[Any] = [None] * len(table)  # a list: numpy's object arrays probe every Fragment put in them (slow)
+    put = out.__setitem__
+    for template, sel in ((_PLAIN_BOX, plain & ~scored), (_SCORED_BOX, plain & scored)):
+        rows = np.flatnonzero(sel)
+        for start in range(0, len(rows), _CHUNK):  # in chunks: the numbers' text for all rows at once would be most of the peak
+            r = rows[start : start + _CHUNK]
+            xy = xywh[r]
+            cols = [ids[r].tolist(), image_id[r].tolist(), cat[r].tolist(), json_floats(area[r]),
+                    *(json_floats(xy[:, k]) for k in range(4)), crowd[r].tolist()]
+            if template is _SCORED_BOX:
+                cols.append(json_floats(table.score[r]))  # type: ignore[index]
+            deque(map(put, r.tolist(), map(orjson.Fragment, map(template.__mod__, zip(*cols, strict=True)))), 0)
     other = np.flatnonzero(~plain)
-    out = np.empty(len(table), dtype=object)
-    for start in range(0, len(rows), _CHUNK):  # in chunks: the numbers' text for all rows at once would be most of the peak
-        r = rows[start : start + _CHUNK]
-        xy = xywh[r]
-        texts = map(_PLAIN_BOX.__mod__, zip(ids[r].tolist(), image_id[r].tolist(), cat[r].tolist(),
-                                             json_floats(area[r]), *(json_floats(xy[:, k]) for k in range(4)),
-                                             crowd[r].tolist(), strict=True))
-        out[r] = list(map(orjson.Fragment, texts))
     if len(other):
         empty: list[float] = []
-        out[other] = [
+        deque(map(put, other.tolist(), (
             {"id": i, "image_id": im, "category_id": c, "segmentation": empty, "area": ar, "bbox": bb, "iscrowd": cr}
             for i, im, c, ar, bb, cr in zip(ids[other].tolist(), image_id[other].tolist(), cat[other].tolist(),
                                             area[other].tolist(), xywh[other].tolist(), crowd[other].tolist(), strict=True)
-        ]
-    return list(out.tolist())
+        )), 0)
+    return out, plain
 
 
 def _duplicates(group: npt.NDArray[np.int64], ids: npt.NDArray[np.int64], skip: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:

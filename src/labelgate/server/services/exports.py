@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from labelgate import formats
 from labelgate.core import Annotation, Dataset, Provenance, Source
 from labelgate.core.errors import InvariantError, NotFoundError
@@ -37,7 +35,7 @@ from labelgate.server.db.repos.tasks import StoredAnnotation
 from labelgate.server.domain import AnnotationStatus, ExportFilter, ExportRecord, Job, JobStatus, Role, User
 from labelgate.server.services import jobs, quality, webhooks
 from labelgate.server.services.access import project_for
-from labelgate.server.services.rows import table_from_dicts
+from labelgate.server.services.rows import table_from_texts
 from labelgate.server.services.runtime import Runtime
 from labelgate.server.services.workflow_host import gold_tasks
 
@@ -102,14 +100,6 @@ def _gold_answers(records: list[StoredAnnotation], gold: dict[int, float | None]
                   and ((at := gold[a.task_id]) is None or _aware(a.created_at).timestamp() >= at))
 
 
-def _regions(group: list[StoredAnnotation]) -> list[dict[str, Any]]:
-    """The regions of one or more stored annotations, decoded, in order."""
-    if len(group) == 1:
-        out: list[dict[str, Any]] = orjson.loads(group[0].regions)
-        return out
-    return [r for a in group for r in orjson.loads(a.regions)]
-
-
 @paused_gc()  # millions of acyclic objects (rows, region dicts): the cyclic collector would only walk them
 def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str,
              gold_mode: str = "exclude") -> tuple[Dataset, ConversionReport, dict[str, Any] | None]:
@@ -148,10 +138,10 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str,
                 report.drop("annotation.multiple", key, "merged into one")
             if not caps.provenance and group:  # stored work always has a source and a time
                 report.drop("annotation.provenance", key)
-        table = table_from_dicts([_regions(group) if group else [] for group in groups])
+        table = table_from_texts([a.regions for group in groups for a in group], list(map(len, groups)))
         anns = [Annotation.from_table(key, table, table.rows_of(i)) for i, (_, key, _) in enumerate(tasks)]
         return Dataset(items, anns, schema), report, flagged
-    table = table_from_dicts(list(map(orjson.loads, (a.regions for a in chosen))))
+    table = table_from_texts([a.regions for a in chosen])
     anns = []
     for i, a in enumerate(chosen):
         prov = _provenance(a)

@@ -9,10 +9,11 @@ are made for boxes, whose JSON text is built column by column), and the general 
 from __future__ import annotations
 
 import math
-from itertools import chain, repeat
-from operator import itemgetter
-from typing import Any
+from itertools import chain, pairwise, repeat
+from operator import attrgetter, itemgetter
+from typing import Any, Literal
 
+import msgspec
 import numpy as np
 import orjson
 
@@ -24,7 +25,7 @@ from labelgate.formats._io import json_floats
 from labelgate.formats.native import region_to_dict
 from labelgate.server.services.regions import check_labels
 
-__all__ = ["dataset_regions", "encoded_regions", "labels_in", "table_from_dicts"]
+__all__ = ["dataset_regions", "encoded_regions", "labels_in", "table_from_dicts", "table_from_texts"]
 
 
 def labels_in(ds: Dataset) -> list[str]:
@@ -217,3 +218,66 @@ def _plain_boxes(groups: list[list[dict[str, Any]]]) -> RegionTable | None:
 
 
 _CORNERS = itemgetter("x1", "y1", "x2", "y2")
+
+
+class _BoxGeometry(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    type: Literal["box"]
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+class _PlainBox(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A stored region that is a plain box: exactly the keys :data:`_BOX_KEYS` allows."""
+
+    geometry: _BoxGeometry
+    label: str
+    id: int = NO_ID
+    score: float = math.nan
+    crowd: bool = False
+
+
+_PLAIN_BOXES = msgspec.json.Decoder(list[_PlainBox])
+
+
+def table_from_texts(texts: list[str], groups: list[int] | None = None) -> RegionTable:
+    """:func:`table_from_dicts` of stored region texts (one JSON list per annotation): the same table.
+    ``groups`` merges consecutive texts, ``groups[i]`` of them into annotation ``i`` (default: one
+    each). When every region is a plain box, msgspec decodes the texts straight into small typed
+    structs (no dicts), checking every key and type; anything else takes the dict path."""
+    try:
+        parsed = list(map(_PLAIN_BOXES.decode, texts))
+    except msgspec.ValidationError:
+        parsed = None
+    if parsed is None:
+        dicts = list(map(orjson.loads, texts))
+        if groups is not None:
+            bounds = np.cumsum([0, *groups]).tolist()
+            dicts = [list(chain.from_iterable(dicts[a:b])) for a, b in pairwise(bounds)]
+        return table_from_dicts(dicts)
+    counts = np.fromiter(map(len, parsed), dtype=np.int64, count=len(parsed))
+    offsets = np.zeros(len(parsed) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    if groups is not None:
+        offsets = offsets[np.cumsum([0, *groups], dtype=np.int64)]
+    flat = list(chain.from_iterable(parsed))
+    n = len(flat)
+    names = list(map(_LABEL, flat))
+    labels = list(dict.fromkeys(names))
+    index = {name: i for i, name in enumerate(labels)}
+    geoms = map(_GEOMETRY, flat)
+    return RegionTable(
+        labels=labels, label=np.fromiter(map(index.__getitem__, names), dtype=np.int32, count=n),
+        kind=np.full(n, int(GeometryKind.BOX), dtype=np.uint8),
+        bbox=np.fromiter(chain.from_iterable(map(_XYXY, geoms)), dtype=np.float64, count=4 * n).reshape(n, 4),
+        offsets=offsets,
+        score=np.fromiter(map(_SCORE, flat), dtype=np.float64, count=n),
+        ids=np.fromiter(map(_ID, flat), dtype=np.int64, count=n),
+        crowd=np.fromiter(map(_CROWD, flat), dtype=bool, count=n),
+        geometry=[None] * n, extra=[None] * n,
+    )
+
+
+_LABEL, _GEOMETRY, _SCORE, _ID, _CROWD = (attrgetter(f) for f in ("label", "geometry", "score", "id", "crowd"))
+_XYXY = attrgetter("x1", "y1", "x2", "y2")
