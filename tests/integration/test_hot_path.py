@@ -161,3 +161,45 @@ def test_bulk_task_creation_refreshes_postgresql_statistics(app_client: TestClie
             {"p": world.project_id}))
     assert tuples >= 1000, tuples
     assert "Sort" not in plan, plan  # walks an index in id order and stops at the first open task
+
+
+def test_short_writes_run_inline_only_when_nobody_writes(runtime: Runtime, tmp_path) -> None:
+    """SQLite with one server process: the event loop may take the write lock only when it is free;
+    a writer on another thread (an import job, say) sends requests to worker threads instead of
+    making the loop wait. PostgreSQL, or several server processes: never inline."""
+    import threading
+
+    from labelgate.server import Settings
+    from labelgate.server.db import Database
+
+    db = runtime.db
+    if db.dialect != "sqlite":
+        with db.inline_writer() as free:
+            assert free is False
+        return
+    with db.inline_writer() as free:
+        assert free is True
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with db.write():
+            holding.set()
+            release.wait(10)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        assert holding.wait(10)
+        with db.inline_writer() as free:
+            assert free is False
+    finally:
+        release.set()
+        t.join(10)
+    with db.inline_writer() as free:
+        assert free is True
+    several = Database(Settings(data_dir=tmp_path, server_processes=2))
+    try:
+        with several.inline_writer() as free:
+            assert free is False
+    finally:
+        several.dispose()

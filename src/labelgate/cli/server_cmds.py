@@ -113,6 +113,7 @@ def serve(
         rt.close()
     os.environ["LABELGATE_DATA_DIR"] = str(settings.data_dir)
     os.environ["LABELGATE_MIGRATE_ON_START"] = "false"
+    os.environ["LABELGATE_SERVER_PROCESSES"] = str(workers)  # the workers read their settings from the environment
     uvicorn.run("labelgate.server.app:app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=workers, log_level="info")
 

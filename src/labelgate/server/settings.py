@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     redis_queue: str = Field("labelgate", description="The rq queue's name.")
     migrate_on_start: bool = Field(True, description="Run pending migrations when the app starts.")
     job_workers: int = Field(2, ge=1)
+    server_processes: int = Field(1, ge=1, description="Server processes sharing the database (`labelgate serve "
+                                                        "--workers` sets it). With one, on SQLite with in-process jobs, "
+                                                        "short annotator writes run on the event loop when the write "
+                                                        "lock is free (a thread hop costs more CPU than the work).")
     request_threads: int = Field(8, ge=1, description="Threads per server process that run request handlers (their "
                                                        "blocking database work); more only queue on the GIL.")
     argon2_time_cost: int = Field(3, ge=1)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 
-from labelgate.server.api.deps import CurrentUser, RuntimeDep, etag, expected_version
+from labelgate.server.api.deps import CurrentUser, RuntimeDep, etag, expected_version, short_write
 from labelgate.server.schemas.tasks import AnnotationOut, AnnotationUpdate, ReviewIn
 from labelgate.server.services import annotations as svc
 
@@ -22,10 +22,12 @@ def get_annotation(annotation_id: int, user: CurrentUser, rt: RuntimeDep, respon
 
 @router.put("/{annotation_id}", response_model=AnnotationOut,
             responses={409: {"description": "Stale version: someone saved after you loaded it."}})
-def update_annotation(annotation_id: int, body: AnnotationUpdate, user: CurrentUser, rt: RuntimeDep,
-                      response: Response, if_match: Annotated[str | None, Header()] = None) -> AnnotationOut:
+async def update_annotation(annotation_id: int, body: AnnotationUpdate, user: CurrentUser, rt: RuntimeDep,
+                            request: Request, response: Response,
+                            if_match: Annotated[str | None, Header()] = None) -> AnnotationOut:
     version = expected_version(if_match, body.version)
-    ann = svc.update_annotation(rt, user, annotation_id, version, body.regions, body.submit, body.lead_time)
+    ann = await short_write(request, rt, svc.update_annotation, rt, user, annotation_id, version, body.regions,
+                            body.submit, body.lead_time)
     response.headers["ETag"] = etag(ann.version)
     return AnnotationOut.model_validate(ann)
 

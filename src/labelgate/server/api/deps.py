@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -11,9 +12,12 @@ from labelgate.core.errors import InvariantError
 from labelgate.server.domain import User
 from labelgate.server.errors import AuthenticationRequired
 from labelgate.server.services import auth
+from labelgate.server.services.annotations import EngineRequired
 from labelgate.server.services.runtime import Runtime
 
-__all__ = ["CurrentUser", "RuntimeDep", "client_address", "etag", "expected_version"]
+T = TypeVar("T")
+
+__all__ = ["CurrentUser", "RuntimeDep", "client_address", "etag", "expected_version", "short_write"]
 
 
 # Dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency on the thread pool,
@@ -47,6 +51,25 @@ async def current_user(request: Request, rt: RuntimeDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+_INLINE_BODY = 64 * 1024  # bigger request bodies (thousands of regions to check) go to a worker thread
+
+
+async def short_write(request: Request, rt: Runtime, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run an annotator's short write (next-task, a save, a submit): on the event loop when the database
+    allows it without waiting (:meth:`Database.inline_writer`) and the body is small, else on a worker
+    thread. On the loop ``fn`` gets ``engine=False`` and raises :class:`EngineRequired` for a workflow
+    project, whose engine (log catch-up, possibly a replay) then runs on a worker thread."""
+    small = int(request.headers.get("content-length") or 0) <= _INLINE_BODY
+    if small:
+        with rt.db.inline_writer() as free:
+            if free:
+                try:
+                    return fn(*args, engine=False, **kwargs)
+                except EngineRequired:
+                    pass
+    return await run_in_threadpool(fn, *args, **kwargs)
 
 
 async def client_address(request: Request) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from labelgate.server.api.deps import CurrentUser, RuntimeDep, etag
+from labelgate.server.api.deps import CurrentUser, RuntimeDep, etag, short_write
 from labelgate.server.schemas.tasks import (
     AnnotationIn,
     AnnotationOut,
@@ -38,8 +38,8 @@ def create_tasks(project_id: int, body: TasksIn, user: CurrentUser, rt: RuntimeD
 
 @router.post("/projects/{project_id}/next-task", response_model=TaskOut,
              responses={204: {"description": "No task left for you."}})
-def next_task(project_id: int, user: CurrentUser, rt: RuntimeDep) -> TaskOut | Response:
-    task = svc.next_task(rt, user, project_id)
+async def next_task(project_id: int, user: CurrentUser, rt: RuntimeDep, request: Request) -> TaskOut | Response:
+    task = await short_write(request, rt, svc.next_task, rt, user, project_id)
     if task is None:
         return Response(status_code=204)
     return TaskOut.model_validate(task)
@@ -65,8 +65,9 @@ def skip_task(task_id: int, body: SkipIn, user: CurrentUser, rt: RuntimeDep, res
 
 
 @router.post("/tasks/{task_id}/annotations", response_model=AnnotationOut, status_code=201)
-def create_annotation(task_id: int, body: AnnotationIn, user: CurrentUser, rt: RuntimeDep,
-                      response: Response) -> AnnotationOut:
-    ann = svc.create_annotation(rt, user, task_id, body.regions, body.submit, body.lead_time)
+async def create_annotation(task_id: int, body: AnnotationIn, user: CurrentUser, rt: RuntimeDep, request: Request,
+                            response: Response) -> AnnotationOut:
+    ann = await short_write(request, rt, svc.create_annotation, rt, user, task_id, body.regions, body.submit,
+                            body.lead_time)
     response.headers["ETag"] = etag(ann.version)
     return AnnotationOut.model_validate(ann)

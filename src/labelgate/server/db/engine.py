@@ -52,12 +52,16 @@ class Database:
                                            json_serializer=_dumps, json_deserializer=orjson.loads)
             _sqlite_setup(self.engine)
             self._writer = threading.RLock()
+            # no other process writes (a CLI command against the same store may; then a write waits in
+            # SQLite's busy handler on the event loop: a stall, never a lost or corrupt write)
+            self._inline = settings.server_processes == 1 and settings.job_queue == "inprocess"
         elif self.dialect == "postgresql":
             connect_args: dict[str, Any] = {}
             if settings.database_schema:
                 if not _SCHEMA_NAME.match(settings.database_schema):
                     raise InvariantError(f"LABELGATE_DATABASE_SCHEMA {settings.database_schema!r} is not a plain identifier")
                 connect_args["options"] = f"-csearch_path={settings.database_schema}"
+            self._inline = False  # every statement waits on the network: worker threads
             self.engine = sa.create_engine(url, pool_size=10, max_overflow=40, connect_args=connect_args,
                                            json_serializer=_dumps, json_deserializer=orjson.loads)
         else:
@@ -91,6 +95,19 @@ class Database:
             conn.execution_options(labelgate_write=True)
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def inline_writer(self) -> Iterator[bool]:
+        """Whether a short write may run on the calling (event loop) thread now, holding the write lock
+        for its duration: SQLite, the only server process, in-process jobs, and nobody writing at this
+        moment. Never waits: a busy lock yields False and the caller uses a worker thread."""
+        if not self._inline or not self._writer.acquire(blocking=False):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._writer.release()
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:

@@ -20,11 +20,16 @@ from labelgate.server.services.regions import parse_regions
 from labelgate.server.services.runtime import Runtime
 
 __all__ = [
-    "create_annotation", "get_annotation", "get_task", "list_tasks", "next_task", "review_annotation", "skip_task",
+    "EngineRequired", "create_annotation", "get_annotation", "get_task", "list_tasks", "next_task", "review_annotation", "skip_task",
     "task_events", "update_annotation", "visible",
 ]
 
 _FINISHED = {AnnotationStatus.SUBMITTED, AnnotationStatus.ACCEPTED, AnnotationStatus.REJECTED}
+
+
+class EngineRequired(Exception):
+    """Raised by an operation called with ``engine=False`` on a project a workflow runs, after its check
+    (nothing written): the caller repeats it where the engine may run (a worker thread)."""
 
 
 def visible(project: Project, user: User, ann: AnnotationRecord) -> bool:
@@ -74,13 +79,16 @@ def get_task(rt: Runtime, actor: User, task_id: int) -> tuple[Task, list[Annotat
     return task, anns
 
 
-def next_task(rt: Runtime, actor: User, project_id: int) -> Task | None:
+def next_task(rt: Runtime, actor: User, project_id: int, engine: bool = True) -> Task | None:
     """The caller's unfinished draft if any, else the oldest open task nobody else holds,
-    reserved for the caller for ``task_lock_s`` seconds. Projects with a workflow ask its engine."""
+    reserved for the caller for ``task_lock_s`` seconds. Projects with a workflow ask its engine
+    (``engine=False``: raise :class:`EngineRequired` instead)."""
     with rt.db.write() as conn:
         project = project_for(conn, project_id, actor)
         if not project.staged:
             return _reserve(rt, conn, project_id, actor)
+    if not engine:
+        raise EngineRequired
     return workflow.next_task(rt, actor, project_id)
 
 
@@ -143,13 +151,16 @@ def _after_submit(conn: Connection, task: Task, project: Project, actor: User, a
 
 
 def create_annotation(rt: Runtime, actor: User, task_id: int, regions: Any, submit: bool = False,
-                      lead_time: float | None = None) -> AnnotationRecord:
-    """The caller's annotation on a task (one per person per task), as a draft or submitted."""
+                      lead_time: float | None = None, engine: bool = True) -> AnnotationRecord:
+    """The caller's annotation on a task (one per person per task), as a draft or submitted. A submit in
+    a workflow project goes through its engine (``engine=False``: raise :class:`EngineRequired`)."""
     lead_time = _lead_time(lead_time)
     with rt.db.write() as conn:
         task, project = _task_in(conn, task_id, actor)
         done = None if submit and project.staged else _create(conn, task, project, actor, regions, submit, lead_time)
     if done is None:  # a workflow project: its engine takes the submit
+        if not engine:
+            raise EngineRequired
         return workflow.submit(rt, actor, task_id, regions, lead_time)
     webhooks.dispatch(rt, done[1], task.project_id)
     return done[0]
@@ -187,8 +198,9 @@ def _create(conn: Connection, task: Task, project: Project, actor: User, regions
 
 
 def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_version: int, regions: Any = None,
-                      submit: bool = False, lead_time: float | None = None) -> AnnotationRecord:
-    """Save (draft) or submit new regions, only if ``expected_version`` is still current (else 409)."""
+                      submit: bool = False, lead_time: float | None = None, engine: bool = True) -> AnnotationRecord:
+    """Save (draft) or submit new regions, only if ``expected_version`` is still current (else 409). A
+    submit in a workflow project goes through its engine (``engine=False``: raise :class:`EngineRequired`)."""
     lead_time = _lead_time(lead_time)
     with rt.db.write() as conn:
         ann, project = _ann_in(conn, annotation_id, actor)
@@ -196,6 +208,8 @@ def update_annotation(rt: Runtime, actor: User, annotation_id: int, expected_ver
         if not (submit and staged):
             out, hooks = _update(conn, ann, project, actor, expected_version, regions, submit, lead_time)
     if submit and staged:  # a workflow project: its engine takes the submit
+        if not engine:
+            raise EngineRequired
         return workflow.submit_existing(rt, actor, annotation_id, expected_version, regions, lead_time)
     webhooks.dispatch(rt, hooks, out.project_id)
     return out
