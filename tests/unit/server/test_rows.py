@@ -164,3 +164,21 @@ def test_table_from_stored_texts_equals_the_dict_path(seed: int) -> None:
     nulls = ['[{"geometry":{"type":"box","x1":0,"y1":0,"x2":1,"y2":1},"label":"a","score":null}]']
     _same_table(table_from_texts(nulls), table_from_dicts([orjson.loads(nulls[0])]))
     assert len(table_from_texts([])) == 0 and table_from_texts(["[]", "[]"]).n_annotations == 2
+
+
+@pytest.mark.parametrize("ids", ["all", "none", "some"])
+@pytest.mark.parametrize("scores", ["all", "none", "some"])
+@pytest.mark.parametrize("crowd", ["all", "none", "some"])
+def test_optional_keys_every_box_has_or_none_has_encode_as_the_general_path(ids: str, scores: str, crowd: str) -> None:
+    n = 12
+    some = np.arange(n) % 3 == 0
+    has = {"all": np.ones(n, dtype=bool), "none": np.zeros(n, dtype=bool), "some": some}
+    bbox = np.column_stack([np.arange(n) * 1.5, np.arange(n) * 0.1, np.arange(n) * 1.5 + 2, np.arange(n) * 0.1 + 3])
+    table = RegionTable(labels=["a", "b"], label=np.arange(n) % 2, kind=np.zeros(n, dtype=np.uint8), bbox=bbox,
+                        offsets=np.array([0, 4, 4, n]), score=np.where(has[scores], np.arange(n) / 7, np.nan),
+                        ids=np.where(has[ids], np.arange(n) * 5, NO_ID), crowd=has[crowd].copy())
+    items = [Item(f"i{i}", width=10, height=10) for i in range(3)]
+    ds = Dataset(items, [Annotation.from_table(f"i{i}", table, table.rows_of(i)) for i in range(3)], SCHEMA)
+    fast = encoded_regions(ds, SCHEMA)
+    assert fast == encoded_regions(_plain(ds), SCHEMA)
+    assert fast[0].count('"crowd":true') == int(has[crowd][:4].sum()) and fast[0].count('"id":') == int(has[ids][:4].sum())

@@ -9,18 +9,21 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import Enum
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from labelgate import formats
-from labelgate.core import Dataset, LabelSchema, Source
+from labelgate.core import Dataset, ItemKind, LabelSchema, Source
 from labelgate.core.errors import FormatError, InvariantError, LabelgateError
 from labelgate.formats._gc import paused_gc
 from labelgate.formats.native import item_to_dict, schema_from_dict, schema_to_dict
 from labelgate.server.db.repos import jobs as jobs_repo
 from labelgate.server.db.repos import projects as projects_repo
 from labelgate.server.db.repos import tasks as tasks_repo
-from labelgate.server.domain import AnnotationStatus, ImportRecord, Job, Role, Task, User
+from labelgate.server.domain import ImportRecord, Job, Role, Task, User
 from labelgate.server.services.access import project_for
 from labelgate.server.services.rows import encoded_regions, labels_in
 from labelgate.server.services.runtime import Runtime
@@ -96,7 +99,7 @@ def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: 
         if found is not None:
             return ImportRecord(**{**found.__dict__, "reused": True})
         schema, adopted = _schema_for(project.label_schema, ds)
-        rows = _annotation_rows(ds, schema, kind, model, model_version)
+        regions = encoded_regions(ds, schema)  # checked first: a label not in the schema writes nothing
         import_id = jobs_repo.create_import(
             conn, project_id=project_id, format=fmt, filename=filename[:500], content_hash=digest, kind=kind.value,
             model=model, model_version=model_version, n_tasks=0, n_annotations=0, created_by=actor.id)
@@ -104,51 +107,102 @@ def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: 
             projects_repo.update(conn, project_id, label_schema=adopted)
         keys = list(ds.items)
         existing = tasks_repo.existing_keys(conn, project_id, keys)
-        new = [(k, item_to_dict(ds.items[k])) for k in keys if k not in existing]
-        human = Counter(r["item"] for r in rows if r["source"] == Source.HUMAN.value)
-        ids = {**existing, **tasks_repo.bulk_import(conn, project_id, import_id, new, human, project.overlap)}
-        members = {m.username: m.user_id for m in projects_repo.members(conn, project_id)}
-        owned: set[tuple[str, int]] = set()
-        for r in rows:
-            item = r.pop("item")
-            uid = members.get(r["author_name"]) if r["source"] == Source.HUMAN.value else None
-            if uid is not None and item not in existing and (item, uid) not in owned:
-                r["author_id"] = uid  # a member's own work: next-task will not offer the task to them again
-                owned.add((item, uid))
-            r.update(project_id=project_id, task_id=ids[item], import_id=import_id)
-        tasks_repo.bulk_annotations(conn, rows)
+        new = [k for k in keys if k not in existing] if existing else keys
+        item_of = list(map(attrgetter("item_id"), ds.annotations))
+        columns, same, human = _provenance_columns(ds, kind, model, model_version)
+        ids = {**existing, **tasks_repo.bulk_import(conn, project_id, import_id, new, _item_texts(ds, new),
+                                                    [human.get(k, 0) for k in new] if human else None, project.overlap)}
+        if human:
+            columns["author_id"] = _own_work(conn, project_id, item_of, columns["source"], columns["author_name"], existing)
+        tasks_repo.bulk_annotations(conn, project_id, import_id,
+                                    {"task_id": list(map(ids.__getitem__, item_of)), "regions": regions, **columns}, same)
         for key in human:
             if key in existing:  # new tasks got their counts on insert
                 total = tasks_repo.count_finished(conn, existing[key])
                 tasks_repo.set_task_progress(conn, existing[key], total, total >= project.overlap)
-        per_task = Counter(r["task_id"] for r in rows)
-        tasks_repo.bulk_events(conn, [
-            {"project_id": project_id, "task_id": ids[k], "kind": "task.imported", "actor_id": actor.id,
-             "data": {"import": import_id, "new": k not in existing, "annotations": per_task.get(ids[k], 0)}}
-            for k in keys])
-        jobs_repo.set_import_counts(conn, import_id, len(new), len(rows))
+        per_item = Counter(item_of)
+        tasks_repo.bulk_events(conn, project_id, "task.imported", actor.id, list(map(ids.__getitem__, keys)), [
+            _IMPORTED % (import_id, "false" if k in existing else "true", per_item.get(k, 0)) for k in keys])
+        jobs_repo.set_import_counts(conn, import_id, len(new), len(item_of))
         found = jobs_repo.find_import(conn, project_id, digest, kind.value)
     assert found is not None
     return found
 
 
-def _annotation_rows(ds: Dataset, schema: LabelSchema, kind: ImportKind, model: str | None,
-                     model_version: str | None) -> list[dict[str, Any]]:
-    """Checked rows for the annotations table (regions as stored JSON text); raises on the first
-    label not in the schema."""
-    rows = []
-    for a, regions in zip(ds.annotations, encoded_regions(ds, schema), strict=True):
-        p = a.provenance
-        if kind is ImportKind.PREDICTIONS:
-            source, m, mv, author = Source.MODEL.value, model, model_version, None
+# a task.imported event's data as orjson writes {"import": id, "new": bool, "annotations": n}
+_IMPORTED = '{"import":%d,"new":%s,"annotations":%d}'
+
+
+def _provenance_columns(ds: Dataset, kind: ImportKind, model: str | None, model_version: str | None,
+                        ) -> tuple[dict[str, list[Any]], dict[str, Any], Counter[str]]:
+    """The annotations' provenance as columns: those that vary (one value per annotation) and those
+    that do not (one value), and per item the number of human annotations (finished work)."""
+    provs = list(map(attrgetter("provenance"), ds.annotations))
+    columns: dict[str, list[Any]] = {}
+    same: dict[str, Any] = {}
+    human: Counter[str] = Counter()
+    if kind is ImportKind.PREDICTIONS:
+        same |= {"source": Source.MODEL.value, "model": model, "model_version": model_version, "author_name": None,
+                 "author_id": None}
+    else:
+        columns["source"] = [p.source.value for p in provs]
+        columns |= {f: list(map(attrgetter(a), provs)) for f, a in
+                    (("model", "model"), ("model_version", "model_version"), ("author_name", "author"))}
+        human.update(a.item_id for a, s in zip(ds.annotations, columns["source"], strict=True) if s == Source.HUMAN.value)
+        if not human:
+            same["author_id"] = None
+    lead = list(map(attrgetter("lead_time"), provs))
+    created = list(map(attrgetter("created_at"), provs))
+    if lead.count(None) == len(lead):
+        same["lead_time"] = None
+    else:
+        columns["lead_time"] = lead
+    if created.count(None) == len(created):
+        same["submitted_at"] = None
+    else:
+        columns["submitted_at"] = list(map(_utc, created))
+    return columns, same, human
+
+
+def _own_work(conn: Any, project_id: int, item_of: list[str], sources: list[str], authors: list[str | None],
+              existing: dict[str, int]) -> list[int | None]:
+    """Per annotation, the member whose own work it is (a human annotation by a member's name on a
+    new task, the first such per member and task), else None: next-task will not offer the task to
+    them again."""
+    members = {m.username: m.user_id for m in projects_repo.members(conn, project_id)}
+    owned: set[tuple[str, int]] = set()
+    out: list[int | None] = []
+    for item, source, author in zip(item_of, sources, authors, strict=True):
+        uid = members.get(author) if source == Source.HUMAN.value and author is not None else None
+        if uid is not None and item not in existing and (item, uid) not in owned:
+            owned.add((item, uid))
+            out.append(uid)
         else:
-            source, m, mv, author = p.source.value, p.model, p.model_version, p.author
-        rows.append({
-            "item": a.item_id, "source": source, "model": m, "model_version": mv, "author_name": author,
-            "status": AnnotationStatus.SUBMITTED.value, "regions": regions, "lead_time": p.lead_time,
-            "submitted_at": _utc(p.created_at),
-        })
-    return rows
+            out.append(None)
+    return out
+
+
+def _item_texts(ds: Dataset, keys: list[str]) -> list[str]:
+    """Each item of ``keys`` as the JSON text of its native dict; plain images (a media path, size
+    and number; no text, video, frame or metadata) through one template."""
+    out = []
+    for k in keys:
+        it = ds.items[k]
+        if (it.kind is ItemKind.IMAGE and type(it.media) is str and type(it.width) is int and type(it.height) is int
+                and type(it.number) is int and it.text is None and it.video is None and it.frame is None and not it.metadata):
+            text = _IMAGE % (_str(it.id), _str(it.media), it.width, it.height, it.number)
+            out.append(text + "}" if it.subset is None else f'{text},"subset":{_str(it.subset)}}}')
+        else:
+            out.append(orjson.dumps(item_to_dict(it), option=orjson.OPT_SERIALIZE_NUMPY).decode())
+    return out
+
+
+# the start of a plain image item's native dict as orjson writes it (keys in item_to_dict's order)
+_IMAGE = '{"id":%s,"kind":"image","media":%s,"width":%d,"height":%d,"number":%d'
+
+
+def _str(s: str) -> str:
+    return orjson.dumps(s).decode()
 
 
 def _utc(dt: datetime | None) -> datetime | None:
@@ -188,8 +242,7 @@ def create_tasks(rt: Runtime, actor: User, project_id: int, items: list[dict[str
             k = next(iter(clash))
             raise ConflictError(f"project {project_id} already has a task for item {k!r} (task {clash[k]})")
         ids = tasks_repo.insert_tasks(conn, project_id, [(it.id, item_to_dict(it)) for it in parsed])
-        tasks_repo.bulk_events(conn, [{"project_id": project_id, "task_id": ids[k], "kind": "task.created",
-                                      "actor_id": actor.id} for k in keys])
+        tasks_repo.bulk_events(conn, project_id, "task.created", actor.id, [ids[k] for k in keys])
         out = [tasks_repo.task(conn, ids[k]) for k in keys]
     return [t for t in out if t is not None]
 

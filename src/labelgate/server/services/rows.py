@@ -9,6 +9,7 @@ are made for boxes, whose JSON text is built column by column), and the general 
 from __future__ import annotations
 
 import math
+from collections import deque
 from itertools import chain, pairwise, repeat
 from operator import attrgetter, itemgetter
 from typing import Any, Literal
@@ -62,7 +63,7 @@ def encoded_regions(ds: Dataset, schema: LabelSchema) -> list[str]:
     _check_table_labels(ds, table, schema)
     parts = _region_texts(ds, table, schema)
     offsets = table.offsets.tolist()
-    return ["[" + ",".join(parts[offsets[i]:offsets[i + 1]]) + "]" for i in range(table.n_annotations)]
+    return list(map("[%s]".__mod__, map(",".join, map(parts.__getitem__, map(slice, offsets[:-1], offsets[1:])))))
 
 
 def _where(ds: Dataset, i: int, j: int) -> str:
@@ -84,20 +85,21 @@ def _check_table_labels(ds: Dataset, table: RegionTable, schema: LabelSchema) ->
 
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
-# a plain box's canonical JSON: keys in region_to_dict's order, optional ones (id, score, crowd) pre-encoded
-_BOX_JSON = '{"geometry":{"type":"box","x1":%s,"y1":%s,"x2":%s,"y2":%s},"label":%s%s%s%s}'
+# a plain box's canonical JSON, up to its optional keys (id, score, crowd), in region_to_dict's order
+_BOX_JSON = '{"geometry":{"type":"box","x1":%s,"y1":%s,"x2":%s,"y2":%s},"label":%s'
 
 
 def _optional(n: int, has: np.ndarray[Any, Any], texts: list[str]) -> list[str]:
     """Per row ``texts`` in order where ``has``, else the empty string."""
-    out = np.full(n, "", dtype=object)
-    out[has] = texts
-    return list(out.tolist())
+    out = [""] * n
+    deque(map(out.__setitem__, np.flatnonzero(has).tolist(), texts), 0)
+    return out
 
 
 def _region_texts(ds: Dataset, table: RegionTable, schema: LabelSchema) -> list[str]:
     """Each row's region as JSON text: plain boxes (no attributes or other extras) built column by
-    column, every other row through :func:`region_to_dict`."""
+    column through one template (an optional key every box has, or none has, is part of it),
+    every other row through :func:`region_to_dict`."""
     n = len(table)
     plain = table.kind == int(GeometryKind.BOX)
     if table.extra is not None:
@@ -106,28 +108,42 @@ def _region_texts(ds: Dataset, table: RegionTable, schema: LabelSchema) -> list[
     m = len(rows)
     coords = json_floats(table.bbox[rows].ravel())
     names = np.array([orjson.dumps(name).decode() for name in table.labels] or [""], dtype=object)
+    template = [_BOX_JSON]
+    args: list[list[Any]] = [coords[0::4], coords[1::4], coords[2::4], coords[3::4], names[table.label[rows]].tolist()]
     ids = table.ids[rows] if table.ids is not None else np.full(m, NO_ID, dtype=np.int64)
     has_id = ids != NO_ID
-    id_part = _optional(m, has_id, [',"id":' + str(v) for v in ids[has_id].tolist()])
+    if has_id.all():
+        template.append(',"id":%d')
+        args.append(ids.tolist())
+    elif has_id.any():
+        template.append("%s")
+        args.append(_optional(m, has_id, [',"id":' + str(v) for v in ids[has_id].tolist()]))
     scores = table.score[rows] if table.score is not None else np.full(m, np.nan)
     has_score = ~np.isnan(scores)
-    score_part = _optional(m, has_score, [',"score":' + s for s in json_floats(scores[has_score])])
+    if has_score.all():
+        template.append(',"score":%s')
+        args.append(json_floats(scores))
+    elif has_score.any():
+        template.append("%s")
+        args.append(_optional(m, has_score, [',"score":' + s for s in json_floats(scores[has_score])]))
     crowd = table.crowd[rows] if table.crowd is not None else np.zeros(m, dtype=bool)
-    crowd_part = _optional(m, crowd, [',"crowd":true'] * int(crowd.sum()))
-    boxes = list(map(_BOX_JSON.__mod__, zip(coords[0::4], coords[1::4], coords[2::4], coords[3::4],
-                                            names[table.label[rows]].tolist(), id_part, score_part, crowd_part,
-                                            strict=True)))
+    if crowd.all():
+        template.append(',"crowd":true')
+    elif crowd.any():
+        template.append("%s")
+        args.append(_optional(m, crowd, [',"crowd":true'] * int(crowd.sum())))
+    boxes = list(map(("".join(template) + "}").__mod__, zip(*args, strict=True)))
     if m == n:
         return boxes
-    out = np.empty(n, dtype=object)
-    out[rows] = boxes
+    out: list[str] = [""] * n
+    deque(map(out.__setitem__, rows.tolist(), boxes), 0)
     offsets = table.offsets
     for row in np.flatnonzero(~plain).tolist():
         i = int(np.searchsorted(offsets, row, side="right")) - 1
         r = table.region(row)
         check_labels(schema, r, _where(ds, i, row - int(offsets[i])))
         out[row] = orjson.dumps(region_to_dict(r), option=_NUMPY).decode()
-    return list(out.tolist())
+    return out
 
 
 _BOX_KEYS = frozenset({"geometry", "label", "id", "score", "crowd"})

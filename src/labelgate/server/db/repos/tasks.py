@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -337,39 +336,53 @@ def list_events(conn: Connection, task_id: int) -> list[Event]:
             for r in conn.execute(q)]
 
 
-_ANN_BULK = ("project_id", "task_id", "author_id", "author_name", "source", "model", "model_version", "status",
-             "regions", "version", "lead_time", "import_id", "created_at", "updated_at", "submitted_at")
-
-
-def bulk_import(conn: Connection, project_id: int, import_id: int, items: Sequence[tuple[str, dict[str, Any]]],
-                submitted: dict[str, int], overlap: int) -> dict[str, int]:
-    """Insert new tasks the fast way; returns key -> id for them."""
+def bulk_import(conn: Connection, project_id: int, import_id: int, keys: Sequence[str], items: Sequence[str],
+                submitted: Sequence[int] | None, overlap: int) -> dict[str, int]:
+    """Insert new tasks the fast way (``items``: each key's item as JSON text; ``submitted``: finished
+    work imported with each, None for none); returns key -> id for them."""
     now = utcnow()
-    bulk_insert(conn, tasks, ("project_id", "key", "item", "n_submitted", "completed", "import_id", "created_at"),
-                [(project_id, k, _json(it), submitted.get(k, 0), submitted.get(k, 0) >= overlap, import_id, now)
-                 for k, it in items])
-    refresh_statistics(conn, len(items), tasks)
-    q = sa.select(tasks.c.key, tasks.c.id).where(tasks.c.project_id == project_id, tasks.c.import_id == import_id)
-    return {r.key: r.id for r in conn.execute(q)}
+    per: dict[str, Sequence[Any]] = {"key": keys, "item": items}
+    same: dict[str, Any] = {"project_id": project_id, "import_id": import_id, "created_at": now}
+    if submitted is None:
+        same |= {"n_submitted": 0, "completed": overlap <= 0}
+    else:
+        per |= {"n_submitted": submitted, "completed": [n >= overlap for n in submitted]}
+    bulk_insert(conn, tasks, per, same)
+    refresh_statistics(conn, len(keys), tasks)
+    return _imported_ids(conn, project_id, import_id, keys)
 
 
-def bulk_annotations(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert annotation rows (dicts with every column of ``_ANN_BULK`` but the timestamps; ``regions``
-    already as JSON text)."""
+def _imported_ids(conn: Connection, project_id: int, import_id: int, keys: Sequence[str]) -> dict[str, int]:
+    """The ids the tasks of ``keys`` (just inserted, in this order) got. Both databases number the
+    rows of one insert in increasing order, so when the ids form one unbroken range (no other
+    writer took a number in between) they are that range in order; otherwise they are read back."""
+    where = (tasks.c.project_id == project_id, tasks.c.import_id == import_id)
+    n, lo, hi = conn.execute(sa.select(sa.func.count(), sa.func.min(tasks.c.id), sa.func.max(tasks.c.id)).where(*where)).one()
+    if n == len(keys) and (n == 0 or hi - lo + 1 == n):
+        return dict(zip(keys, range(lo or 0, (hi or -1) + 1), strict=True))
+    return {r.key: r.id for r in conn.execute(sa.select(tasks.c.key, tasks.c.id).where(*where))}
+
+
+def bulk_annotations(conn: Connection, project_id: int, import_id: int, columns: dict[str, Sequence[Any]],
+                     same: dict[str, Any]) -> None:
+    """Insert submitted annotations: ``columns`` (one value per row) and ``same`` (one for all rows)
+    give task_id, regions (JSON text), author_id, author_name, source, model, model_version,
+    lead_time and submitted_at between them."""
     now = utcnow()
-    bulk_insert(conn, annotations_t, _ANN_BULK, [
-        (r["project_id"], r["task_id"], r.get("author_id"), r.get("author_name"), r["source"], r.get("model"),
-         r.get("model_version"), r["status"], r["regions"], 1, r.get("lead_time"), r.get("import_id"),
-         now, now, r.get("submitted_at")) for r in rows])
-    refresh_statistics(conn, len(rows), annotations_t)
+    bulk_insert(conn, annotations_t, columns, {"project_id": project_id, "import_id": import_id, "version": 1,
+                                                "status": AnnotationStatus.SUBMITTED.value, "created_at": now,
+                                                "updated_at": now, **same})
+    refresh_statistics(conn, len(columns["task_id"]), annotations_t)
 
 
-def bulk_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    now = utcnow()
-    bulk_insert(conn, events, ("project_id", "task_id", "annotation_id", "actor_id", "kind", "data", "created_at"),
-                [(r["project_id"], r.get("task_id"), r.get("annotation_id"), r.get("actor_id"), r["kind"],
-                  _json(r.get("data") or {}), now) for r in rows])
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+def bulk_events(conn: Connection, project_id: int, kind: str, actor_id: int | None, task_ids: Sequence[int],
+                data: Sequence[str] | None = None) -> None:
+    """One ``kind`` event per task; ``data``: each one's payload as JSON text (default ``{}``)."""
+    per: dict[str, Sequence[Any]] = {"task_id": task_ids}
+    same: dict[str, Any] = {"project_id": project_id, "annotation_id": None, "actor_id": actor_id, "kind": kind,
+                            "created_at": utcnow()}
+    if data is None:
+        same["data"] = "{}"
+    else:
+        per["data"] = data
+    bulk_insert(conn, events, per, same)
