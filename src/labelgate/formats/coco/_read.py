@@ -218,7 +218,9 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> Part:
     kind = _kinds(d, segs, bbox)
     geometry: list[Any] = anns
     score = extra = None
-    if "score" in present:
+    if "score" in present and d.typed and scores.count(UNSET) == 0 and scores.count(None) == 0:
+        score = np.fromiter(scores, dtype=np.float64, count=n)  # msgspec checked each: a number
+    elif "score" in present:
         raw = [None if s is UNSET else s for s in scores] if d.typed else [a.get("score") for a in anns]
         bad = [i for i, s in enumerate(raw) if s is not None and type(s) not in (int, float)]
         if bad:
