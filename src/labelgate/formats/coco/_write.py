@@ -254,10 +254,10 @@ def _build(ds: Dataset, table: RegionTable, report: ConversionReport, compressed
 
 
 _CHUNK = 4_096
-# a plain box's annotation as orjson writes the dict below (same keys, same order, same numbers), without
-# and with the score the writer appends last
-_PLAIN_BOX = '{"id":%d,"image_id":%d,"category_id":%d,"segmentation":[],"area":%s,"bbox":[%s,%s,%s,%s],"iscrowd":%d}'
-_SCORED_BOX = _PLAIN_BOX[:-1] + ',"score":%s}'
+# a plain box's annotation as orjson writes the dict below (same keys, same order, same numbers); the
+# writer appends a score last
+_PLAIN_BOX = '{"id":%d,"image_id":%d,"category_id":%d,"segmentation":[],"area":%s,"bbox":[%s],"iscrowd":'
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
 def _annotations(table: RegionTable, box: npt.NDArray[np.bool_], ids: Any, image_id: Any, cat: Any, area: Any, xywh: Any,
@@ -272,16 +272,22 @@ def _annotations(table: RegionTable, box: npt.NDArray[np.bool_], ids: Any, image
     scored = ~np.isnan(table.score) if table.score is not None else np.zeros(len(table), dtype=bool)
     out: list[Any] = [None] * len(table)  # a list: numpy's object arrays probe every Fragment put in them (slow)
     put = out.__setitem__
-    for template, sel in ((_PLAIN_BOX, plain & ~scored), (_SCORED_BOX, plain & scored)):
-        rows = np.flatnonzero(sel)
+    for with_score in (False, True):
+        rows = np.flatnonzero(plain & (scored if with_score else ~scored))
         for start in range(0, len(rows), _CHUNK):  # in chunks: the numbers' text for all rows at once would be most of the peak
             r = rows[start : start + _CHUNK]
-            xy = xywh[r]
-            cols = [ids[r].tolist(), image_id[r].tolist(), cat[r].tolist(), json_floats(area[r]),
-                    *(json_floats(xy[:, k]) for k in range(4)), crowd[r].tolist()]
-            if template is _SCORED_BOX:
+            c = crowd[r]
+            same_crowd = bool((c == c[0]).all())
+            template = _PLAIN_BOX + (str(int(c[0])) if same_crowd else "%d")
+            # "[[x,y,w,h],[...]]": each box's four numbers as one text
+            bbox = orjson.dumps(np.ascontiguousarray(xywh[r]), option=_NUMPY).decode()[2:-2].split("],[")
+            cols = [ids[r].tolist(), image_id[r].tolist(), cat[r].tolist(), json_floats(area[r]), bbox]
+            if not same_crowd:
+                cols.append(c.tolist())
+            if with_score:
+                template += ',"score":%s'
                 cols.append(json_floats(table.score[r]))  # type: ignore[index]
-            deque(map(put, r.tolist(), map(orjson.Fragment, map(template.__mod__, zip(*cols, strict=True)))), 0)
+            deque(map(put, r.tolist(), map(orjson.Fragment, map((template + "}").__mod__, zip(*cols, strict=True)))), 0)
     other = np.flatnonzero(~plain)
     if len(other):
         empty: list[float] = []
