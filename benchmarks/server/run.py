@@ -2,7 +2,8 @@
 A simulated annotators looping next-task + submit on a plain project (no workflow), on SQLite and
 on PostgreSQL.
 
-    .venv/bin/python benchmarks/server/run.py --tasks 100000 --boxes 10 --annotators 50 --seconds 30
+    .venv/bin/python benchmarks/server/run.py --tasks 100000 --boxes 10 --annotators 50 --seconds 30 \
+        --rate 25,50 --workers sqlite=1,postgres=2
 
 The server runs as its own process (``labelgate serve``); everything goes over HTTP. The annotators
 run twice, each phase ``--seconds`` long: closed loop (no think time: the saturation throughput, where
@@ -79,19 +80,43 @@ def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byt
     raise RuntimeError("server did not start")
 
 
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (``labelgate serve --workers N`` runs N worker processes)."""
+    out = [pid]
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                for child in fh.read().split():
+                    out += _tree(int(child))
+    except FileNotFoundError:
+        pass
+    return out
+
+
 def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds the process has used (wall time swings with other jobs on the machine)."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds the server (its process tree) has used (wall time swings with other
+    jobs on the machine)."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    """Peak resident memory (VmHWM), summed over the server's processes."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next((int(line.split()[1]) for line in fh if line.startswith("VmHWM:")), 0)
+        except FileNotFoundError:
+            continue
+    return total / 1024
 
 
 def _pct(xs: list[float], q: int) -> float:
@@ -190,7 +215,7 @@ def _annotate(url: str, tokens: list[str], project_id: int, seconds: float, rate
 
 
 def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, port: int, workers: int = 1,
-        rate: float = 100.0) -> dict[str, Any]:
+        rates: tuple[float, ...] = (100.0,)) -> dict[str, Any]:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with tempfile.TemporaryDirectory(prefix=f"lg-bench-{backend}-") as tmp:
         data = Path(tmp)
@@ -221,12 +246,15 @@ def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, p
                     c.create_tasks(q["id"], [{"id": f"w{j}", "width": 640, "height": 480}
                                              for j in range(start, min(n_work, start + 1000))])
                 phases = {}
-                for mode, r in (("closed", 0.0), ("paced", rate)):
-                    cpu = _cpu_s(proc.pid)  # the serving process's own CPU: meaningful with --workers 1
+                for mode, r in (("closed", 0.0), *((f"paced {x:g}/s", x) for x in rates)):
+                    load = os.getloadavg()[0]
+                    cpu, mine = _cpu_s(proc.pid), time.process_time()
                     phases[mode] = _annotate(url, tokens, q["id"], seconds, r)
-                    phases[mode]["server_cpu_ms"] = (_cpu_s(proc.pid) - cpu) * 1000 / max(1, phases[mode]["submits"])
-                closed, paced = phases["closed"], phases["paced"]
-                acked = len(set(closed["acked"]) | set(paced["acked"]))
+                    n = max(1, phases[mode]["submits"])
+                    phases[mode]["server_cpu_ms"] = (_cpu_s(proc.pid) - cpu) * 1000 / n  # every server process
+                    phases[mode]["client_cpu_ms"] = (time.process_time() - mine) * 1000 / n  # the load generator's
+                    phases[mode]["load"] = load
+                acked = len({a for ph in phases.values() for a in ph["acked"]})
                 stored = sum(t_["n_submitted"] for t_ in c.iter_tasks(q["id"], 1000))
                 lost = acked - stored  # every acknowledged submit finished its own task (overlap 1)
         finally:
@@ -243,8 +271,8 @@ def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, p
         return {k: v for k, v in r.items() if k != "acked"}
 
     return {"backend": backend, "tasks": tasks, "boxes": tasks * boxes, "import_s": t_import, "export_s": t_export,
-            "import_cpu_s": cpu_import, "export_cpu_s": cpu_export,
-            "server_peak_rss_mb": rss, "lost": lost, "closed": strip(closed), "paced": strip(paced), "rate": rate}
+            "import_cpu_s": cpu_import, "export_cpu_s": cpu_export, "workers": workers,
+            "server_peak_rss_mb": rss, "lost": lost, "phases": {k: strip(v) for k, v in phases.items()}}
 
 
 def main() -> None:
@@ -253,27 +281,37 @@ def main() -> None:
     ap.add_argument("--boxes", type=int, default=10)
     ap.add_argument("--annotators", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=20, help="length of each annotator phase")
-    ap.add_argument("--rate", type=float, default=100.0,
-                    help="paced phase: rounds (next-task + submit) per second offered by all annotators together")
+    ap.add_argument("--rate", default="25",
+                    help="paced phases: rounds (next-task + submit) per second offered by all annotators together, "
+                         "comma-separated for several phases (e.g. 25,100)")
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--port", type=int, default=18080)
-    ap.add_argument("--workers", type=int, default=1, help="server processes (labelgate serve --workers)")
+    ap.add_argument("--workers", default="1",
+                    help="server processes (labelgate serve --workers): one number, or per backend as "
+                         "sqlite=1,postgres=2")
     args = ap.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    rows = [run(b, args.tasks, args.boxes, args.annotators, args.seconds, args.port + i, args.workers, args.rate)
-            for i, b in enumerate(backends)]
-    print(f"server workers: {args.workers}; annotators: {args.annotators}; closed loop = no think time (saturation); "
-          f"paced = {args.rate:g} rounds/s offered in all")
-    print("| backend | tasks | boxes | import s (server CPU s) | export s (server CPU s) | server peak RSS MB | mode | "
-          "submits/s | next p50/p99 ms | submit p50/p99 ms | server CPU ms per round | lost |")
-    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    per = dict(w.split("=", 1) for w in args.workers.split(",")) if "=" in args.workers else {}
+    workers = {b: int(per.get(b, "1") if per else args.workers) for b in backends}
+    rates = tuple(float(x) for x in args.rate.split(","))
+    rows = []
+    for i, b in enumerate(backends):
+        rows.append(run(b, args.tasks, args.boxes, args.annotators, args.seconds, args.port + i, workers[b], rates))
+        print(orjson.dumps(rows[-1]).decode(), flush=True)  # each backend's numbers as soon as they exist
+    print(f"annotators: {args.annotators}; closed loop = no think time (saturation); paced = the stated rounds/s "
+          "offered by all annotators together; server CPU = every server process; load = 1-minute load average "
+          "when the phase began")
+    print("| backend | workers | tasks | boxes | import s (server CPU s) | export s (server CPU s) | server peak RSS MB | "
+          "mode | load | submits/s | next p50/p99 ms | submit p50/p99 ms | server CPU ms per round | client CPU ms per "
+          "round | lost |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        for mode in ("closed", "paced"):
-            m = r[mode]
-            print(f"| {r['backend']} | {r['tasks']:,} | {r['boxes']:,} | {r['import_s']:.1f} ({r['import_cpu_s']:.1f}) | "
-                  f"{r['export_s']:.1f} ({r['export_cpu_s']:.1f}) | {r['server_peak_rss_mb']:.0f} | {mode} | "
-                  f"{m['submits_per_s']:.0f} | {m['next_p50']:.0f} / {m['next_p99']:.0f} | {m['submit_p50']:.0f} / "
-                  f"{m['submit_p99']:.0f} | {m['server_cpu_ms']:.1f} | {r['lost']} |")
+        for mode, m in r["phases"].items():
+            print(f"| {r['backend']} | {r['workers']} | {r['tasks']:,} | {r['boxes']:,} | {r['import_s']:.1f} "
+                  f"({r['import_cpu_s']:.1f}) | {r['export_s']:.1f} ({r['export_cpu_s']:.1f}) | "
+                  f"{r['server_peak_rss_mb']:.0f} | {mode} | {m['load']:.1f} | {m['submits_per_s']:.0f} | "
+                  f"{m['next_p50']:.0f} / {m['next_p99']:.0f} | {m['submit_p50']:.0f} / {m['submit_p99']:.0f} | "
+                  f"{m['server_cpu_ms']:.1f} | {m['client_cpu_ms']:.1f} | {r['lost']} |")
 
 
 if __name__ == "__main__":

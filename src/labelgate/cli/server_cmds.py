@@ -98,7 +98,7 @@ def serve(
             recover(app.state.runtime)
         except LabelgateError as e:
             fail(str(e))
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log)
         return
     from labelgate.server.services.runtime import Runtime
 
@@ -115,7 +115,7 @@ def serve(
     os.environ["LABELGATE_MIGRATE_ON_START"] = "false"
     os.environ["LABELGATE_SERVER_PROCESSES"] = str(workers)  # the workers read their settings from the environment
     uvicorn.run("labelgate.server.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info", access_log=settings.access_log)
 
 
 def _work(settings: Any) -> None:

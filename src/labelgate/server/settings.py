@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     database_schema: str | None = Field(None, description="PostgreSQL schema (search_path) to use.")
     host: str = "127.0.0.1"
     port: int = 8080
+    access_log: bool = Field(True, description="Log every request (uvicorn's access log); off behind a proxy that logs.")
     storage: str = Field("local", pattern="^(local|s3)$", description="Where media and exports live: local or s3.")
     s3_bucket: str | None = Field(None, description="Bucket for storage=s3.")
     s3_prefix: str = Field("labelgate", description="Key prefix inside the bucket.")
