@@ -211,3 +211,20 @@ def test_xml_entity_expansion_is_refused_and_nothing_stored(app_client: TestClie
     r = _upload(app_client, world, bomb, "annotations.xml", format="cvat")
     assert r.status_code == 422 and "unsafe XML refused" in r.json()["error"]["message"]
     assert app_client.get(f"/api/v1/projects/{world.project_id}/tasks", headers=world["manager"].headers).json()["total"] == 0
+
+
+def test_bare_stored_rows_are_the_full_rows_without_who_and_when(app_client: TestClient, world: World) -> None:
+    """Snapshots that drop provenance read the annotations without it: the same rows, those fields None."""
+    from labelgate.server.db.repos import tasks as tasks_repo
+
+    assert _upload(app_client, world, _native_bytes(3, seed=5)).status_code == 201
+    rt = app_client.app.state.runtime  # type: ignore[attr-defined]
+    with rt.db.snapshot() as conn:
+        full = tasks_repo.stored_annotations(conn, world.project_id)
+        bare = tasks_repo.stored_annotations(conn, world.project_id, provenance=False)
+    assert full and len(bare) == len(full)
+    who_and_when = ("author_name", "model", "model_version", "lead_time", "created_at", "updated_at", "submitted_at")
+    for f, b in zip(full, bare, strict=True):
+        assert b._replace(**{k: getattr(f, k) for k in who_and_when}) == f
+        assert all(getattr(b, k) is None for k in who_and_when)
+    assert any(f.created_at is not None and f.model is not None for f in full)

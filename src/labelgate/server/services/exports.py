@@ -115,7 +115,9 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str,
         if project is None:
             raise NotFoundError(f"project {project_id} was deleted")
         tasks = tasks_repo.task_items(conn, project_id)
-        records = tasks_repo.stored_annotations(conn, project_id)
+        # one item per annotation, without provenance: who and when matter only to the latest filter and gold
+        bare = caps.per_item == "one" and not caps.lossless and flt is not ExportFilter.LATEST and not gold
+        records = tasks_repo.stored_annotations(conn, project_id, provenance=not bare)
     keys = {tid: key for tid, key, _ in tasks}
     flagged = None
     if gold:

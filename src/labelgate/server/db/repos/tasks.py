@@ -258,12 +258,19 @@ class StoredAnnotation(NamedTuple):
 
 _STORED = sa.select(*(annotations_t.c[f] for f in StoredAnnotation._fields if f != "regions"),
                     sa.cast(annotations_t.c.regions, sa.Text).label("regions"))
+_WHO_AND_WHEN = frozenset({"author_name", "model", "model_version", "lead_time", "created_at", "updated_at", "submitted_at"})
+# the same columns, those of _WHO_AND_WHEN as NULL: a third less to read and convert (three timestamps a row)
+_STORED_BARE = sa.select(*(sa.null().label(f) if f in _WHO_AND_WHEN else annotations_t.c[f]
+                           for f in StoredAnnotation._fields if f != "regions"),
+                         sa.cast(annotations_t.c.regions, sa.Text).label("regions"))
 
 
-def stored_annotations(conn: Connection, project_id: int) -> list[StoredAnnotation]:
-    """Every annotation of a project, by task then id (see :class:`StoredAnnotation`)."""
-    q = _STORED.where(annotations_t.c.project_id == project_id).order_by(annotations_t.c.task_id, annotations_t.c.id)
-    return list(map(StoredAnnotation._make, conn.execute(q)))
+def stored_annotations(conn: Connection, project_id: int, provenance: bool = True) -> list[StoredAnnotation]:
+    """Every annotation of a project, by task then id (see :class:`StoredAnnotation`). Without
+    ``provenance`` (for snapshots that drop it) the author, model, lead time and timestamps are not
+    read: they are None."""
+    q = (_STORED if provenance else _STORED_BARE).where(annotations_t.c.project_id == project_id)
+    return list(map(StoredAnnotation._make, conn.execute(q.order_by(annotations_t.c.task_id, annotations_t.c.id))))
 
 
 def task_items(conn: Connection, project_id: int) -> list[tuple[int, str, dict[str, Any]]]:
