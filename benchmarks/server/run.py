@@ -107,6 +107,13 @@ def _cpu_s(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _machine_busy_s() -> float:
+    """CPU seconds every process on the machine has used (all cores: user, nice, system, irq, softirq)."""
+    with open("/proc/stat") as fh:
+        f = fh.readline().split()
+    return sum(int(x) for x in f[1:4] + f[6:8]) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_mb(pid: int) -> float:
     """Peak resident memory (VmHWM), summed over the server's processes."""
     total = 0
@@ -248,9 +255,11 @@ def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, p
                 phases = {}
                 for mode, r in (("closed", 0.0), *((f"paced {x:g}/s", x) for x in rates)):
                     load = os.getloadavg()[0]
-                    cpu, mine = _cpu_s(proc.pid), time.process_time()
+                    cpu, mine, busy, t0 = _cpu_s(proc.pid), time.process_time(), _machine_busy_s(), time.perf_counter()
                     phases[mode] = _annotate(url, tokens, q["id"], seconds, r)
                     n = max(1, phases[mode]["submits"])
+                    # the whole machine: the server, its database, the load generator and whatever else runs
+                    phases[mode]["machine_busy"] = (_machine_busy_s() - busy) / ((time.perf_counter() - t0) * os.cpu_count())
                     phases[mode]["server_cpu_ms"] = (_cpu_s(proc.pid) - cpu) * 1000 / n  # every server process
                     phases[mode]["client_cpu_ms"] = (time.process_time() - mine) * 1000 / n  # the load generator's
                     phases[mode]["load"] = load
@@ -300,16 +309,17 @@ def main() -> None:
         print(orjson.dumps(rows[-1]).decode(), flush=True)  # each backend's numbers as soon as they exist
     print(f"annotators: {args.annotators}; closed loop = no think time (saturation); paced = the stated rounds/s "
           "offered by all annotators together; server CPU = every server process; load = 1-minute load average "
-          "when the phase began")
+          "when the phase began; machine busy = share of all cores' time used by every process during the phase")
     print("| backend | workers | tasks | boxes | import s (server CPU s) | export s (server CPU s) | server peak RSS MB | "
-          "mode | load | submits/s | next p50/p99 ms | submit p50/p99 ms | server CPU ms per round | client CPU ms per "
-          "round | lost |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+          "mode | load | machine busy | submits/s | next p50/p99 ms | submit p50/p99 ms | server CPU ms per round | "
+          "client CPU ms per round | lost |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         for mode, m in r["phases"].items():
             print(f"| {r['backend']} | {r['workers']} | {r['tasks']:,} | {r['boxes']:,} | {r['import_s']:.1f} "
                   f"({r['import_cpu_s']:.1f}) | {r['export_s']:.1f} ({r['export_cpu_s']:.1f}) | "
-                  f"{r['server_peak_rss_mb']:.0f} | {mode} | {m['load']:.1f} | {m['submits_per_s']:.0f} | "
+                  f"{r['server_peak_rss_mb']:.0f} | {mode} | {m['load']:.1f} | {m['machine_busy']:.0%} | "
+                  f"{m['submits_per_s']:.0f} | "
                   f"{m['next_p50']:.0f} / {m['next_p99']:.0f} | {m['submit_p50']:.0f} / {m['submit_p99']:.0f} | "
                   f"{m['server_cpu_ms']:.1f} | {m['client_cpu_ms']:.1f} | {r['lost']} |")
 
