@@ -203,3 +203,15 @@ def test_short_writes_run_inline_only_when_nobody_writes(runtime: Runtime, tmp_p
             assert free is False
     finally:
         several.dispose()
+
+
+def test_a_big_submit_takes_the_worker_thread_path_and_is_stored_whole(app_client: TestClient, world: World) -> None:
+    c, h = app_client, world["annotator2"].headers
+    t = c.post(f"/api/v1/projects/{world.project_id}/tasks", headers=world["manager"].headers,
+               json={"items": [{"id": f"big_{uuid.uuid4().hex[:6]}", "width": 4000, "height": 3000}]}).json()[0]
+    boxes = [{"geometry": {"type": "box", "x1": i, "y1": i, "x2": i + 10.5, "y2": i + 20.25}, "label": "Product"}
+             for i in range(1500)]  # ~140 kB of JSON: above the inline limit
+    r = c.post(f"/api/v1/tasks/{t['id']}/annotations", headers=h, json={"regions": boxes, "submit": True})
+    assert r.status_code == 201, r.text
+    stored = c.get(f"/api/v1/annotations/{r.json()['id']}", headers=h).json()
+    assert len(stored["regions"]) == 1500 and stored["regions"][-1]["geometry"]["x2"] == 1509.5

@@ -61,8 +61,7 @@ async def short_write(request: Request, rt: Runtime, fn: Callable[..., T], *args
     allows it without waiting (:meth:`Database.inline_writer`) and the body is small, else on a worker
     thread. On the loop ``fn`` gets ``engine=False`` and raises :class:`EngineRequired` for a workflow
     project, whose engine (log catch-up, possibly a replay) then runs on a worker thread."""
-    small = int(request.headers.get("content-length") or 0) <= _INLINE_BODY
-    if small:
+    if len(await request.body()) <= _INLINE_BODY:  # read already (FastAPI parsed it): the real size, chunked or not
         with rt.db.inline_writer() as free:
             if free:
                 try:
