@@ -54,9 +54,9 @@ def test_next_task_and_submit_take_two_transactions_and_few_statements(app_clien
         assert r.status_code == 201, r.text
     data = [s for s in seen["statements"] if s not in ("BEGIN", "COMMIT", "ROLLBACK")]
     assert seen["commits"] == 2, seen
-    # next-task: project+role, own draft, candidates, reserve; submit: task+project+role, insert, progress
+    # next-task: project+role, own draft, reserve the next; submit: task+project+role, insert, progress
     # (after its row lock on PostgreSQL), the events (created, submitted, task completed) in one statement
-    assert len(data) <= 9, data
+    assert len(data) <= 8, data
     assert r.json()["status"] == "submitted"
     task = c.get(f"/api/v1/tasks/{r.json()['task_id']}", headers=world["manager"].headers).json()
     assert task["completed"] and task["n_submitted"] == 1
@@ -126,7 +126,7 @@ def test_fast_statements_read_and_write_exactly_what_sqlalchemy_does(runtime: Ru
     with runtime.db.write() as conn:
         for stmt, params in ((projects_repo._WITH_ROLE, {"pid": world.project_id, "uid": ann.id}),
                              (projects_repo._TASK_WITH_ROLE, {"tid": t.id, "uid": ann.id}),
-                             (tasks_repo._CANDIDATES, {"pid": world.project_id, "uid": ann.id, "now": now, "n": 5, "skip": 0})):
+                             (tasks_repo._NEXT_ID, {"pid": world.project_id, "uid": ann.id, "now": now})):
             assert FastStatement(stmt).all(conn, params) == [tuple(r) for r in conn.execute(stmt, params)]
         mine = tasks_repo.insert_own_annotation(conn, {
             "project_id": world.project_id, "task_id": t.id, "author_id": ann.id, "author_name": ann.username,

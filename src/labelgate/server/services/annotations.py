@@ -97,19 +97,7 @@ def _reserve(rt: Runtime, conn: Connection, project_id: int, actor: User) -> Tas
     if draft is not None:
         return draft
     now = utcnow()
-    until = now + timedelta(seconds=rt.settings.task_lock_s)
-    # PostgreSQL locks the rows it returns (FOR NO KEY UPDATE SKIP LOCKED), so take one at a time
-    # and let concurrent callers skip it; SQLite serialises writers, so a small batch is cheap.
-    batch = 1 if rt.db.dialect == "postgresql" else 8
-    for attempt in range(8 if batch == 1 else 4):  # others may reserve candidates before our update
-        found = repo.next_task_candidates(conn, project_id, actor.id, now, batch, attempt * batch)
-        for tid in found:
-            task = repo.lock_task(conn, tid, actor.id, now, until)
-            if task is not None:
-                return task
-        if len(found) < batch:
-            break
-    return None
+    return repo.reserve_next(conn, project_id, actor.id, now, now + timedelta(seconds=rt.settings.task_lock_s))
 
 
 def get_annotation(rt: Runtime, actor: User, annotation_id: int) -> AnnotationRecord:

@@ -22,7 +22,7 @@ from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, T
 __all__ = [
     "StoredAnnotation", "add_event", "annotation", "annotation_by", "annotations_of", "count_tasks", "existing_keys",
     "insert_annotation", "insert_annotations", "insert_own_annotation", "insert_tasks", "list_events", "list_tasks",
-    "lock_task", "next_task_candidates", "refresh_progress", "refresh_statistics", "stored_annotations", "task", "task_items",
+    "refresh_progress", "reserve_next", "refresh_statistics", "stored_annotations", "task", "task_items",
     "update_annotation", "update_annotation_returning", "user_draft_task",
 ]
 
@@ -105,13 +105,6 @@ _TOUCHED = sa.select(annotations_t.c.id).where(annotations_t.c.task_id == tasks.
                                                annotations_t.c.author_id == sa.bindparam("uid"))
 _FREE = sa.or_(tasks.c.lock_user_id.is_(None), tasks.c.lock_user_id == sa.bindparam("uid"),
                tasks.c.lock_expires_at < sa.bindparam("now"))
-_CANDIDATES = (sa.select(tasks.c.id)
-               .where(tasks.c.project_id == sa.bindparam("pid"), tasks.c.completed.is_(False), ~sa.exists(_TOUCHED), _FREE)
-               .order_by(tasks.c.id).offset(sa.bindparam("skip")).limit(sa.bindparam("n"))
-               .with_for_update(skip_locked=True, of=tasks, key_share=True))  # PostgreSQL: rows another next-task holds are skipped
-_LOCK = (tasks.update().where(tasks.c.id == sa.bindparam("tid"), _FREE)
-         .values(lock_user_id=sa.bindparam("uid"), lock_expires_at=sa.bindparam("until"))
-         .returning(*(tasks.c[c] for c in _TASK_COLS)))
 _FINISHED_OF_TASK = (sa.select(sa.func.count()).select_from(annotations_t)
                      .where(annotations_t.c.task_id == tasks.c.id, annotations_t.c.source == "human",
                             sa.or_(*(annotations_t.c.status == s for s in _FINISHED))).scalar_subquery())
@@ -121,9 +114,15 @@ _PROGRESS = (tasks.update().where(tasks.c.id == sa.bindparam("tid"))
              .values(n_submitted=_FINISHED_OF_TASK, completed=sa.bindparam("overlap") <= _FINISHED_OF_TASK,
                      lock_user_id=None, lock_expires_at=None)
              .returning(tasks.c.n_submitted, tasks.c.completed))
+_NEXT_ID = (sa.select(tasks.c.id)
+            .where(tasks.c.project_id == sa.bindparam("pid"), tasks.c.completed.is_(False), ~sa.exists(_TOUCHED), _FREE)
+            .order_by(tasks.c.id).limit(1)
+            .with_for_update(skip_locked=True, of=tasks, key_share=True))
+_RESERVE_NEXT = (tasks.update().where(tasks.c.id == _NEXT_ID.scalar_subquery())
+                 .values(lock_user_id=sa.bindparam("uid"), lock_expires_at=sa.bindparam("until"))
+                 .returning(*(tasks.c[c] for c in _TASK_COLS)))
+_F_RESERVE_NEXT = FastStatement(_RESERVE_NEXT)
 _F_DRAFT_TASK = FastStatement(_DRAFT_TASK)
-_F_CANDIDATES = FastStatement(_CANDIDATES)
-_F_LOCK = FastStatement(_LOCK)
 _F_LOCK_ROW = FastStatement(_LOCK_ROW)
 _F_PROGRESS = FastStatement(_PROGRESS)
 
@@ -148,17 +147,11 @@ def user_draft_task(conn: Connection, project_id: int, user_id: int) -> Task | N
     return None if m is None else Task(**mapped(m, *_TASK_COLS))
 
 
-def next_task_candidates(conn: Connection, project_id: int, user_id: int, now: datetime, limit: int = 8,
-                         skip: int = 0) -> list[int]:
-    """Open tasks ``user_id`` has not touched, not reserved by someone else, oldest first."""
-    params = {"pid": project_id, "uid": user_id, "now": now, "n": limit, "skip": skip}
-    return [r[0] for r in _F_CANDIDATES.all(conn, params)]
-
-
-def lock_task(conn: Connection, task_id: int, user_id: int, now: datetime, until: datetime) -> Task | None:
-    """Reserve a task for ``user_id`` unless someone else holds a live reservation (atomic); the task
-    when reserved."""
-    m = _F_LOCK.first_map(conn, {"tid": task_id, "uid": user_id, "now": now, "until": until})
+def reserve_next(conn: Connection, project_id: int, user_id: int, now: datetime, until: datetime) -> Task | None:
+    """Reserve the oldest open task ``user_id`` has not touched and nobody else holds, in one statement;
+    None when there is none. PostgreSQL skips rows a concurrent reservation has locked and rechecks the
+    chosen row after locking it, so two callers never get one task; SQLite's writers are serial."""
+    m = _F_RESERVE_NEXT.first_map(conn, {"pid": project_id, "uid": user_id, "now": now, "until": until})
     return None if m is None else Task(**mapped(m, *_TASK_COLS))
 
 
@@ -370,16 +363,16 @@ def _imported_ids(conn: Connection, project_id: int, import_id: int, keys: Seque
     return {r.key: r.id for r in conn.execute(sa.select(tasks.c.key, tasks.c.id).where(*where))}
 
 
-def bulk_annotations(conn: Connection, project_id: int, import_id: int, columns: dict[str, Sequence[Any]],
-                     same: dict[str, Any]) -> None:
-    """Insert submitted annotations: ``columns`` (one value per row) and ``same`` (one for all rows)
-    give task_id, regions (JSON text), author_id, author_name, source, model, model_version,
-    lead_time and submitted_at between them."""
+def bulk_annotations(conn: Connection, project_id: int, import_id: int, task_ids: Sequence[int],
+                     columns: dict[str, Iterable[Any]], same: dict[str, Any]) -> None:
+    """Insert submitted annotations on ``task_ids``: ``columns`` (one value per row; lists, or a lazy
+    iterator such as regions still being encoded) and ``same`` (one for all rows) give regions (JSON
+    text), author_id, author_name, source, model, model_version, lead_time and submitted_at between them."""
     now = utcnow()
-    bulk_insert(conn, annotations_t, columns, {"project_id": project_id, "import_id": import_id, "version": 1,
-                                                "status": AnnotationStatus.SUBMITTED.value, "created_at": now,
-                                                "updated_at": now, **same})
-    refresh_statistics(conn, len(columns["task_id"]), annotations_t)
+    bulk_insert(conn, annotations_t, {"task_id": task_ids, **columns},
+                {"project_id": project_id, "import_id": import_id, "version": 1, "status": AnnotationStatus.SUBMITTED.value,
+                 "created_at": now, "updated_at": now, **same})
+    refresh_statistics(conn, len(task_ids), annotations_t)
 
 
 def bulk_events(conn: Connection, project_id: int, kind: str, actor_id: int | None, task_ids: Sequence[int],
