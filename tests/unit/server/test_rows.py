@@ -15,7 +15,14 @@ from labelgate.core.errors import InvariantError
 from labelgate.core.geometry import GeometryKind
 from labelgate.core.schema import AttributeSpec
 from labelgate.core.table import NO_ID
-from labelgate.server.services.rows import dataset_regions, encoded_regions, labels_in, table_from_dicts, table_from_texts
+from labelgate.server.services.rows import (
+    dataset_regions,
+    encoded_region_chunks,
+    encoded_regions,
+    labels_in,
+    table_from_dicts,
+    table_from_texts,
+)
 
 SCHEMA = LabelSchema((LabelClass("a", attributes=(AttributeSpec("size", "select", ("s", "l")),)), LabelClass("b"),
                       LabelClass("c")))
@@ -182,3 +189,18 @@ def test_optional_keys_every_box_has_or_none_has_encode_as_the_general_path(ids:
     fast = encoded_regions(ds, SCHEMA)
     assert fast == encoded_regions(_plain(ds), SCHEMA)
     assert fast[0].count('"crowd":true') == int(has[crowd][:4].sum()) and fast[0].count('"id":') == int(has[ids][:4].sum())
+
+
+@pytest.mark.parametrize("size", [1, 4, 7, 30, 1000])
+def test_region_chunks_are_the_regions_in_order(size: int) -> None:
+    ds = _table_dataset(["a", "b", "c"], seed=5)
+    chunks = list(encoded_region_chunks(ds, SCHEMA, size))
+    assert [len(c) for c in chunks[:-1]] == [size] * (len(chunks) - 1) and 0 < len(chunks[-1]) <= size
+    assert [t for c in chunks for t in c] == encoded_regions(_plain(ds), SCHEMA)
+    assert list(encoded_region_chunks(_plain(ds), SCHEMA, size)) == [encoded_regions(_plain(ds), SCHEMA)]  # general path: one
+
+
+def test_region_chunks_check_every_label_before_the_first_chunk() -> None:
+    ds = _table_dataset(["a", "zebra"], seed=1)
+    with pytest.raises(InvariantError, match="label 'zebra'"):
+        encoded_region_chunks(ds, SCHEMA, 5)  # raised here, not on iteration: nothing stored yet

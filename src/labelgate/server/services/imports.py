@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import Enum
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from labelgate.server.db.repos import projects as projects_repo
 from labelgate.server.db.repos import tasks as tasks_repo
 from labelgate.server.domain import ImportRecord, Job, Role, Task, User
 from labelgate.server.services.access import project_for
-from labelgate.server.services.rows import encoded_regions, labels_in
+from labelgate.server.services.rows import encoded_region_chunks, labels_in
 from labelgate.server.services.runtime import Runtime
 
 __all__ = [
@@ -99,7 +100,7 @@ def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: 
         if found is not None:
             return ImportRecord(**{**found.__dict__, "reused": True})
         schema, adopted = _schema_for(project.label_schema, ds)
-        regions = encoded_regions(ds, schema)  # checked first: a label not in the schema writes nothing
+        regions = encoded_region_chunks(ds, schema)  # labels checked first; the texts are made as they are stored
         import_id = jobs_repo.create_import(
             conn, project_id=project_id, format=fmt, filename=filename[:500], content_hash=digest, kind=kind.value,
             model=model, model_version=model_version, n_tasks=0, n_annotations=0, created_by=actor.id)
@@ -114,8 +115,8 @@ def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: 
                                                     [human.get(k, 0) for k in new] if human else None, project.overlap)}
         if human:
             columns["author_id"] = _own_work(conn, project_id, item_of, columns["source"], columns["author_name"], existing)
-        tasks_repo.bulk_annotations(conn, project_id, import_id,
-                                    {"task_id": list(map(ids.__getitem__, item_of)), "regions": regions, **columns}, same)
+        tasks_repo.bulk_annotations(conn, project_id, import_id, list(map(ids.__getitem__, item_of)),
+                                    {"regions": chain.from_iterable(regions), **columns}, same)
         for key in human:
             if key in existing:  # new tasks got their counts on insert
                 total = tasks_repo.count_finished(conn, existing[key])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterator
 from itertools import chain, pairwise, repeat
 from operator import attrgetter, itemgetter
 from typing import Any, Literal
@@ -26,7 +27,8 @@ from labelgate.formats._io import json_floats
 from labelgate.formats.native import region_to_dict
 from labelgate.server.services.regions import check_labels
 
-__all__ = ["dataset_regions", "encoded_regions", "labels_in", "table_from_dicts", "table_from_texts"]
+__all__ = ["dataset_regions", "encoded_region_chunks", "encoded_regions", "labels_in", "table_from_dicts",
+           "table_from_texts"]
 
 
 def labels_in(ds: Dataset) -> list[str]:
@@ -57,13 +59,28 @@ def encoded_regions(ds: Dataset, schema: LabelSchema) -> list[str]:
     ``orjson.dumps(dataset_regions(ds, schema)[i], option=OPT_SERIALIZE_NUMPY)`` (readers may leave numpy
     scalars in regions), checked the same way. Table-backed datasets
     take a columnar path that makes no dict (nor Region) per plain box."""
+    return list(chain.from_iterable(encoded_region_chunks(ds, schema)))
+
+
+def encoded_region_chunks(ds: Dataset, schema: LabelSchema, size: int = 10_000) -> Iterator[list[str]]:
+    """:func:`encoded_regions` a chunk of up to ``size`` annotations at a time, so that a caller can
+    store one chunk while the next is made. Every label is checked against the schema before this
+    returns (the regions of a table-backed dataset's other geometries when their chunk is made)."""
     table = ds.shared_table()
     if table is None:
-        return [orjson.dumps(regs, option=_NUMPY).decode() for regs in dataset_regions(ds, schema)]
+        return iter([[orjson.dumps(regs, option=_NUMPY).decode() for regs in dataset_regions(ds, schema)]])
     _check_table_labels(ds, table, schema)
-    parts = _region_texts(ds, table, schema)
+    return _chunks(ds, table, schema, size)
+
+
+def _chunks(ds: Dataset, table: RegionTable, schema: LabelSchema, size: int) -> Iterator[list[str]]:
     offsets = table.offsets.tolist()
-    return list(map("[%s]".__mod__, map(",".join, map(parts.__getitem__, map(slice, offsets[:-1], offsets[1:])))))
+    for a in range(0, table.n_annotations, size):
+        b = min(a + size, table.n_annotations)
+        lo = offsets[a]
+        parts = _region_texts(ds, table, schema, lo, offsets[b])
+        starts = [o - lo for o in offsets[a:b + 1]]
+        yield list(map("[%s]".__mod__, map(",".join, map(parts.__getitem__, map(slice, starts[:-1], starts[1:])))))
 
 
 def _where(ds: Dataset, i: int, j: int) -> str:
@@ -105,15 +122,15 @@ def _optional(n: int, has: np.ndarray[Any, Any], texts: list[str]) -> list[str]:
     return out
 
 
-def _region_texts(ds: Dataset, table: RegionTable, schema: LabelSchema) -> list[str]:
-    """Each row's region as JSON text: plain boxes (no attributes or other extras) built column by
-    column through one template (an optional key every box has, or none has, is part of it),
-    every other row through :func:`region_to_dict`."""
-    n = len(table)
-    plain = table.kind == int(GeometryKind.BOX)
+def _region_texts(ds: Dataset, table: RegionTable, schema: LabelSchema, lo: int, hi: int) -> list[str]:
+    """Each region of rows ``lo:hi`` as JSON text: plain boxes (no attributes or other extras) built
+    column by column through one template (an optional key every box has, or none has, is part of
+    it), every other row through :func:`region_to_dict`."""
+    n = hi - lo
+    plain = table.kind[lo:hi] == int(GeometryKind.BOX)
     if table.extra is not None:
-        plain &= np.fromiter((not e for e in table.extra), dtype=bool, count=n)
-    rows = np.flatnonzero(plain)
+        plain &= np.fromiter((not e for e in table.extra[lo:hi]), dtype=bool, count=n)
+    rows = lo + np.flatnonzero(plain)
     m = len(rows)
     bbox = table.bbox[rows]
     names = np.array([orjson.dumps(name).decode() for name in table.labels] or [""], dtype=object)
@@ -146,13 +163,13 @@ def _region_texts(ds: Dataset, table: RegionTable, schema: LabelSchema) -> list[
     if m == n:
         return boxes
     out: list[str] = [""] * n
-    deque(map(out.__setitem__, rows.tolist(), boxes), 0)
+    deque(map(out.__setitem__, (rows - lo).tolist(), boxes), 0)
     offsets = table.offsets
-    for row in np.flatnonzero(~plain).tolist():
+    for row in (lo + np.flatnonzero(~plain)).tolist():
         i = int(np.searchsorted(offsets, row, side="right")) - 1
         r = table.region(row)
         check_labels(schema, r, _where(ds, i, row - int(offsets[i])))
-        out[row] = orjson.dumps(region_to_dict(r), option=_NUMPY).decode()
+        out[row - lo] = orjson.dumps(region_to_dict(r), option=_NUMPY).decode()
     return out
 
 
