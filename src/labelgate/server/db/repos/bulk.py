@@ -1,22 +1,19 @@
-"""Bulk inserts that skip per-row ORM work: ``COPY`` on PostgreSQL, one ``executemany`` of plain
-tuples on SQLite. Values are given column by column, already encoded for the column: JSON columns
-as JSON text, booleans as bool, datetimes as timezone-aware datetimes; a value the same for every
-row is given once.
+"""Bulk inserts that skip per-row ORM work: ``COPY`` on PostgreSQL, ``executemany`` of plain
+tuples on SQLite (fifty rows to a statement). Values are given column by column, already encoded for
+the column: JSON columns as JSON text, booleans as bool, datetimes as timezone-aware datetimes; a
+value the same for every row is given once.
 
 A column may be a lazy iterator (values still being made, e.g. JSON text built a chunk at a time):
-the database then stores the first rows while the rest are made. PostgreSQL's server process takes
-``COPY`` data as it comes; SQLite's ``executemany`` runs in a helper thread (SQLite lets go of the
-GIL while it writes) that the calling thread feeds with batches of rows.
+rows are then made as they are stored. PostgreSQL's server process takes ``COPY`` data as it comes,
+so it stores the first rows while the rest are made.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Sized as SizedABC
 from datetime import UTC, datetime
 from itertools import chain, islice, repeat
-from queue import Queue
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +21,9 @@ from sqlalchemy.engine import Connection
 
 __all__ = ["bulk_insert"]
 
-_BATCH = 2_000  # rows handed to SQLite's thread at a time
+# rows per SQLite statement: one VALUES list of many rows costs a fraction of as many one-row statements
+_SQLITE_ROWS = 50
+_SQLITE_VARIABLES = 32_766  # SQLite's limit on ? per statement since 3.32
 
 
 def _sqlite_text(v: datetime | None) -> str | None:
@@ -45,7 +44,6 @@ def bulk_insert(conn: Connection, table: sa.Table, columns: Mapping[str, Iterabl
         raise ValueError(f"bulk_insert into {table.name}: needs lists of one length, got lengths {sorted(lengths)}")
     if not lengths.pop():
         return
-    lazy = not all(isinstance(v, SizedABC) for v in columns.values())
     fixed = dict(same or {})
     names = [*columns, *fixed]
     cols = ", ".join(f'"{c}"' for c in names)
@@ -60,15 +58,15 @@ def bulk_insert(conn: Connection, table: sa.Table, columns: Mapping[str, Iterabl
     dt = {c for c in names if isinstance(table.c[c].type, sa.DateTime)}
     values = [map(_sqlite_text, v) if c in dt else v for c, v in zip(columns, values, strict=True)]
     consts = [_sqlite_text(v) if c in dt else v for c, v in fixed.items()]
-    marks = ", ".join("?" for _ in names)
-    sql = f'INSERT INTO "{table.name}" ({cols}) VALUES ({marks})'
-    rows = _rows(values, tuple(consts))
+    one = "(" + ", ".join("?" for _ in names) + ")"
+    k = max(1, min(_SQLITE_ROWS, _SQLITE_VARIABLES // len(names)))
+    rest: list[tuple[Any, ...]] = []
     cur = dbapi.cursor()  # type: ignore[union-attr]
     try:
-        if lazy:
-            _executemany_beside(cur, sql, rows)
-        else:
-            cur.executemany(sql, rows)
+        cur.executemany(f'INSERT INTO "{table.name}" ({cols}) VALUES {", ".join([one] * k)}',
+                        _joined(_rows(values, tuple(consts)), k, rest))
+        if rest:
+            cur.executemany(f'INSERT INTO "{table.name}" ({cols}) VALUES {one}', rest)
     finally:
         cur.close()
 
@@ -79,28 +77,8 @@ def _rows(values: list[Iterable[Any]], consts: tuple[Any, ...]) -> Iterator[tupl
     return map(tuple.__add__, zip(*values, strict=True), repeat(consts))
 
 
-def _executemany_beside(cur: Any, sql: str, rows: Iterator[tuple[Any, ...]]) -> None:
-    """``cur.executemany(sql, rows)`` with SQLite in a helper thread and ``rows`` made in this one,
-    in batches: the two overlap. Whatever fails first (making rows, or storing them) is raised here,
-    after the helper has stopped."""
-    batches: Queue[list[tuple[Any, ...]] | None] = Queue(maxsize=4)
-    failed: list[BaseException] = []
-
-    def store() -> None:
-        try:
-            cur.executemany(sql, chain.from_iterable(iter(batches.get, None)))
-        except BaseException as e:
-            failed.append(e)
-            while batches.get() is not None:  # keep taking batches so the maker never blocks on a full queue
-                pass
-
-    helper = threading.Thread(target=store, name="bulk-insert", daemon=True)
-    helper.start()
-    try:
-        while not failed and (batch := list(islice(rows, _BATCH))):
-            batches.put(batch)
-    finally:
-        batches.put(None)
-        helper.join()
-    if failed:
-        raise failed[0]
+def _joined(rows: Iterator[tuple[Any, ...]], k: int, rest: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The parameters of ``k`` rows at a time, one tuple each; the last rows, fewer than ``k``, go to ``rest``."""
+    while len(chunk := list(islice(rows, k))) == k:
+        yield tuple(chain.from_iterable(chunk))
+    rest.extend(chunk)
