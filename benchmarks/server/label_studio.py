@@ -145,7 +145,7 @@ def _signup(url: str, email: str, password: str) -> str:
         return str(t.json()["token"])
 
 
-def _annotator(url: str, token: str, project_id: int, stop: float, timeout: float,
+def _annotator(url: str, who: int, token: str, project_id: int, stop: float, timeout: float,
                out: dict[str, Any], lock: threading.Lock) -> None:
     """One annotator: next task, then submit one rectangle, until ``stop`` (closed loop)."""
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
@@ -173,20 +173,20 @@ def _annotator(url: str, token: str, project_id: int, stop: float, timeout: floa
                     continue
                 out["next"].append(t1 - t0)
                 out["submit"].append(t2 - t1)
-                out["tasks"][task_id] += 1
+                out["tasks"][task_id].append(who)
 
 
 def annotate(url: str, tokens: list[str], project_id: int, seconds: float, timeout: float) -> dict[str, Any]:
     """All annotators at once, one thread each, for ``seconds``; throughput over the whole wall time
     (requests in flight at the stop are waited for)."""
-    out: dict[str, Any] = {"next": [], "submit": [], "tasks": collections.Counter(), "errors": collections.Counter(),
+    out: dict[str, Any] = {"next": [], "submit": [], "tasks": collections.defaultdict(list), "errors": collections.Counter(),
                            "error_sample": {}, "exhausted": 0}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
     cpu0 = os.times()
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=_annotator, args=(url, tok, project_id, stop, timeout, out, lock), daemon=True)
-               for tok in tokens]
+    threads = [threading.Thread(target=_annotator, args=(url, i, tok, project_id, stop, timeout, out, lock), daemon=True)
+               for i, tok in enumerate(tokens)]
     for th in threads:
         th.start()
     for th in threads:
@@ -198,7 +198,9 @@ def annotate(url: str, tokens: list[str], project_id: int, seconds: float, timeo
             "next_p50_ms": _pct(out["next"], 50), "next_p99_ms": _pct(out["next"], 99),
             "submit_p50_ms": _pct(out["submit"], 50), "submit_p99_ms": _pct(out["submit"], 99),
             "round_p50_ms": _pct([a + b for a, b in zip(out["next"], out["submit"], strict=True)], 50),
-            "tasks_submitted_twice_or_more": sum(1 for v in out["tasks"].values() if v > 1),
+            # Label Studio lets two annotators take the same task (maximum_annotations 1 notwithstanding)
+            "tasks_submitted_twice_or_more": sum(1 for v in out["tasks"].values() if len(v) > 1),
+            "tasks_submitted_twice_by_one_annotator": sum(1 for v in out["tasks"].values() if len(v) > len(set(v))),
             "errors": dict(out["errors"]), "error_sample": out["error_sample"], "annotators_out_of_tasks": out["exhausted"],
             "client_cpu_s": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)}
 
@@ -268,32 +270,34 @@ def measure(url: str, n_images: int, boxes: int, annotators: list[int], seconds:
                           "task_count": imported.get("task_count"), "prediction_count": imported.get("prediction_count")},
                cpu0)
         del body
-        if "export" in phases:
-            cpu0, t = _cpu_s(server_pid), time.perf_counter()
-            size = 0
-            try:
-                with c.stream("GET", f"/api/projects/{pid}/export",
-                              params={"exportType": "JSON", "download_all_tasks": "true"}) as resp:
-                    resp.raise_for_status()
-                    for chunk in resp.iter_bytes():
-                        size += len(chunk)
-            except httpx.TimeoutException:
-                report("export", {"timed_out": True, "timeout_s": timeout, "bytes_so_far": size}, cpu0)
-                return results
-            report("export", {"export_s": time.perf_counter() - t, "export_mb": size / 1e6}, cpu0)
-        if "snapshot" in phases:
-            cpu0, t = _cpu_s(server_pid), time.perf_counter()
-            try:
-                row = _snapshot(c, pid, n_images <= 20000)
-            except httpx.TimeoutException:
-                report("snapshot", {"timed_out": True, "timeout_s": timeout}, cpu0)
-                return results
-            if row.get("boxes_in_file") not in (None, n_images * boxes):
-                raise RuntimeError(f"the snapshot holds {row['boxes_in_file']} boxes, expected {n_images * boxes}")
-            report("snapshot", {"snapshot_s": time.perf_counter() - t, **row}, cpu0)
-    for k in annotators if "annotate" in phases else []:
-        cpu0 = _cpu_s(server_pid)
-        report("annotate", annotate(url, tokens[:k], pid, seconds, timeout), cpu0)
+        for phase in [ph for ph in phases if ph != "import"]:  # in the order given
+            if phase == "export":
+                cpu0, t = _cpu_s(server_pid), time.perf_counter()
+                size = 0
+                try:
+                    with c.stream("GET", f"/api/projects/{pid}/export",
+                                  params={"exportType": "JSON", "download_all_tasks": "true"}) as resp:
+                        resp.raise_for_status()
+                        for chunk in resp.iter_bytes():
+                            size += len(chunk)
+                except httpx.TimeoutException:
+                    report("export", {"timed_out": True, "timeout_s": timeout, "bytes_so_far": size}, cpu0)
+                    return results
+                report("export", {"export_s": time.perf_counter() - t, "export_mb": size / 1e6}, cpu0)
+            elif phase == "snapshot":
+                cpu0, t = _cpu_s(server_pid), time.perf_counter()
+                try:
+                    row = _snapshot(c, pid, n_images <= 20000)
+                except httpx.TimeoutException:
+                    report("snapshot", {"timed_out": True, "timeout_s": timeout}, cpu0)
+                    return results
+                if row.get("boxes_in_file") not in (None, n_images * boxes):
+                    raise RuntimeError(f"the snapshot holds {row['boxes_in_file']} boxes, expected {n_images * boxes}")
+                report("snapshot", {"snapshot_s": time.perf_counter() - t, **row}, cpu0)
+            else:
+                for k in annotators:
+                    cpu0 = _cpu_s(server_pid)
+                    report("annotate", annotate(url, tokens[:k], pid, seconds, timeout), cpu0)
     return results
 
 
@@ -345,7 +349,8 @@ def main() -> None:
                     help="concurrent annotators; a comma list (8,50) runs one phase per count, in order, on the same project")
     ap.add_argument("--seconds", type=float, default=30, help="length of each annotator phase")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds one request (the import, the export) may take")
-    ap.add_argument("--phases", default=",".join(PHASES), help=f"comma list out of {', '.join(PHASES)} (import always runs)")
+    ap.add_argument("--phases", default=",".join(PHASES),
+                    help=f"comma list out of {', '.join(PHASES)}, run in the order given after the import (which always runs first)")
     ap.add_argument("--port", type=int, default=18090)
     ap.add_argument("--url", help="a running Label Studio whose user has this file's TOKEN (else one is started)")
     args = ap.parse_args()
