@@ -25,7 +25,7 @@ from labelgate.core import Annotation, Dataset, Provenance, Source
 from labelgate.core.errors import InvariantError, NotFoundError
 from labelgate.formats import ConversionReport
 from labelgate.formats._gc import paused_gc
-from labelgate.formats.native import item_from_dict, schema_from_dict
+from labelgate.formats.native import schema_from_dict
 from labelgate.server.db import utcnow
 from labelgate.server.db.repos import jobs as repo
 from labelgate.server.db.repos import projects as projects_repo
@@ -35,7 +35,7 @@ from labelgate.server.db.repos.tasks import StoredAnnotation
 from labelgate.server.domain import AnnotationStatus, ExportFilter, ExportRecord, Job, JobStatus, Role, User
 from labelgate.server.services import jobs, quality, webhooks
 from labelgate.server.services.access import project_for
-from labelgate.server.services.rows import table_from_texts
+from labelgate.server.services.rows import items_from_dicts, table_from_texts
 from labelgate.server.services.runtime import Runtime
 from labelgate.server.services.workflow_host import gold_tasks
 
@@ -127,7 +127,7 @@ def _dataset(rt: Runtime, project_id: int, flt: ExportFilter, fmt: str,
             dropped = set(answers)
             tasks = [t for t in tasks if gold.get(t[0], 0.0) is not None]
             records = [a for a in records if a.id not in dropped]
-    items = [item_from_dict(item) for _, _, item in tasks]
+    items = items_from_dicts([item for _, _, item in tasks])
     chosen = _select(records, flt)
     schema = schema_from_dict(project.label_schema)
     if caps.per_item == "one" and not caps.lossless:
