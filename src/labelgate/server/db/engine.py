@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,6 +42,7 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._checkpointer: _Checkpointer | None = None
         url = sa.make_url(settings.url)
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
@@ -52,6 +56,7 @@ class Database:
                                            json_serializer=_dumps, json_deserializer=orjson.loads)
             _sqlite_setup(self.engine)
             self._writer = threading.RLock()
+            self._checkpointer = _Checkpointer.start(self, url.database) if url.database and url.database != ":memory:" else None
             # no other process writes (a CLI command against the same store may; then a write waits in
             # SQLite's busy handler on the event loop: a stall, never a lost or corrupt write)
             self._inline = settings.server_processes == 1 and settings.job_queue == "inprocess"
@@ -90,6 +95,8 @@ class Database:
             finally:
                 if got:
                     self._writer.release()
+            if self._checkpointer is not None:
+                self._checkpointer.wake.set()
             return
         with self.engine.connect() as conn:
             conn.execution_options(labelgate_write=True)
@@ -125,6 +132,8 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
 
 
@@ -137,6 +146,10 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_S * 1000}")
+        # no checkpoint in the committing connection (SQLite's default after a commit leaves 1,000+ pages
+        # in the WAL: a bulk import's request then waited ~1.5 s copying its pages into the database
+        # file); the Database's checkpointer thread does that after writes instead (see _Checkpointer)
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -144,3 +157,73 @@ def _sqlite_setup(engine: Engine) -> None:
         immediate = conn.get_execution_options().get("labelgate_write", False)
         # on the driver's connection: exec_driver_sql costs ~100 µs of Python for this
         conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[union-attr]
+
+
+class _Checkpointer:
+    """Copies the SQLite WAL into the database file in a thread of its own, off the request path
+    (connections run with ``wal_autocheckpoint=0``). Woken after each ``Database.write()`` and every
+    :data:`_CHECKPOINT_POLL_S` regardless (writes made elsewhere, e.g. other processes or the driver
+    connection directly, grow the WAL too); it checkpoints (PASSIVE: never blocks readers or writers)
+    whenever the WAL file changed since its last look. SQLite itself checkpoints when the last
+    connection closes."""
+
+    def __init__(self, path: str) -> None:
+        self.wal = path + "-wal"
+        self.wake = threading.Event()
+        self._stopped = threading.Event()
+        self._seen: tuple[int, int] | None = None
+        self._thread = threading.Thread(target=self._run, name="labelgate-sqlite-checkpoint", daemon=True)
+
+    @classmethod
+    def start(cls, owner: Database, path: str) -> _Checkpointer:
+        self = cls(path)
+        weakref.finalize(owner, self.stop)  # a Database dropped without dispose() stops it too
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.wake.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=_SQLITE_BUSY_S)
+
+    def _changed(self) -> bool:
+        try:
+            st = os.stat(self.wal)
+        except OSError:
+            return False  # no WAL (yet, or any more)
+        seen = (st.st_size, st.st_mtime_ns)
+        if seen == self._seen:
+            return False
+        self._seen = seen
+        return True
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while not self._stopped.is_set():
+                woken = self.wake.wait(_CHECKPOINT_POLL_S)
+                self.wake.clear()
+                # after a write: checkpoint (a stat could miss a same-size write within one mtime tick);
+                # otherwise only if the WAL changed
+                if self._stopped.is_set() or not (self._changed() or woken):
+                    continue
+                try:
+                    if conn is None:
+                        conn = sqlite3.connect(self.wal[: -len("-wal")], timeout=_SQLITE_BUSY_S, check_same_thread=False)
+                        conn.isolation_level = None
+                    busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if busy or copied < frames:
+                        self._seen = None  # readers held some frames back: the next look tries again
+                except sqlite3.Error:
+                    # a busy or vanished database: the next wake tries again (the WAL only grows meanwhile)
+                    self._seen = None
+                # at most one checkpoint a while: a stream of short writes then shares one (each has an fsync)
+                self._stopped.wait(_CHECKPOINT_GAP_S)
+        finally:
+            if conn is not None:
+                conn.close()
+
+
+_CHECKPOINT_POLL_S = 2.0  # look at the WAL this often without writes through Database.write()
+_CHECKPOINT_GAP_S = 0.5
