@@ -116,7 +116,10 @@ _PROGRESS = (tasks.update().where(tasks.c.id == sa.bindparam("tid"))
              .returning(tasks.c.n_submitted, tasks.c.completed))
 _NEXT_ID = (sa.select(tasks.c.id)
             .where(tasks.c.project_id == sa.bindparam("pid"), tasks.c.completed.is_(False), ~sa.exists(_TOUCHED), _FREE)
-            .order_by(tasks.c.id).limit(1)
+            # the index's own order (project_id and completed are fixed by the filter): PostgreSQL planned a
+            # bare "ORDER BY id ... LIMIT 1" as a walk of the primary key past every other project's tasks
+            # (10 ms at 20,000 of them instead of 0.6 ms, and growing)
+            .order_by(tasks.c.project_id, tasks.c.completed, tasks.c.id).limit(1)
             .with_for_update(skip_locked=True, of=tasks, key_share=True))
 _RESERVE_NEXT = (tasks.update().where(tasks.c.id == _NEXT_ID.scalar_subquery())
                  .values(lock_user_id=sa.bindparam("uid"), lock_expires_at=sa.bindparam("until"))
