@@ -97,9 +97,12 @@ _ANNOTATION = sa.select(annotations_t).where(annotations_t.c.id == sa.bindparam(
 _OF_TASK = sa.select(annotations_t).where(annotations_t.c.task_id == sa.bindparam("tid")).order_by(annotations_t.c.id)
 _MINE = sa.select(annotations_t).where(annotations_t.c.task_id == sa.bindparam("tid"),
                                        annotations_t.c.author_id == sa.bindparam("uid"))
+# the caller's drafts through ix_annotations_author (a person has few), the project checked on the task:
+# filtering annotations by project let PostgreSQL, with statistics from before the project had work, scan
+# every annotation of the project instead
 _DRAFT_TASK = (sa.select(tasks).join(annotations_t, annotations_t.c.task_id == tasks.c.id)
-               .where(annotations_t.c.project_id == sa.bindparam("pid"), annotations_t.c.author_id == sa.bindparam("uid"),
-                      annotations_t.c.status == AnnotationStatus.DRAFT.value)
+               .where(annotations_t.c.author_id == sa.bindparam("uid"), annotations_t.c.status == AnnotationStatus.DRAFT.value,
+                      tasks.c.project_id == sa.bindparam("pid"))
                .order_by(tasks.c.id).limit(1))
 _TOUCHED = sa.select(annotations_t.c.id).where(annotations_t.c.task_id == tasks.c.id,
                                                annotations_t.c.author_id == sa.bindparam("uid"))
