@@ -53,6 +53,10 @@ import numpy as np
 import orjson
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.server._proc import cpu_s, peak_rss_mb  # noqa: E402
+
 LS = ROOT / "benchmarks/_venvs/label-studio/bin/label-studio"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 CLASSES = ["Product", "Price tag", "Empty slot"]
@@ -65,6 +69,11 @@ ANNOTATION = orjson.dumps({"result": [{"from_name": "label", "to_name": "image",
                                                   "rectanglelabels": ["Product"]}}],
                            "lead_time": 1.0})
 Emit = Callable[[dict[str, Any]], None]
+
+
+
+def _cpu(pid: int | None) -> float | None:
+    return None if pid is None else cpu_s(pid)
 
 
 def tasks_json(n_images: int, boxes: int, seed: int = 0) -> bytes:
@@ -87,41 +96,6 @@ def tasks_json(n_images: int, boxes: int, seed: int = 0) -> bytes:
         out.append({"data": {"image": f"/data/local-files/?d=img_{i:07d}.jpg"},
                     "predictions": [{"model_version": "bench", "result": result}]})
     return orjson.dumps(out)
-
-
-def _rss_mb(pid: int) -> float:
-    """Peak resident memory of the process and its children (Label Studio's server is a child)."""
-    total = 0.0
-    for p in [pid, *_children(pid)]:
-        try:
-            with open(f"/proc/{p}/status") as fh:
-                total += next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
-        except (FileNotFoundError, StopIteration):
-            pass
-    return total
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except FileNotFoundError:
-        return []
-    return [int(k) for k in kids] + [g for k in kids for g in _children(int(k))]
-
-
-def _cpu_s(pid: int | None) -> float | None:
-    """User + system CPU seconds of the process and its children so far."""
-    if pid is None:
-        return None
-    total = 0
-    for p in [pid, *_children(pid)]:
-        try:
-            with open(f"/proc/{p}/stat") as fh:
-                fields = fh.read().rpartition(")")[2].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(xs: list[float], q: int) -> float | None:
@@ -240,10 +214,10 @@ def measure(url: str, n_images: int, boxes: int, annotators: list[int], seconds:
     results: dict[str, Any] = {"tasks": n_images, "boxes": n_images * boxes}
 
     def report(phase: str, row: dict[str, Any], cpu0: float | None) -> None:
-        cpu = _cpu_s(server_pid)
+        cpu = _cpu(server_pid)
         row = {"phase": phase, "tasks": n_images, "boxes": n_images * boxes, **row,
                "server_cpu_s": None if cpu is None or cpu0 is None else cpu - cpu0,
-               "server_peak_rss_mb": _rss_mb(server_pid) if server_pid else None,
+               "server_peak_rss_mb": peak_rss_mb(server_pid) if server_pid else None,
                "loadavg": [round(x, 2) for x in os.getloadavg()]}
         results[phase if phase != "annotate" else f"annotate_{row['annotators']}"] = row
         emit(row)
@@ -258,7 +232,7 @@ def measure(url: str, n_images: int, boxes: int, annotators: list[int], seconds:
         p = c.post("/api/projects", json={"title": "bench", "label_config": CONFIG})
         p.raise_for_status()
         pid = p.json()["id"]
-        cpu0, t = _cpu_s(server_pid), time.perf_counter()
+        cpu0, t = _cpu(server_pid), time.perf_counter()
         try:
             r = c.post(f"/api/projects/{pid}/import", content=body, headers={"Content-Type": "application/json"})
         except httpx.TimeoutException:
@@ -272,7 +246,7 @@ def measure(url: str, n_images: int, boxes: int, annotators: list[int], seconds:
         del body
         for phase in [ph for ph in phases if ph != "import"]:  # in the order given
             if phase == "export":
-                cpu0, t = _cpu_s(server_pid), time.perf_counter()
+                cpu0, t = _cpu(server_pid), time.perf_counter()
                 size = 0
                 try:
                     with c.stream("GET", f"/api/projects/{pid}/export",
@@ -285,7 +259,7 @@ def measure(url: str, n_images: int, boxes: int, annotators: list[int], seconds:
                     return results
                 report("export", {"export_s": time.perf_counter() - t, "export_mb": size / 1e6}, cpu0)
             elif phase == "snapshot":
-                cpu0, t = _cpu_s(server_pid), time.perf_counter()
+                cpu0, t = _cpu(server_pid), time.perf_counter()
                 try:
                     row = _snapshot(c, pid, n_images <= 20000)
                 except httpx.TimeoutException:
@@ -296,7 +270,7 @@ def measure(url: str, n_images: int, boxes: int, annotators: list[int], seconds:
                 report("snapshot", {"snapshot_s": time.perf_counter() - t, **row}, cpu0)
             else:
                 for k in annotators:
-                    cpu0 = _cpu_s(server_pid)
+                    cpu0 = _cpu(server_pid)
                     report("annotate", annotate(url, tokens[:k], pid, seconds, timeout), cpu0)
     return results
 

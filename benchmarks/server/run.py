@@ -33,6 +33,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmarks.server._proc import cpu_s, peak_rss_mb
 from benchmarks.server.generate import generate_coco
 
 from labelgate.client import Client
@@ -80,50 +81,11 @@ def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byt
     raise RuntimeError("server did not start")
 
 
-def _tree(pid: int) -> list[int]:
-    """The process and its descendants (``labelgate serve --workers N`` runs N worker processes)."""
-    out = [pid]
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as fh:
-                for child in fh.read().split():
-                    out += _tree(int(child))
-    except FileNotFoundError:
-        pass
-    return out
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds the server (its process tree) has used (wall time swings with other
-    jobs on the machine)."""
-    total = 0
-    for p in _tree(pid):
-        try:
-            with open(f"/proc/{p}/stat") as fh:
-                fields = fh.read().rpartition(")")[2].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def _machine_busy_s() -> float:
     """CPU seconds every process on the machine has used (all cores: user, nice, system, irq, softirq)."""
     with open("/proc/stat") as fh:
         f = fh.readline().split()
     return sum(int(x) for x in f[1:4] + f[6:8]) / os.sysconf("SC_CLK_TCK")
-
-
-def _rss_mb(pid: int) -> float:
-    """Peak resident memory (VmHWM), summed over the server's processes."""
-    total = 0
-    for p in _tree(pid):
-        try:
-            with open(f"/proc/{p}/status") as fh:
-                total += next((int(line.split()[1]) for line in fh if line.startswith("VmHWM:")), 0)
-        except FileNotFoundError:
-            continue
-    return total / 1024
 
 
 def _pct(xs: list[float], q: int) -> float:
@@ -234,17 +196,17 @@ def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, p
         try:
             with Client(url, root_token, timeout=3600) as c:
                 p = c.create_project("import", label_schema={"classes": [{"name": n} for n in ("Product", "Price tag", "Empty slot")]})
-                t, cpu = time.perf_counter(), _cpu_s(proc.pid)
+                t, cpu = time.perf_counter(), cpu_s(proc.pid)
                 imp = c.import_file(p["id"], coco, "coco", "predictions", "bench", "1")
-                t_import, cpu_import = time.perf_counter() - t, _cpu_s(proc.pid) - cpu
+                t_import, cpu_import = time.perf_counter() - t, cpu_s(proc.pid) - cpu
                 assert imp["n_tasks"] == tasks and imp["n_annotations"] == tasks, imp
-                t, cpu = time.perf_counter(), _cpu_s(proc.pid)
+                t, cpu = time.perf_counter(), cpu_s(proc.pid)
                 started = c.start_export(p["id"], "coco", "all")
                 c.wait_job(started["job"]["id"], timeout=3600, poll=0.1)
-                t_export, cpu_export = time.perf_counter() - t, _cpu_s(proc.pid) - cpu
+                t_export, cpu_export = time.perf_counter() - t, cpu_s(proc.pid) - cpu
                 rec = c.get_export(started["export"]["id"])
                 assert rec["manifest"]["regions"] == tasks * boxes, rec["manifest"]
-                rss = _rss_mb(proc.pid)
+                rss = peak_rss_mb(proc.pid)
                 q = c.create_project("annotate", label_schema={"classes": [{"name": "Product"}]})
                 for i in range(annotators):
                     c.set_member(q["id"], f"ann{i}", "annotator")
@@ -255,12 +217,12 @@ def run(backend: str, tasks: int, boxes: int, annotators: int, seconds: float, p
                 phases = {}
                 for mode, r in (("closed", 0.0), *((f"paced {x:g}/s", x) for x in rates)):
                     load = os.getloadavg()[0]
-                    cpu, mine, busy, t0 = _cpu_s(proc.pid), time.process_time(), _machine_busy_s(), time.perf_counter()
+                    cpu, mine, busy, t0 = cpu_s(proc.pid), time.process_time(), _machine_busy_s(), time.perf_counter()
                     phases[mode] = _annotate(url, tokens, q["id"], seconds, r)
                     n = max(1, phases[mode]["submits"])
                     # the whole machine: the server, its database, the load generator and whatever else runs
                     phases[mode]["machine_busy"] = (_machine_busy_s() - busy) / ((time.perf_counter() - t0) * os.cpu_count())
-                    phases[mode]["server_cpu_ms"] = (_cpu_s(proc.pid) - cpu) * 1000 / n  # every server process
+                    phases[mode]["server_cpu_ms"] = (cpu_s(proc.pid) - cpu) * 1000 / n  # every server process
                     phases[mode]["client_cpu_ms"] = (time.process_time() - mine) * 1000 / n  # the load generator's
                     phases[mode]["load"] = load
                 acked = len({a for ph in phases.values() for a in ph["acked"]})
