@@ -34,3 +34,13 @@ def interop() -> Path:
     """``../shared/data/interop`` (fixtures written by Datumaro's tools)."""
     require_or_skip(INTEROP.is_dir(), f"interop fixtures not found at {INTEROP}")
     return INTEROP
+
+
+class FakeClock:
+    """A clock the test moves by hand (``clock.now += 5``), for code that takes ``clock=``."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

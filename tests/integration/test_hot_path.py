@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from labelgate.server import Runtime, create_app
 from labelgate.server.services import auth
 from labelgate.server.services.credentials import CredentialCache
+from tests.conftest import FakeClock
 from tests.integration.conftest import World
 
 BOX = {"geometry": {"type": "box", "x1": 1, "y1": 2, "x2": 30, "y2": 40}, "label": "Product"}
@@ -75,14 +76,6 @@ def test_a_duplicate_annotation_is_refused_without_writing(app_client: TestClien
     assert events.count("annotation.created") == 1
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_revocation_is_immediate_here_and_within_auth_cache_s_in_another_process(runtime: Runtime, world: World) -> None:
     """Two server processes on one database: the one that revokes forgets at once; the other trusts
     its cached check for at most ``auth_cache_s`` seconds."""
@@ -90,7 +83,7 @@ def test_revocation_is_immediate_here_and_within_auth_cache_s_in_another_process
     assert user is not None
     info, token = auth.create_token(runtime, user, "second process")
     other = Runtime.open(runtime.settings)
-    clock = _Clock()
+    clock = FakeClock(1000.0)
     other.credentials = CredentialCache(runtime.settings.auth_cache_s, clock=clock)
     h = {"Authorization": f"Token {token}"}
     try:

@@ -6,20 +6,13 @@ from datetime import UTC, datetime
 
 from labelgate.server.domain import User
 from labelgate.server.services.credentials import CredentialCache
+from tests.conftest import FakeClock
 
 ANN = User(id=7, username="ann", is_superuser=False, is_active=True, created_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_an_entry_lives_exactly_ttl_seconds() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     cache = CredentialCache(5.0, clock=clock)
     assert cache.get("t:abc") is None
     cache.put("t:abc", ANN)

@@ -16,18 +16,11 @@ from labelgate.core.errors import (
 )
 from labelgate.server.errors import AuthenticationRequired, PayloadTooLarge, RateLimited, status_of
 from labelgate.server.services.ratelimit import RateLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
+from tests.conftest import FakeClock
 
 
 def test_limiter_blocks_after_limit_and_recovers_after_window() -> None:
-    clock = Clock()
+    clock = FakeClock()
     lim = RateLimiter(3, 60, clock)
     for _ in range(3):
         lim.check("u")
@@ -36,7 +29,7 @@ def test_limiter_blocks_after_limit_and_recovers_after_window() -> None:
         lim.check("u")
     assert 0 < e.value.retry_after <= 60
     lim.check("other")
-    clock.t = 60.5
+    clock.now = 60.5
     lim.check("u")
     lim.fail("u")
     lim.reset("u")
