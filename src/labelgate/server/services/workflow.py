@@ -52,14 +52,9 @@ from labelgate.workflow import (
 )
 
 __all__ = [
-    "add_gold", "adjudicate", "annotator_view", "assignment", "enabled", "get_workflow", "next_task", "promote_gold", "publish_guideline",
+    "add_gold", "adjudicate", "annotator_view", "assignment", "get_workflow", "next_task", "promote_gold", "publish_guideline",
     "resume", "review", "set_workflow", "skip", "submit",
 ]
-
-
-def enabled(rt: Runtime, project_id: int) -> bool:
-    with rt.db.read() as conn:
-        return repo.config(conn, project_id) is not None
 
 
 def set_workflow(rt: Runtime, actor: User, project_id: int, conf: Any) -> dict[str, Any]:
