@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from labelgate.server.db.engine import utcnow
 from labelgate.server.db.fast import FastStatement
 from labelgate.server.db.repos._rows import fields, mapped
+from labelgate.server.db.repos.tasks import TASK_COLUMNS, task_of
 from labelgate.server.db.tables import guidelines, memberships, projects, tasks, users, webhooks, workflows
 from labelgate.server.domain import Guideline, Member, Project, Role, Task
 
@@ -19,7 +20,6 @@ __all__ = [
 ]
 
 _COLS = ("id", "name", "description", "label_schema", "settings", "created_at", "updated_at")
-_TASK_COLS = ("id", "project_id", "key", "item", "n_submitted", "completed", "created_at")
 
 
 def _project(row: Any, role: str | None = None) -> Project:
@@ -79,7 +79,7 @@ _WITH_ROLE = (
     .where(projects.c.id == sa.bindparam("pid"))
 )
 _TASK_WITH_ROLE = (
-    sa.select(projects, memberships.c.role, *_FLAGS, *(tasks.c[c].label(f"task_{c}") for c in _TASK_COLS))
+    sa.select(projects, memberships.c.role, *_FLAGS, *(tasks.c[c].label(f"task_{c}") for c in TASK_COLUMNS))
     .select_from(tasks.join(projects, projects.c.id == tasks.c.project_id).outerjoin(memberships, _MEMBER))
     .where(tasks.c.id == sa.bindparam("tid"))
 )
@@ -100,7 +100,7 @@ def task_with_role(conn: Connection, task_id: int, user_id: int) -> tuple[Task, 
     m = _F_TASK_WITH_ROLE.first_map(conn, {"tid": task_id, "uid": user_id})
     if m is None:
         return None
-    task = Task(**mapped({c: m[f"task_{c}"] for c in _TASK_COLS}))
+    task = task_of({c: m[f"task_{c}"] for c in TASK_COLUMNS})
     return task, _in_context(m), None if m["role"] is None else Role(m["role"])
 
 

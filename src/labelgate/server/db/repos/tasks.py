@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -20,20 +20,25 @@ from labelgate.server.db.tables import events, tasks
 from labelgate.server.domain import AnnotationRecord, AnnotationStatus, Event, Task
 
 __all__ = [
-    "StoredAnnotation", "add_event", "annotation", "annotation_by", "annotations_of", "count_tasks", "existing_keys",
+    "TASK_COLUMNS", "StoredAnnotation", "add_event", "annotation", "annotation_by", "annotations_of", "count_tasks", "existing_keys",
     "insert_annotation", "insert_annotations", "insert_own_annotation", "insert_tasks", "list_events", "list_tasks",
-    "refresh_progress", "reserve_next", "refresh_statistics", "stored_annotations", "task", "task_items",
+    "refresh_progress", "reserve_next", "refresh_statistics", "stored_annotations", "task", "task_items", "task_of",
     "update_annotation", "update_annotation_returning", "user_draft_task",
 ]
 
-_TASK_COLS = ("id", "project_id", "key", "item", "n_submitted", "completed", "created_at")
+TASK_COLUMNS = ("id", "project_id", "key", "item", "n_submitted", "completed", "created_at")
 _ANN_COLS = ("id", "project_id", "task_id", "author_id", "author_name", "source", "model", "model_version",
              "status", "regions", "version", "lead_time", "created_at", "updated_at", "submitted_at")
 _FINISHED = (AnnotationStatus.SUBMITTED.value, AnnotationStatus.ACCEPTED.value, AnnotationStatus.REJECTED.value)
 
 
+def task_of(m: Mapping[str, Any]) -> Task:
+    """A task from ``{column: value}`` holding :data:`TASK_COLUMNS` (other keys ignored)."""
+    return Task(**mapped(m, *TASK_COLUMNS))
+
+
 def _task(row: Any) -> Task:
-    return Task(**fields(row, *_TASK_COLS))
+    return task_of(row._mapping)
 
 
 def _ann(row: Any) -> AnnotationRecord:
@@ -126,7 +131,7 @@ _NEXT_ID = (sa.select(tasks.c.id)
             .with_for_update(skip_locked=True, of=tasks, key_share=True))
 _RESERVE_NEXT = (tasks.update().where(tasks.c.id == _NEXT_ID.scalar_subquery())
                  .values(lock_user_id=sa.bindparam("uid"), lock_expires_at=sa.bindparam("until"))
-                 .returning(*(tasks.c[c] for c in _TASK_COLS)))
+                 .returning(*(tasks.c[c] for c in TASK_COLUMNS)))
 _F_RESERVE_NEXT = FastStatement(_RESERVE_NEXT)
 _F_DRAFT_TASK = FastStatement(_DRAFT_TASK)
 _F_LOCK_ROW = FastStatement(_LOCK_ROW)
@@ -150,7 +155,7 @@ def count_tasks(conn: Connection, project_id: int) -> int:
 def user_draft_task(conn: Connection, project_id: int, user_id: int) -> Task | None:
     """The first task on which ``user_id`` has an unfinished draft."""
     m = _F_DRAFT_TASK.first_map(conn, {"pid": project_id, "uid": user_id})
-    return None if m is None else Task(**mapped(m, *_TASK_COLS))
+    return None if m is None else task_of(m)
 
 
 def reserve_next(conn: Connection, project_id: int, user_id: int, now: datetime, until: datetime) -> Task | None:
@@ -158,7 +163,7 @@ def reserve_next(conn: Connection, project_id: int, user_id: int, now: datetime,
     None when there is none. PostgreSQL skips rows a concurrent reservation has locked and rechecks the
     chosen row after locking it, so two callers never get one task; SQLite's writers are serial."""
     m = _F_RESERVE_NEXT.first_map(conn, {"pid": project_id, "uid": user_id, "now": now, "until": until})
-    return None if m is None else Task(**mapped(m, *_TASK_COLS))
+    return None if m is None else task_of(m)
 
 
 def count_finished(conn: Connection, task_id: int) -> int:
@@ -232,8 +237,7 @@ def insert_annotation(conn: Connection, row: dict[str, Any]) -> AnnotationRecord
 def insert_own_annotation(conn: Connection, row: dict[str, Any]) -> AnnotationRecord | None:
     """A person's annotation on a task, returned as stored; None (nothing written) when they already
     have one there. One statement: the uniqueness of (task, author) decides, no look-up first."""
-    stmt = _INSERT_OWN_PG if conn.dialect.name == "postgresql" else _INSERT_OWN_SQLITE
-    found = stmt.first_map(conn, _full(row))
+    found = _INSERT_OWN[conn.dialect.name].first_map(conn, _full(row))
     return None if found is None else _ann_of(found)
 
 
@@ -294,12 +298,10 @@ def update_annotation_returning(conn: Connection, annotation_id: int, expected_v
 
 _INSERT_ANNOTATION = annotations_t.insert().returning(*annotations_t.c)
 _OWN_VALUES = {c.name: sa.bindparam(c.name, type_=c.type) for c in annotations_t.c if c.name != "id"}
-_INSERT_OWN_PG = FastStatement(pg_insert(annotations_t).values(_OWN_VALUES)
-                               .on_conflict_do_nothing(index_elements=["task_id", "author_id"])
-                               .returning(*annotations_t.c))
-_INSERT_OWN_SQLITE = FastStatement(sqlite_insert(annotations_t).values(_OWN_VALUES)
-                                   .on_conflict_do_nothing(index_elements=["task_id", "author_id"])
-                                   .returning(*annotations_t.c))
+_INSERT_OWN = {dialect: FastStatement(insert(annotations_t).values(_OWN_VALUES)
+                                      .on_conflict_do_nothing(index_elements=["task_id", "author_id"])
+                                      .returning(*annotations_t.c))
+               for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 _INSERT_EVENT = events.insert()
 
 
