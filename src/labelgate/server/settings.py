@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     max_archive_files: int = Field(200_000, gt=0, description="Most files an uploaded archive may hold.")
     max_compression_ratio: float = Field(200.0, gt=1, description="Refuse archive members compressed more than this (bombs).")
     login_attempts: int = Field(10, ge=1, description="Failed logins allowed per user and client per window.")
-    login_window_s: float = Field(300.0, gt=0)
+    login_window_s: float = Field(300.0, gt=0, description="Seconds a failed login counts against that limit. Failures are "
+                                                           "kept in the database, so all server processes share it.")
     auth_cache_s: float = Field(
         5.0, ge=0, description="How long a verified API token or session is trusted without looking it up again. "
                                "Revocation, logout and deactivation apply at once in the process that made them, "

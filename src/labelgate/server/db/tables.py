@@ -16,6 +16,7 @@ __all__ = [
     "guidelines",
     "imports",
     "jobs",
+    "login_failures",
     "memberships",
     "metadata",
     "projects",
@@ -65,6 +66,18 @@ sessions = sa.Table(
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("expires_at", TS, nullable=False),
+)
+
+# Failed logins (and password checks), one row per key they count against (``user:<name>``,
+# ``client:<address>``), so every server process shares one limit. ``at`` is seconds since the epoch;
+# rows older than the window are deleted by the next attempt.
+login_failures = sa.Table(
+    "login_failures", metadata,
+    _id(),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index("ix_login_failures_key", "key", "at"),
+    sa.Index("ix_login_failures_at", "at"),
 )
 
 api_tokens = sa.Table(

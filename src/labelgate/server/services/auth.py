@@ -56,7 +56,7 @@ def list_users(rt: Runtime, actor: User) -> list[User]:
 def login(rt: Runtime, username: str, password: str, client: str) -> tuple[User, str]:
     """Check the password; returns the user and a new session token (to put in a cookie)."""
     keys = (f"user:{username}", f"client:{client}")
-    rt.login_limiter.check(*keys)
+    attempt = rt.login_limiter.begin(*keys)  # counts as a failure until it succeeds
     with rt.db.read() as conn:
         found = repo.password_hash(conn, username)
     ok = False
@@ -68,9 +68,8 @@ def login(rt: Runtime, username: str, password: str, client: str) -> tuple[User,
     else:
         rt.hasher.hash(password)  # same work whether or not the user exists
     if not ok or found is None:
-        rt.login_limiter.fail(*keys)
         raise AuthenticationRequired("wrong username or password")
-    rt.login_limiter.reset(keys[0])
+    rt.login_limiter.succeeded(attempt, keys[0])
     token = secrets.token_urlsafe(32)
     with rt.db.write() as conn:
         repo.add_session(conn, _digest(token), found[0], utcnow() + timedelta(days=rt.settings.session_days))
@@ -143,7 +142,7 @@ def revoke_token(rt: Runtime, actor: User, token_id: int) -> None:
 
 def change_password(rt: Runtime, actor: User, current: str, new: str, session: str | None = None) -> None:
     """Replace the caller's password after checking the current one; ends their other sessions."""
-    rt.login_limiter.check(f"user:{actor.username}")
+    attempt = rt.login_limiter.begin(f"user:{actor.username}")
     with rt.db.read() as conn:
         found = repo.password_hash(conn, actor.username)
     try:
@@ -151,8 +150,8 @@ def change_password(rt: Runtime, actor: User, current: str, new: str, session: s
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        rt.login_limiter.fail(f"user:{actor.username}")
         raise PermissionDenied("the current password is wrong")
+    rt.login_limiter.succeeded(attempt)
     if len(new) < MIN_PASSWORD:
         raise InvariantError(f"the new password is too short: use at least {MIN_PASSWORD} characters")
     with rt.db.write() as conn:

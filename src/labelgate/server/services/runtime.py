@@ -11,7 +11,7 @@ from labelgate.core.errors import InvariantError
 from labelgate.jobs import InProcessQueue, JobQueue, RedisQueue, set_resources
 from labelgate.server.db import Database, upgrade
 from labelgate.server.services.credentials import CredentialCache
-from labelgate.server.services.ratelimit import RateLimiter
+from labelgate.server.services.ratelimit import LoginLimiter
 from labelgate.server.settings import Settings
 from labelgate.storage import LocalStorage, MediaStorage, S3Storage
 
@@ -25,12 +25,12 @@ class Runtime:
     storage: MediaStorage
     queue: JobQueue
     hasher: PasswordHasher
-    login_limiter: RateLimiter = field(init=False)
+    login_limiter: LoginLimiter = field(init=False)
     credentials: CredentialCache = field(init=False)
     _closing: list[Callable[[], None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
-        self.login_limiter = RateLimiter(self.settings.login_attempts, self.settings.login_window_s)
+        self.login_limiter = LoginLimiter(self.db, self.settings.login_attempts, self.settings.login_window_s)
         self.credentials = CredentialCache(self.settings.auth_cache_s)
 
     @classmethod
