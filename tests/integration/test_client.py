@@ -33,7 +33,9 @@ def test_sdk_round_trip(sdk, world: World, tmp_path: Path) -> None:  # type: ign
     assert {m["role"] for m in manager.members(p["id"])} == {"admin", "manager", "annotator"}
     manager.add_guidelines(p["id"], "Box products.")
     assert ann.guidelines(p["id"])["version"] == 1
-    manager.create_tasks(p["id"], [{"id": f"x{i}", "width": 50, "height": 50} for i in range(3)])
+    made = manager.create_tasks(p["id"], [{"id": k, "width": 50, "height": 50} for k in ("x2", "x0", "x1")])
+    assert [t["key"] for t in made] == ["x2", "x0", "x1"]  # in the order sent, each with its item
+    assert [t["item"]["id"] for t in made] == ["x2", "x0", "x1"] and len({t["id"] for t in made}) == 3
     assert len(list(manager.iter_tasks(p["id"], page=2))) == 3
     t = ann.next_task(p["id"])
     assert t is not None

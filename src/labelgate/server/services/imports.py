@@ -244,8 +244,7 @@ def create_tasks(rt: Runtime, actor: User, project_id: int, items: list[dict[str
             raise ConflictError(f"project {project_id} already has a task for item {k!r} (task {clash[k]})")
         ids = tasks_repo.insert_tasks(conn, project_id, [(it.id, item_to_dict(it)) for it in parsed])
         tasks_repo.bulk_events(conn, project_id, "task.created", actor.id, [ids[k] for k in keys])
-        out = [tasks_repo.task(conn, ids[k]) for k in keys]
-    return [t for t in out if t is not None]
+        return tasks_repo.tasks_by_id(conn, [ids[k] for k in keys])
 
 
 def start_import(rt: Runtime, actor: User, project_id: int, path: Path, filename: str, fmt: str | None = None,

@@ -23,6 +23,7 @@ __all__ = [
     "TASK_COLUMNS", "StoredAnnotation", "add_event", "annotation", "annotation_by", "annotations_of", "count_tasks", "existing_keys",
     "insert_annotation", "insert_annotations", "insert_own_annotation", "insert_tasks", "list_events", "list_tasks",
     "refresh_progress", "reserve_next", "refresh_statistics", "stored_annotations", "task", "task_items", "task_of",
+    "tasks_by_id",
     "update_annotation", "update_annotation_returning", "user_draft_task",
 ]
 
@@ -141,6 +142,15 @@ _F_PROGRESS = FastStatement(_PROGRESS)
 def task(conn: Connection, task_id: int) -> Task | None:
     row = conn.execute(_TASK, {"id": task_id}).first()
     return None if row is None else _task(row)
+
+
+def tasks_by_id(conn: Connection, task_ids: Sequence[int]) -> list[Task]:
+    """The tasks with these ids, in the order given (ids not found are left out)."""
+    found: dict[int, Task] = {}
+    for start in range(0, len(task_ids), 900):
+        q = sa.select(tasks).where(tasks.c.id.in_(task_ids[start:start + 900]))
+        found.update((t.id, t) for t in map(_task, conn.execute(q)))
+    return [found[i] for i in task_ids if i in found]
 
 
 def list_tasks(conn: Connection, project_id: int, offset: int, limit: int) -> list[Task]:
