@@ -2,10 +2,10 @@
 (model predictions), imported through Label Studio's API and exported to its JSON, then K simulated
 annotators looping next-task + submit, on SQLite.
 
-    python3 -m venv benchmarks/_venvs/label-studio
-    benchmarks/_venvs/label-studio/bin/pip install label-studio
     .venv/bin/python benchmarks/server/label_studio.py --tasks 10000 --boxes 10 --annotators 8,50 --seconds 30
 
+The first run installs Label Studio 1.23.2 from PyPI into its own venv, ``benchmarks/_venvs/label-studio``
+(git-ignored); a failed install is written next to it and reported, not retried.
 Label Studio runs as its own process on loopback (``label-studio start``, its default Django server,
 one process answering each request on a thread) with a fresh data directory; import is one
 ``POST /api/projects/{id}/import`` of the whole task list (Label Studio's JSON with ``predictions``),
@@ -55,9 +55,12 @@ import orjson
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.formats.venvs import Peer, ensure  # noqa: E402
 from benchmarks.server._proc import cpu_s, peak_rss_mb  # noqa: E402
 
-LS = ROOT / "benchmarks/_venvs/label-studio/bin/label-studio"
+# its own venv under benchmarks/_venvs (Django and its pins never meet ours), made on first use
+LABEL_STUDIO = Peer("label-studio", ("label-studio==1.23.2",))
+LS = LABEL_STUDIO.root / "bin/label-studio"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 CLASSES = ["Product", "Price tag", "Empty slot"]
 CONFIG = ("<View><Image name='image' value='$image'/><RectangleLabels name='label' toName='image'>"
@@ -278,8 +281,9 @@ def measure(url: str, n_images: int, boxes: int, annotators: list[int], seconds:
 def run(n_images: int, boxes: int, annotators: list[int], seconds: float, timeout: float, phases: tuple[str, ...],
         port: int) -> dict[str, Any]:
     """Start a fresh Label Studio (its own data directory, SQLite), measure, stop it."""
-    if not LS.exists():
-        sys.exit(f"{LS} is missing: install Label Studio into its own venv first (see this file's docstring)")
+    err = ensure(LABEL_STUDIO)
+    if err is not None:
+        sys.exit(f"Label Studio could not be installed into {LABEL_STUDIO.root}: {err}")
     with tempfile.TemporaryDirectory(prefix="ls-bench-") as tmp:
         # the token given at start is a "legacy" token, refused unless enabled; no analytics calls out
         env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": tmp, "DJANGO_DB": "sqlite",
