@@ -128,3 +128,32 @@ def test_change_password_and_deactivate(runtime, world: World) -> None:
         _is_error(c.get("/api/v1/auth/me", headers=world["annotator2"].headers), 401, "unauthenticated")  # tokens stop too
         assert c.patch(f"/api/v1/users/{uid}", headers=su, json={"is_active": True}).status_code == 200
         assert c.get("/api/v1/auth/me", headers=world["annotator2"].headers).status_code == 200
+
+
+def test_cross_site_writes_with_the_session_cookie_are_refused(runtime, world: World,
+                                                               monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    name = world["annotator"].name
+    login = {"username": name, "password": "password-" + name}
+    evil = {"Origin": "https://evil.example"}
+    with TestClient(create_app(runtime=runtime)) as c:
+        err = _is_error(c.post("/api/v1/auth/login", json=login, headers=evil), 403, "forbidden")
+        assert "cross-site" in err["message"] and "evil.example" in err["message"]
+        assert c.post("/api/v1/auth/login", json=login, headers={"Origin": "http://testserver"}).status_code == 200
+        token = {"name": "from the page"}
+        _is_error(c.post("/api/v1/auth/tokens", json=token, headers=evil), 403, "forbidden")
+        _is_error(c.post("/api/v1/auth/tokens", json=token, headers={"Referer": "https://evil.example/x?y"}),
+                  403, "forbidden")
+        _is_error(c.post("/api/v1/auth/tokens", json=token, headers={"Origin": "null"}), 403, "forbidden")
+        assert c.get("/api/v1/auth/me", headers=evil).status_code == 200  # reads are not writes
+        assert c.post("/api/v1/auth/tokens", json=token, headers={"Origin": "http://testserver"}).status_code == 201
+        assert c.post("/api/v1/auth/tokens", json=token).status_code == 201  # no Origin: not a browser's page
+        # an API token is no ambient authority: another origin may use it (the caller had to know it)
+        bare = TestClient(create_app(runtime=runtime))
+        assert bare.post("/api/v1/auth/tokens", json=token, headers={**evil, **world["annotator"].headers}).status_code == 201
+        monkeypatch.setattr(runtime.settings, "trusted_origins", "https://ui.example, https://evil.example/")
+        assert c.post("/api/v1/auth/tokens", json=token, headers=evil).status_code == 201
+    with runtime.db.read() as conn:
+        from labelgate.server.db.repos import users as users_repo
+
+        names = [t["name"] for t in users_repo.list_tokens(conn, world["annotator"].user.id)]
+    assert names.count("from the page") == 4  # the refused ones stored nothing

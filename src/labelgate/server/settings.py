@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(None, description="For S3-compatible services (MinIO, Ceph ...).")
     s3_region: str | None = None
     session_cookie: str = "labelgate_session"
+    trusted_origins: str = Field("", description="Comma-separated origins (scheme://host[:port]) besides the server's "
+                                                 "own whose pages may send writes with the session cookie (a UI served "
+                                                 "from elsewhere). Cookie-carrying writes and logins from any other "
+                                                 "origin get 403.")
     session_days: float = Field(14.0, gt=0)
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set when serving over HTTPS).")
     max_upload_bytes: int = Field(512 * 1024 * 1024, gt=0, description="Largest accepted upload.")

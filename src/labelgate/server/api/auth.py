@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from labelgate.server.api.deps import CurrentUser, RuntimeDep, client_address
+from labelgate.server.api.deps import CurrentUser, RuntimeDep, client_address, refuse_cross_site
 from labelgate.server.schemas.common import Model
 from labelgate.server.schemas.users import LoginIn, PasswordIn, TokenIn, TokenInfo, TokenOut, UserOut
 from labelgate.server.services import auth
@@ -19,8 +19,9 @@ class Ok(Model):
 
 
 @router.post("/login", response_model=UserOut)
-def login(body: LoginIn, response: Response, rt: RuntimeDep,
+def login(body: LoginIn, request: Request, response: Response, rt: RuntimeDep,
           client: Annotated[str, Depends(client_address)]) -> UserOut:
+    refuse_cross_site(request, rt)  # another site logging the browser in to an account of its choosing
     user, token = auth.login(rt, body.username, body.password, client)
     response.set_cookie(rt.settings.session_cookie, token, max_age=int(rt.settings.session_days * 86400),
                         httponly=True, samesite="lax", secure=rt.settings.secure_cookies, path="/")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from labelgate.core.errors import InvariantError
+from labelgate.core.errors import InvariantError, PermissionDenied
 from labelgate.server.domain import User
 from labelgate.server.errors import AuthenticationRequired
 from labelgate.server.services import auth
@@ -17,7 +18,7 @@ from labelgate.server.services.runtime import Runtime
 
 T = TypeVar("T")
 
-__all__ = ["CurrentUser", "RuntimeDep", "client_address", "etag", "expected_version", "short_write"]
+__all__ = ["CurrentUser", "RuntimeDep", "client_address", "etag", "expected_version", "refuse_cross_site", "short_write"]
 
 
 # Dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency on the thread pool,
@@ -43,6 +44,8 @@ async def current_user(request: Request, rt: RuntimeDep) -> User:
         return user
     cookie = request.cookies.get(rt.settings.session_cookie)
     if cookie:
+        if request.method not in _SAFE_METHODS:
+            refuse_cross_site(request, rt)
         user = auth.cached_session_user(rt, cookie) or await run_in_threadpool(auth.authenticate_session, rt, cookie)
         if user is not None:
             return user
@@ -51,6 +54,29 @@ async def current_user(request: Request, rt: RuntimeDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def refuse_cross_site(request: Request, rt: Runtime) -> None:
+    """Refuse a browser request that another site's page made (cross-site request forgery): a write carrying
+    the session cookie, or a login. Browsers send ``Origin`` on such requests (``Referer`` at least); it must
+    be this server (the ``Host`` it was asked for) or one of ``LABELGATE_TRUSTED_ORIGINS``. Requests without
+    either header (API clients, curl) are not a browser's and pass; the cookie's SameSite=Lax is the other
+    layer."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if source is None:
+        return
+    parts = urlsplit(source)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.netloc and parts.netloc == request.headers.get("host"):
+        return
+    trusted = {o.strip().rstrip("/") for o in rt.settings.trusted_origins.split(",") if o.strip()}
+    if origin in trusted:
+        return
+    raise PermissionDenied(f"cross-site request refused: {request.method} {request.url.path} comes from a page at "
+                           f"{source.split('?')[0]!r}, not from this server (LABELGATE_TRUSTED_ORIGINS lists other "
+                           "origins allowed to use the session cookie)")
 
 
 _INLINE_BODY = 64 * 1024  # bigger request bodies (thousands of regions to check) go to a worker thread
