@@ -138,6 +138,42 @@ def test_fast_statements_read_and_write_exactly_what_sqlalchemy_does(runtime: Ru
         conn.rollback()
 
 
+def test_fast_statements_give_watching_listeners_a_real_context(runtime: Runtime, world: World) -> None:
+    """A listener on the cursor events (as OpenTelemetry's SQLAlchemy instrumentation is: it keeps its span on
+    the execution context between ``before_`` and ``after_cursor_execute``) sees each FastStatement with its
+    context; without one, the statement runs on the DBAPI cursor and ``Connection.execute`` is not called."""
+    from unittest import mock
+
+    from labelgate.server.db.fast import FastStatement
+    from labelgate.server.db.repos import projects as projects_repo
+
+    ann = world["annotator"].user
+    assert ann is not None
+    stmt, params = projects_repo._WITH_ROLE, {"pid": world.project_id, "uid": ann.id}
+    fast = FastStatement(stmt)
+    spans: list[str] = []
+
+    def before(_c: Any, _cur: Any, statement: str, _p: Any, context: Any, _many: bool) -> None:
+        context._test_span = statement  # fails on a missing context
+
+    def after(_c: Any, _cur: Any, _s: Any, _p: Any, context: Any, _many: bool) -> None:
+        spans.append(context._test_span)
+
+    with runtime.db.read() as conn:
+        expected = [tuple(r) for r in conn.execute(stmt, params)]
+        with mock.patch.object(type(conn), "execute", side_effect=AssertionError("not the fast path")):
+            assert fast.all(conn, params) == expected
+    sa.event.listen(runtime.db.engine, "before_cursor_execute", before)
+    sa.event.listen(runtime.db.engine, "after_cursor_execute", after)
+    try:
+        with runtime.db.read() as conn:
+            assert fast.all(conn, params) == expected
+    finally:
+        sa.event.remove(runtime.db.engine, "before_cursor_execute", before)
+        sa.event.remove(runtime.db.engine, "after_cursor_execute", after)
+    assert any(s.lstrip().upper().startswith("SELECT") for s in spans)
+
+
 def test_bulk_task_creation_refreshes_postgresql_statistics(app_client: TestClient, world: World) -> None:
     """Fresh rows look like an empty table to PostgreSQL's planner until statistics are taken; next-task's
     candidate query was then planned as a loop over the annotator's own annotations per open task."""

@@ -5,19 +5,21 @@ DBAPI cursor.
 result object) on statements SQLite answers in ~15 µs; next-task + submit run ~10 of them per round.
 A :class:`FastStatement` keeps the statement written in SQLAlchemy Core, compiles it once per dialect,
 and converts parameters and results with the same type processors SQLAlchemy would use, so stored
-values are identical; it runs in the connection's current transaction, fires the engine's
-``before_cursor_execute`` event (statement counters and tracing still see it), and raises
-SQLAlchemy's own ``DBAPIError`` family on driver errors.
+values are identical; it runs in the connection's current transaction and raises SQLAlchemy's own
+``DBAPIError`` family on driver errors. When something listens to the engine's ``before_cursor_execute``
+or ``after_cursor_execute`` events (a statement counter, OpenTelemetry's SQLAlchemy instrumentation), it
+runs through ``Connection.execute`` instead, so those listeners get the execution context they expect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -43,6 +45,7 @@ class FastStatement:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
+        self._executable = cast(Executable, statement)
         self._compiled: dict[str, _Compiled] = {}
         self._results: dict[str, tuple[_Processor, ...]] = {}
 
@@ -70,6 +73,11 @@ class FastStatement:
         self._compiled[dialect.name] = found
         return found
 
+    @staticmethod
+    def _watched(conn: Connection) -> bool:
+        """Whether a listener would see the statement run: then it goes through ``Connection.execute``."""
+        return bool(conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute)
+
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         dialect = conn.dialect
         c = self._compile(dialect)
@@ -78,8 +86,6 @@ class FastStatement:
             values[name] = proc(values[name])
         args: Any = tuple(values[n] for n in c.names) if c.positional else values
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        if conn._has_events or conn.engine._has_events:
-            conn.dispatch.before_cursor_execute(conn, cursor, c.sql, args, None, False)
         try:
             cursor.execute(c.sql, args)
         except dialect.loaded_dbapi.Error as exc:
@@ -88,6 +94,8 @@ class FastStatement:
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every result row, each value converted as ``Connection.execute`` would."""
+        if self._watched(conn):
+            return [tuple(r) for r in conn.execute(self._executable, dict(params))]
         cursor = self._run(conn, params)
         rows = cursor.fetchall()
         procs = self._results.get(conn.dialect.name)
@@ -111,6 +119,8 @@ class FastStatement:
 
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Rows a statement without results changed."""
+        if self._watched(conn):
+            return int(conn.execute(self._executable, dict(params)).rowcount)
         cursor = self._run(conn, params)
         n = int(cursor.rowcount)
         cursor.close()
