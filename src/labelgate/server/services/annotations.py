@@ -74,7 +74,8 @@ def get_task(rt: Runtime, actor: User, task_id: int) -> tuple[Task, list[Annotat
     with rt.db.read() as conn:
         task, project = _task_in(conn, task_id, actor)
         anns = [a for a in repo.annotations_of(conn, task_id) if visible(project, actor, a)]
-        anns = audits.hide(conn, actor, task_id, anns)
+        if project.staged:  # audits need a workflow
+            anns = audits.hide(conn, actor, task_id, anns)
         task = workflow.annotator_view(conn, project, actor, [task])[0]
     return task, anns
 
@@ -102,14 +103,14 @@ def _reserve(rt: Runtime, conn: Connection, project_id: int, actor: User) -> Tas
 
 def get_annotation(rt: Runtime, actor: User, annotation_id: int) -> AnnotationRecord:
     with rt.db.read() as conn:
-        ann = _ann_in(conn, annotation_id, actor)[0]
-        if ann.author_id == actor.id:
-            audit = audits_repo.live(conn, ann.task_id, actor.id)
-            if audit is not None:  # answering the task again as an audit: the first answer is not offered
-                if audit.status == "open":
-                    raise NotFoundError(f"annotation {annotation_id} does not exist or you may not see it")
-                return audits.as_annotation(audit, actor)
-        return ann
+        ann, project = _ann_in(conn, annotation_id, actor)
+        audit = audits.covering(conn, actor, ann.task_id, ann) if project.staged and ann.author_id == actor.id else None
+        if audit is None:
+            return ann
+        mine = audits.own(audit, actor, ann)  # answered again as an audit: the first answer is not offered
+        if mine is None:
+            raise NotFoundError(f"annotation {annotation_id} does not exist or you may not see it")
+        return mine
 
 
 def _lead_time(value: float | None) -> float | None:
@@ -307,11 +308,11 @@ def task_events(rt: Runtime, actor: User, task_id: int) -> list[Event]:
         _, project = _task_in(conn, task_id, actor)
         evs = repo.list_events(conn, task_id)
         mine = repo.annotation_by(conn, task_id, actor.id)
-        live = audits_repo.live(conn, task_id, actor.id)
+        audit = audits.covering(conn, actor, task_id, mine) if project.staged else None
     assert project.role is not None
-    if live is not None:  # an audit: the task's history from before it would show the first answer
-        evs = [e for e in evs if e.created_at >= live.created_at]
-        mine = None
+    if project.staged:  # a task answered again as an audit shows nothing of the first pass
+        evs = audits.history(evs, actor.id, audit, mine)
+        mine = None if audit is not None else mine
     if project.role.rank >= Role.REVIEWER.rank:
         return evs
     own = None if mine is None else mine.id

@@ -167,12 +167,19 @@ def next_task(rt: Runtime, actor: User, project_id: int, stage: str = ANNOTATE) 
 def annotator_view(conn: Connection, project: Project, actor: User, tasks: list[Task]) -> list[Task]:
     """Tasks as an annotator of a blind workflow project sees them: the progress is their own (one
     submitted and completed once their annotation is accepted, else none), by the same rule for gold and
-    ordinary tasks, so a gold task's row (never completed) tells nothing. Reviewers and up see the rows."""
+    ordinary tasks, so a gold task's row (never completed) tells nothing. Reviewers and up see the rows.
+    A task the caller is answering as an audit reads as unstarted, whatever their role; one they answered
+    as an audit shows their own progress by the audit's outcome (:mod:`.audits`)."""
     assert project.role is not None
-    tasks = audits.unstarted(conn, actor, tasks)
-    if not project.blind or project.role.rank >= Role.REVIEWER.rank or repo.config(conn, project.id) is None:
+    if not project.staged:
         return tasks
-    done = repo.accepted_by(conn, actor.id, [t.id for t in tasks]) - audits_repo.live_tasks(conn, actor.id, [t.id for t in tasks])
+    covered = audits.covering_tasks(conn, actor, tasks)
+    live = {tid for tid, a in covered.items() if a.status in audits_repo.LIVE}
+    tasks = [replace(t, n_submitted=0, completed=False) if t.id in live else t for t in tasks]
+    if not project.blind or project.role.rank >= Role.REVIEWER.rank:
+        return tasks
+    done = repo.accepted_by(conn, actor.id, [t.id for t in tasks]) - {
+        tid for tid, a in covered.items() if a.status != "submitted"}
     return [replace(t, n_submitted=int(t.id in done), completed=t.id in done) for t in tasks]
 
 
@@ -250,7 +257,7 @@ def skip(rt: Runtime, actor: User, task_id: int, reason: str = "") -> Annotation
         s.advance(Skip(me, str(task_id), reason or None))
         if lease is not None and lease.mode == "audit":
             audit = audits.serve(s.conn, s.project.id, task_id, actor.id)
-            skipped = audits.save(s.conn, audit, None, "skipped", regions=[])
+            skipped = audits.save(s.conn, audit, None, "skipped", reason=reason, regions=[])
             _act(s)
             return audits.as_annotation(skipped, actor)
         mine = tasks_repo.annotation_by(s.conn, task_id, actor.id)

@@ -2,22 +2,25 @@
 
 A row is ``open`` from the moment the audit is served, ``draft`` once the annotator saved work on it, and
 ends ``submitted``, ``skipped`` or ``expired`` (the engine's lease ended unanswered). While a row is open
-or draft, the annotator's reads and writes of their annotation on that task are served from it."""
+or draft, the annotator's reads and writes of their annotation on that task are served from it; once it
+ended, their reads still are (the newest row of a task and author: :func:`latest`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labelgate.server.db.engine import utcnow
-from labelgate.server.db.repos._rows import fields
+from labelgate.server.db.repos._rows import aware, fields
+from labelgate.server.db.tables import annotations as annotations_t
 from labelgate.server.db.tables import audit_answers
-from labelgate.server.domain import AuditAnswer
+from labelgate.server.domain import AnnotationStatus, AuditAnswer
 
-__all__ = ["LIVE", "close_others", "live", "live_tasks", "of_project", "start", "update"]
+__all__ = ["LIVE", "close_others", "first_states", "latest", "latest_of_tasks", "live", "of_project", "start", "update"]
 
 LIVE = ("open", "draft")  # the audit is being answered
 
@@ -43,14 +46,30 @@ def live(conn: Connection, task_id: int, author_id: int) -> AuditAnswer | None:
     return None if row is None else _row(row)
 
 
-def live_tasks(conn: Connection, author_id: int, task_ids: Iterable[int]) -> set[int]:
-    """Those of ``task_ids`` that ``author_id`` is answering as an audit."""
+def latest(conn: Connection, task_id: int, author_id: int) -> AuditAnswer | None:
+    """The newest audit of ``author_id`` on ``task_id``, live or ended, if any."""
+    row = conn.execute(sa.select(audit_answers).where(
+        audit_answers.c.author_id == author_id, audit_answers.c.task_id == task_id,
+    ).order_by(audit_answers.c.id.desc()).limit(1)).first()
+    return None if row is None else _row(row)
+
+
+def latest_of_tasks(conn: Connection, author_id: int, task_ids: Iterable[int]) -> dict[int, AuditAnswer]:
+    """task id -> the newest audit of ``author_id`` on it, for those of ``task_ids`` that have one."""
     ids = list(task_ids)
     if not ids:
-        return set()
-    q = sa.select(audit_answers.c.task_id).where(audit_answers.c.author_id == author_id,
-                                                 audit_answers.c.task_id.in_(ids), audit_answers.c.status.in_(LIVE))
-    return {int(r.task_id) for r in conn.execute(q)}
+        return {}
+    q = sa.select(audit_answers).where(audit_answers.c.author_id == author_id, audit_answers.c.task_id.in_(ids))
+    return {a.task_id: a for a in map(_row, conn.execute(q.order_by(audit_answers.c.id)))}
+
+
+def first_states(conn: Connection, annotation_ids: Iterable[int]) -> dict[int, tuple[AnnotationStatus, datetime | None]]:
+    """annotation id -> (status, submitted_at) of the audited first annotations among ``annotation_ids``."""
+    ids = list(annotation_ids)
+    if not ids:
+        return {}
+    q = sa.select(annotations_t.c.id, annotations_t.c.status, annotations_t.c.submitted_at).where(annotations_t.c.id.in_(ids))
+    return {int(r.id): (AnnotationStatus(r.status), aware(r.submitted_at)) for r in conn.execute(q)}
 
 
 def close_others(conn: Connection, project_id: int, author_id: int, keep: int | None) -> None:
