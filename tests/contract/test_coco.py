@@ -328,12 +328,107 @@ def test_bad_input_names_the_file_and_place(tmp_path: Path, doc: Any, raw: bytes
     assert str(p) in str(e.value) and where in str(e.value) and what in str(e.value)
 
 
-def test_a_bad_polygon_fails_on_first_use_naming_file_and_annotation(tmp_path: Path) -> None:
-    p = _write(tmp_path, _bad(segmentation=[[0, 0, 1, 1, 2]]))
-    ds = formats.read(p, "coco")
+_SQUARE = [0, 0, 2, 0, 2, 2, 0, 2]
+_BAD_SEGMENTATIONS = [  # (segmentation, or raw JSON text for it; the field named; what the message says)
+    ([[0, 0, 1, 1]], "segmentation[0]", "at least 6"),
+    ([[0, 0, 1, 1, 2]], "segmentation[0]", "odd"),
+    ([["a", 0, 1, 0, 1, 1]], "segmentation[0]", "'a'"),
+    ([[True, 0, 1, 0, 1, 1]], "segmentation[0]", "True"),
+    ([[None, 0, 1, 0, 1, 1]], "segmentation[0]", "None"),
+    ([[[0, 0], [1, 0], [1, 1]]], "segmentation[0]", "[0, 0]"),
+    ([[]], "segmentation[0]", "at least 6"),
+    ([0, 0, 1, 0, 1, 1], "segmentation[0]", "must be a list"),
+    ([_SQUARE, [0, 0, 1, 1]], "segmentation[1]", "at least 6"),
+    ([_SQUARE, _SQUARE, {"x": 1}], "segmentation[2]", "must be a list"),
+    (b"[[1e400, 0, 1, 0, 1, 1]]", "segmentation", "infinity"),
+    ("abc", "segmentation", "a list of polygons or an RLE dict"),
+    ({}, "segmentation", "no 'size'"),
+    ({"counts": [0, 16]}, "segmentation", "no 'size'"),
+    ({"size": [4, 4]}, "segmentation", "no 'counts'"),
+    ({"size": ["4", "4"], "counts": [0, 16]}, "segmentation.size", "[height, width]"),
+    ({"size": [16], "counts": [0, 16]}, "segmentation.size", "[height, width]"),
+    ({"size": [-4, -4], "counts": [0, 16]}, "segmentation.size", "[height, width]"),
+    ({"size": [4, 4], "counts": 16}, "segmentation.counts", "run lengths or a compressed"),
+    ({"size": [4, 4], "counts": [0.5, 15.5]}, "segmentation.counts", "0.5"),
+    ({"size": [4, 4], "counts": ["0", "16"]}, "segmentation.counts", "'0'"),
+    ({"size": [4, 4], "counts": [17, -1]}, "segmentation.counts", "negative"),
+    ({"size": [4, 4], "counts": [0, 15]}, "segmentation.counts", "sum to 15"),
+    ({"size": [4, 4], "counts": [0, 16, 1]}, "segmentation.counts", "sum to 17"),
+    ({"size": [4, 4], "counts": "zzzz"}, "segmentation.counts", "character"),
+    ({"size": [4, 4], "counts": "0?"}, "segmentation.counts", "sum to 15"),  # pycocotools leaves a pixel undefined
+    ({"size": [4, 4], "counts": "0P"}, "segmentation.counts", "inside a number"),
+    ({"size": [3, 3], "counts": [0, 9]}, "segmentation.size", "image 1"),
+]
+
+
+def _with_segmentation(tmp_path: Path, seg: Any, general: bool) -> Path:
+    """A file whose annotation id 42 has ``seg`` (raw JSON text when bytes) after a good one;
+    ``general``: an eighth key keeps the reader off its typed fast path."""
+    good = {**GOOD["annotations"][0], "segmentation": [_SQUARE]}
+    bad = {**good, "id": 42, "segmentation": "@SEG@", **({"attributes": {}} if general else {})}
+    text = orjson.dumps({**GOOD, "annotations": [good, bad]})
+    return _write(tmp_path, None, text.replace(b'"@SEG@"', seg if isinstance(seg, bytes) else orjson.dumps(seg)))
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["typed", "general"])
+@pytest.mark.parametrize(("seg", "field", "what"), _BAD_SEGMENTATIONS)
+def test_a_bad_segmentation_is_refused_at_read_naming_file_annotation_and_field(
+        tmp_path: Path, seg: Any, field: str, what: str, general: bool) -> None:
+    p = _with_segmentation(tmp_path, seg, general)
     with pytest.raises(FormatError) as e:
-        _ = ds.annotations[0].regions
-    assert str(p) in str(e.value) and "annotation id 7" in str(e.value)
+        formats.read(p, "coco")
+    message = str(e.value)
+    if general and isinstance(seg, bytes):  # the JSON parser refuses the whole file, naming line and column
+        assert str(p) in message and "line 1, column" in message and what in message, message
+        return
+    assert str(p) in message and "annotations[1] (id 42)" in message and field in message and what in message, message
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["typed", "general"])
+def test_segmentations_pycocotools_accepts_are_read(tmp_path: Path, general: bool) -> None:
+    rng = np.random.default_rng(3)
+    arr = (rng.random((4, 4)) < 0.5).astype(np.uint8)
+    compressed = cocomask.encode(np.asfortranarray(arr))["counts"].decode()
+    ok: list[Any] = [[_SQUARE], [_SQUARE, [1, 1, 3, 1, 3, 3.5]], {"size": [4, 4], "counts": list(rle.encode(arr).counts)},
+          {"size": [4, 4], "counts": compressed}, {"size": [4, 4], "counts": compressed, "extra": 1}, [], None,
+          b"[[0, 0, 1e1, 0, 1E0, 1.5e-3]]", b"[ ]", b"[\n  [0 ,0, 2,0,\n   2, 2 ] ,[1,1,2,1,2,2]\n]"]
+    for j, seg in enumerate(ok):
+        p = _with_segmentation(tmp_path, seg, general)
+        table = formats.read(p, "coco").table()
+        g = table.geometry_at(1) if table.kind[1] != GeometryKind.BOX else None
+        if isinstance(seg, bytes):
+            seg = json.loads(seg)
+        if isinstance(seg, dict):  # an RLE, whatever its other keys: a mask equal to pycocotools'
+            assert table.kind[1] == GeometryKind.MASK and isinstance(g, Mask), j
+            assert np.array_equal(rle.decode(g), cocomask.decode({**seg, "counts": compressed})), j
+        elif seg:
+            rles = cocomask.frPyObjects(seg, 4, 4)
+            assert isinstance(g, (Polygon, MultiPolygon)), j
+            parts = g.polygons if isinstance(g, MultiPolygon) else (g,)
+            assert len(rles) == len(seg) and [list(q.points) for q in parts] == seg, j
+        else:
+            assert g is None, j
+
+
+def test_compressed_rle_strings_decode_to_pycocotools_runs() -> None:
+    from labelgate.formats.coco._rle_string import decode_strings
+
+    rng = np.random.default_rng(5)
+    arrays, strings = [], []
+    for t in range(200):
+        h, w = (int(v) for v in rng.integers(1, 40, 2))
+        a = (rng.random((h, w)) < rng.random()).astype(np.uint8)
+        if t % 2:
+            a[:] = 0
+            a[rng.integers(0, h):, rng.integers(0, w):] = 1  # long runs: several characters per number
+        arrays.append(a)
+        strings.append(cocomask.encode(np.asfortranarray(a))["counts"].decode())
+    decoded = decode_strings(strings)
+    assert not any(decoded.problem)
+    for j, a in enumerate(arrays):
+        got = rle.decode(Mask(a.shape[0], a.shape[1], tuple(decoded.of(j))))
+        assert np.array_equal(got, cocomask.decode({"size": list(a.shape), "counts": strings[j].encode()})), j
+    assert decoded.totals().tolist() == [a.size for a in arrays]
 
 
 def test_failed_write_leaves_no_partial_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from labelgate import formats
 from labelgate.formats.native import dataset_to_dict
 from labelgate.samples.shelf import shelf_dataset
+from labelgate.server import Runtime
 from tests.integration.conftest import World
 
 
@@ -228,3 +229,34 @@ def test_bare_stored_rows_are_the_full_rows_without_who_and_when(app_client: Tes
         assert b._replace(**{k: getattr(f, k) for k in who_and_when}) == f
         assert all(getattr(b, k) is None for k in who_and_when)
     assert any(f.created_at is not None and f.model is not None for f in full)
+
+
+def _coco_bytes(segmentation: object) -> bytes:
+    good = {"id": 7, "image_id": 1, "category_id": 1, "bbox": [0, 0, 2, 2], "area": 4, "iscrowd": 0,
+            "segmentation": [[0, 0, 2, 0, 2, 2]]}
+    return orjson.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 4, "height": 4}, {"id": 2, "file_name": "b.jpg", "width": 4, "height": 4}],
+        "categories": [{"id": 1, "name": "Product"}],
+        "annotations": [good, {**good, "id": 42, "image_id": 2, "segmentation": segmentation}]})
+
+
+def test_coco_with_a_bad_segmentation_is_refused_naming_it_and_nothing_is_stored(
+        app_client: TestClient, world: World, runtime: Runtime) -> None:
+    c, m = app_client, world["manager"].headers
+    cases = [([[0, 0, 1, 0, 1]], "segmentation[0]"), ([[0, 0, 2, 0, 2, 2], ["x", 0, 1, 0, 1, 1]], "segmentation[1]"),
+             ({"size": [4, 4], "counts": [0, 15]}, "segmentation.counts"), ({"size": [4, 4], "counts": "0?"}, "segmentation.counts"),
+             ({"size": [2, 2], "counts": [0, 4]}, "segmentation.size"), ({"counts": [0, 16]}, "segmentation")]
+    for seg, field in cases:
+        r = _upload(c, world, _coco_bytes(seg), "instances_bad.json", format="coco")
+        assert r.status_code == 422, r.text
+        err = r.json()["error"]
+        assert err["code"] == "format_error", err
+        assert "instances_bad.json" in err["message"] and "id 42" in err["message"] and field in err["message"], err
+    bad = c.post(f"/api/v1/projects/{world.project_id}/imports/background", headers=m, data={"format": "coco"},
+                 files={"file": ("bg.json", _coco_bytes([[0, 0, 1, 1]]), "application/json")})
+    failed = _wait_job(c, m, bad.json()["id"])
+    assert failed["status"] == "failed" and "id 42" in failed["error"] and "segmentation[0]" in failed["error"], failed
+    assert c.get(f"/api/v1/projects/{world.project_id}/tasks", headers=m).json()["total"] == 0
+    assert c.get(f"/api/v1/projects/{world.project_id}/imports", headers=m).json() == []
+    assert [q for q in runtime.settings.upload_dir.rglob("*") if q.is_file()] == []
+    assert _upload(c, world, _coco_bytes([[0, 0, 2, 0, 2, 2]]), "instances_ok.json", format="coco").status_code == 201

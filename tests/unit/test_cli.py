@@ -123,3 +123,17 @@ def test_validate_finds_media_where_each_format_keeps_it(interop: Path, rel: str
     r = runner.invoke(app, ["validate", str(interop / rel), "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["errors"] == 0
+
+
+@pytest.mark.parametrize("to", ["yolo", "voc", "cvat", "coco"])
+def test_convert_refuses_a_bad_coco_segmentation_naming_it_and_writes_nothing(tmp_path: Path, to: str) -> None:
+    bad = tmp_path / "instances.json"
+    bad.write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 4, "height": 4}], "categories": [{"id": 1, "name": "x"}],
+        "annotations": [{"id": 42, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "area": 1, "iscrowd": 0,
+                         "segmentation": [[0, 0, 1, 0, 1]]}]}))
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["convert", str(bad), str(out), "--to", to, "--from", "coco"])
+    assert r.exit_code == 1, r.output
+    assert "id 42" in r.stderr and "segmentation[0]" in r.stderr and "odd count" in r.stderr
+    assert not out.exists()

@@ -1,7 +1,8 @@
 """COCO geometry payloads: raw JSON segmentations and keypoints to canonical geometry and back.
 
-Readers keep the raw annotation (a dict, or a struct of coco/_typed.py) in the table's geometry column and decode it on first use
-(:func:`decoder`), so a million polygons cost nothing until someone looks at them.
+Readers check every segmentation as they read (coco/_segments.py), keep the raw annotation (a dict, or a struct of
+coco/_typed.py) in the table's geometry column and decode it on first use (:func:`decoder`), so a million polygons cost
+little until someone looks at them.
 """
 
 from __future__ import annotations

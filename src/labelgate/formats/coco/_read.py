@@ -28,6 +28,7 @@ from labelgate.formats.coco._boxes import bboxes
 from labelgate.formats.coco._bulk import items_from
 from labelgate.formats.coco._merge import Part, concat
 from labelgate.formats.coco._payload import decoder, keypoints_from
+from labelgate.formats.coco._segments import MASK, parts, rle_sizes
 from labelgate.formats.coco._typed import UNSET
 from labelgate.formats.coco._typed import decode as decode_typed
 
@@ -216,6 +217,7 @@ def _part(d: _Doc, schema: LabelSchema, cat_index: dict[int, int]) -> Part:
     label = np.asarray(list(cat_index.values()), dtype=np.int32)[_lookup(cat_keys, cat, d, "category")] if n else np.zeros(0, np.int32)
     bbox = bboxes(boxes, lambda message, row: _bad_ann(d, message, row), checked=d.typed)
     kind = _kinds(d, segs, bbox)
+    _check_masks(d, segs, kind, items, item_of)
     geometry: list[Any] = anns
     score = extra = None
     if "score" in present and d.typed and scores.count(UNSET) == 0 and scores.count(None) == 0:
@@ -274,23 +276,27 @@ def _first_of(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
 
 
 def _kinds(d: _Doc, segs: list[Any], bbox: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
-    """Geometry kind per annotation from its segmentation (polygons list or RLE dict)."""
-    n = len(d.annotations)
-    try:
-        lens = np.fromiter(map(len, segs), dtype=np.int64, count=n)
-    except (TypeError, KeyError):  # a missing or null segmentation: look at each annotation
-        raw = [a.get("segmentation") for a in d.annotations]
-        lens = np.asarray([0 if s is None else len(s) if isinstance(s, (list, dict)) else -1 for s in raw], dtype=np.int64)
-        if np.any(lens < 0):
-            i = int(np.flatnonzero(lens < 0)[0])
-            raise _bad_ann(d, f"segmentation must be a list of polygons or an RLE dict, got {raw[i]!r}", i) from None
-    kind = np.where(lens == 0, _K_BOX, np.where(lens == 1, _K_POLY, _K_MULTI)).astype(np.uint8)
-    for i in np.flatnonzero(lens == 2).tolist():
-        if type(segs[i]) is dict:
-            kind[i] = _K_MASK
+    """Geometry kind per annotation from its segmentation (polygons list or RLE dict), each
+    segmentation checked (coco/_segments.py)."""
+    n_parts = parts(segs, d.typed, lambda message, row: _bad_ann(d, message, row))
+    kind = np.where(n_parts == 0, _K_BOX, np.where(n_parts == 1, _K_POLY, _K_MULTI)).astype(np.uint8)
+    kind[n_parts == MASK] = _K_MASK
     no_box = (kind == _K_BOX) & np.isnan(bbox[:, 0])
     kind[no_box] = _K_TAG
     return kind
+
+
+def _check_masks(d: _Doc, segs: list[Any], kind: npt.NDArray[np.uint8], items: list[Item], item_of: npt.NDArray[np.int64]) -> None:
+    """Each RLE's counts (coco/_segments.py), and its size against its image's where the image has one."""
+    rows = np.flatnonzero(kind == _K_MASK).tolist()
+    if not rows:
+        return
+    sizes = rle_sizes(segs, rows, lambda message, row: _bad_ann(d, message, row)).tolist()
+    for (h, w), row in zip(sizes, rows, strict=True):
+        it = items[int(item_of[row])]
+        if it.height is not None and it.width is not None and (h, w) != (it.height, it.width):
+            raise _bad_ann(d, f"segmentation.size [{h}, {w}] is not image {it.number}'s [height, width] "
+                              f"[{it.height}, {it.width}]", row)
 
 
 def _extra(d: _Doc, a: dict[str, Any], i: int) -> dict[str, Any] | None:

@@ -3,9 +3,10 @@
 Most COCO files hold, per annotation, exactly the seven standard keys (plus ``score`` in
 prediction files). msgspec decodes such a file straight into small structs, checking every type
 on the way, two to three times faster than building dicts and with a fraction of their memory;
-polygons stay undecoded JSON (:class:`msgspec.Raw`, views of the file's bytes) until someone looks
-at them. Anything else (another key, a wrong type, malformed JSON) makes :func:`decode` return
-None and the reader takes its general path, whose errors name the file and the place.
+segmentations stay undecoded JSON (:class:`msgspec.Raw`, views of the file's bytes), checked
+in bulk as the file is read (coco/_segments.py) and decoded when someone looks at them.
+Anything else (another key, a wrong type, malformed JSON) makes :func:`decode` return None and
+the reader takes its general path, whose errors name the file and the place.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ class TypedImage(msgspec.Struct, gc=False):
 
 
 class TypedAnn(msgspec.Struct, gc=False, forbid_unknown_fields=True):
-    """A COCO annotation with the standard keys only; its polygons stay raw JSON."""
+    """A COCO annotation with the standard keys only; its segmentation stays raw JSON (checked
+    by coco/_segments.py as the file is read)."""
 
     id: int
     image_id: int
     category_id: int
-    segmentation: list[msgspec.Raw] | dict[str, Any]
+    segmentation: msgspec.Raw
     area: float
     bbox: tuple[float, float, float, float] | None
     iscrowd: int
@@ -68,19 +70,17 @@ def decode(data: bytes) -> TypedDoc | None:
 
 
 def segmentation(ann: TypedAnn) -> Any:
-    """The annotation's segmentation as the JSON parser gives it (polygons decoded)."""
+    """The annotation's segmentation as the JSON parser gives it."""
     import orjson
 
-    seg = ann.segmentation
-    if isinstance(seg, dict):
-        return seg
-    return [orjson.loads(memoryview(p)) for p in seg]
+    return orjson.loads(memoryview(ann.segmentation))
 
 
 def as_json(ann: TypedAnn) -> dict[str, Any]:
-    """segmentation, area and bbox as a COCO writer puts them back (polygons as the bytes read)."""
+    """segmentation, area and bbox as a COCO writer puts them back (polygons as the bytes read,
+    an RLE as a dict)."""
     import orjson
 
-    seg = ann.segmentation
-    out = seg if isinstance(seg, dict) else [orjson.Fragment(bytes(p)) for p in seg]
-    return {"segmentation": out, "area": ann.area, "bbox": None if ann.bbox is None else list(ann.bbox)}
+    raw = bytes(ann.segmentation)
+    seg = orjson.loads(raw) if raw.startswith(b"{") else orjson.Fragment(raw)
+    return {"segmentation": seg, "area": ann.area, "bbox": None if ann.bbox is None else list(ann.bbox)}
