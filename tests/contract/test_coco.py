@@ -358,6 +358,8 @@ _BAD_SEGMENTATIONS = [  # (segmentation, or raw JSON text for it; the field name
     ({"size": [4, 4], "counts": "0?"}, "segmentation.counts", "sum to 15"),  # pycocotools leaves a pixel undefined
     ({"size": [4, 4], "counts": "0P"}, "segmentation.counts", "inside a number"),
     ({"size": [3, 3], "counts": [0, 9]}, "segmentation.size", "image 1"),
+    (b'{"size": [4, 4], "counts": [0, 9223372036854775808]}', "segmentation.counts", "too large"),
+    ({"size": [2**40, 1], "counts": [0, 2**40]}, "segmentation.size", "[height, width]"),
 ]
 
 
@@ -378,10 +380,20 @@ def test_a_bad_segmentation_is_refused_at_read_naming_file_annotation_and_field(
     with pytest.raises(FormatError) as e:
         formats.read(p, "coco")
     message = str(e.value)
-    if general and isinstance(seg, bytes):  # the JSON parser refuses the whole file, naming line and column
+    if general and seg == b"[[1e400, 0, 1, 0, 1, 1]]":  # the JSON parser refuses the whole file, naming line and column
         assert str(p) in message and "line 1, column" in message and what in message, message
         return
     assert str(p) in message and "annotations[1] (id 42)" in message and field in message and what in message, message
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["typed", "general"])
+def test_a_bad_segmentation_far_into_a_large_file_is_named_by_its_own_id(tmp_path: Path, general: bool) -> None:
+    good = {**GOOD["annotations"][0], "segmentation": [_SQUARE], **({"attributes": {}} if general else {})}
+    anns = [{**good, "id": 100 + i, "segmentation": [_SQUARE] if i % 3 else []} for i in range(10_000)]
+    anns[9_001]["segmentation"] = [_SQUARE, [0, 0, 1, 0, 1]]
+    p = _write(tmp_path, {**GOOD, "annotations": anns})
+    with pytest.raises(FormatError, match=r"annotations\[9001\] \(id 9101\): segmentation\[1\] has 5 coordinates"):
+        formats.read(p, "coco")
 
 
 @pytest.mark.parametrize("general", [False, True], ids=["typed", "general"])

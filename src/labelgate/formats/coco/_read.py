@@ -291,12 +291,16 @@ def _check_masks(d: _Doc, segs: list[Any], kind: npt.NDArray[np.uint8], items: l
     rows = np.flatnonzero(kind == _K_MASK).tolist()
     if not rows:
         return
-    sizes = rle_sizes(segs, rows, lambda message, row: _bad_ann(d, message, row)).tolist()
-    for (h, w), row in zip(sizes, rows, strict=True):
-        it = items[int(item_of[row])]
-        if it.height is not None and it.width is not None and (h, w) != (it.height, it.width):
-            raise _bad_ann(d, f"segmentation.size [{h}, {w}] is not image {it.number}'s [height, width] "
-                              f"[{it.height}, {it.width}]", row)
+    sizes = rle_sizes(segs, rows, lambda message, row: _bad_ann(d, message, row))
+    images = item_of[rows]
+    height = np.asarray([-1 if it.height is None or it.width is None else it.height for it in items], dtype=np.int64)[images]
+    width = np.asarray([-1 if it.width is None else it.width for it in items], dtype=np.int64)[images]
+    wrong = np.flatnonzero((height >= 0) & ((sizes[:, 0] != height) | (sizes[:, 1] != width)))
+    if len(wrong):
+        j = int(wrong[0])
+        it = items[int(images[j])]
+        raise _bad_ann(d, f"segmentation.size {sizes[j].tolist()} is not image {it.number}'s [height, width] "
+                          f"[{it.height}, {it.width}]", rows[j])
 
 
 def _extra(d: _Doc, a: dict[str, Any], i: int) -> dict[str, Any] | None:

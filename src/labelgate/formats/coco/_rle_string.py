@@ -88,14 +88,26 @@ def _string_of(bounds: I64, positions: I64) -> I64:
 
 def _undelta(x: I64, starts: I64) -> I64:
     """Run lengths from stored values: from the fourth number of a string on (index m > 2),
-    a value is the difference to the run at m - 2, so each parity is a running sum (odd m from
-    m = 1, even m from m = 2)."""
-    per_string = np.diff(starts)
-    m = np.arange(len(x)) - np.repeat(starts[:-1], per_string)
-    out = x.copy()
-    for chain in ((m & 1) == 1, ((m & 1) == 0) & (m >= 2)):
-        cs = np.concatenate(([0], np.cumsum(np.where(chain, x, 0))))
-        out[chain] = (cs[1:] - np.repeat(cs[starts[:-1]], per_string))[chain]  # less the sum before the string
+    a value is the difference to the run at m - 2, so a string's odd indices (from m = 1) and
+    its even ones (from m = 2) are running sums. All numbers of one global parity form a view in
+    which each such chain is contiguous: one cumulative sum, less the sum before each chain."""
+    out = np.empty_like(x)
+    first, size = starts[:-1], np.diff(starts)
+    for p in (0, 1):
+        sub = x[p::2]
+        if not len(sub):
+            continue
+        head = first + ((p - first) & 1)  # each string's first number of parity p
+        has = head < first + size
+        reset = np.zeros(len(sub), dtype=bool)
+        reset[(head[has] - p) // 2] = True
+        alone = has & ((first & 1) == p) & (size > 2)  # m = 0 is a chain of its own: m = 2 starts the next
+        reset[(head[alone] + 2 - p) // 2] = True
+        cs = np.cumsum(sub)
+        last_reset = np.where(reset, np.arange(len(sub)), 0)
+        np.maximum.accumulate(last_reset, out=last_reset)
+        cs_before = cs - sub
+        out[p::2] = cs - cs_before[last_reset]
     return out
 
 
