@@ -67,6 +67,15 @@ def test_import_as_predictions_needs_a_model_and_records_it(app_client: TestClie
     assert {(a["source"], a["model"], a["model_version"]) for a in anns} == {("model", "yolo", "8.1")}
 
 
+def _names_only_the_sent_file(err: dict, name: str, runtime: Runtime) -> None:
+    """An import error names the file as sent, never where the server keeps uploads (its directory layout)."""
+    text = orjson.dumps(err).decode()
+    for hidden in (str(runtime.settings.upload_dir), str(runtime.settings.data_dir.resolve()), "upload-"):
+        assert hidden not in text, err
+    if err["code"] == "format_error":
+        assert err["detail"]["path"] == name and err["message"].startswith(name), err
+
+
 def test_bad_files_are_refused_and_nothing_is_stored(app_client: TestClient, world: World, runtime) -> None:
     c = app_client
     bad_label = dataset_to_dict(shelf_dataset(2, seed=5))
@@ -79,7 +88,9 @@ def test_bad_files_are_refused_and_nothing_is_stored(app_client: TestClient, wor
     for data, name, code in cases:
         r = _upload(c, world, data, name)
         assert r.status_code == 422, r.text
-        assert r.json()["error"]["code"] == code
+        err = r.json()["error"]
+        assert err["code"] == code
+        _names_only_the_sent_file(err, name, runtime)
     r = _upload(c, world, orjson.dumps(bad_label, option=orjson.OPT_SERIALIZE_NUMPY))
     assert "'Unicorn' is not in the project's label schema" in r.json()["error"]["message"]
     old = runtime.settings.max_upload_bytes
@@ -252,10 +263,12 @@ def test_coco_with_a_bad_segmentation_is_refused_naming_it_and_nothing_is_stored
         err = r.json()["error"]
         assert err["code"] == "format_error", err
         assert "instances_bad.json" in err["message"] and "id 42" in err["message"] and field in err["message"], err
+        _names_only_the_sent_file(err, "instances_bad.json", runtime)
     bad = c.post(f"/api/v1/projects/{world.project_id}/imports/background", headers=m, data={"format": "coco"},
                  files={"file": ("bg.json", _coco_bytes([[0, 0, 1, 1]]), "application/json")})
     failed = _wait_job(c, m, bad.json()["id"])
     assert failed["status"] == "failed" and "id 42" in failed["error"] and "segmentation[0]" in failed["error"], failed
+    assert failed["error"].startswith("bg.json") and str(runtime.settings.upload_dir) not in failed["error"], failed
     assert c.get(f"/api/v1/projects/{world.project_id}/tasks", headers=m).json()["total"] == 0
     assert c.get(f"/api/v1/projects/{world.project_id}/imports", headers=m).json() == []
     assert [q for q in runtime.settings.upload_dir.rglob("*") if q.is_file()] == []

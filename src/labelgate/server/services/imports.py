@@ -5,6 +5,7 @@ the same file imported again is recognised by its content hash and not duplicate
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -71,9 +72,11 @@ def import_file(rt: Runtime, actor: User, project_id: int, path: Path, filename:
         found = jobs_repo.find_import(conn, project_id, digest, ImportKind(kind).value)
     if found is not None:
         return ImportRecord(**{**found.__dict__, "reused": True})
-    name = fmt or formats.detect(path)
     try:
+        name = fmt or formats.detect(path)
         ds = formats.read(path, name)
+    except FormatError as e:
+        raise _as_sent(e, path, filename) from e
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
         if isinstance(e, LabelgateError):
             raise
@@ -85,6 +88,17 @@ def import_file(rt: Runtime, actor: User, project_id: int, path: Path, filename:
     if progress is not None:
         progress(3, 3)
     return rec
+
+
+def _as_sent(e: FormatError, path: Path, filename: str) -> FormatError:
+    """The reader's error naming the file as its sender called it, not where the server keeps it (an upload's
+    temporary path would tell every client the server's directory layout); files beside or inside it (a
+    YOLO directory, an unpacked archive) are named relative to it."""
+    def named(text: str) -> str:
+        text = text.replace(str(path), filename)
+        return text.replace(str(path.parent) + os.sep, "")
+
+    return type(e)(named(e.detail), path=filename if e.path is None else named(e.path), where=e.where)
 
 
 def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: str, filename: str,
