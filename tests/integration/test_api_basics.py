@@ -145,12 +145,12 @@ def test_cross_site_writes_with_the_session_cookie_are_refused(runtime, world: W
                   403, "forbidden")
         _is_error(c.post("/api/v1/auth/tokens", json=token, headers={"Origin": "null"}), 403, "forbidden")
         assert c.get("/api/v1/auth/me", headers=evil).status_code == 200  # reads are not writes
-        assert c.post("/api/v1/auth/tokens", json=token, headers={"Origin": "http://testserver"}).status_code == 201
+        assert c.post("/api/v1/auth/tokens", json=token, headers={"Origin": "http://TestServer"}).status_code == 201
         assert c.post("/api/v1/auth/tokens", json=token).status_code == 201  # no Origin: not a browser's page
         # an API token is no ambient authority: another origin may use it (the caller had to know it)
         bare = TestClient(create_app(runtime=runtime))
         assert bare.post("/api/v1/auth/tokens", json=token, headers={**evil, **world["annotator"].headers}).status_code == 201
-        monkeypatch.setattr(runtime.settings, "trusted_origins", "https://ui.example, https://evil.example/")
+        monkeypatch.setattr(runtime.settings, "trusted_origins", "https://ui.example, https://Evil.example/")
         assert c.post("/api/v1/auth/tokens", json=token, headers=evil).status_code == 201
     with runtime.db.read() as conn:
         from labelgate.server.db.repos import users as users_repo

@@ -68,10 +68,10 @@ def refuse_cross_site(request: Request, rt: Runtime) -> None:
     if source is None:
         return
     parts = urlsplit(source)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    if parts.netloc and parts.netloc == request.headers.get("host"):
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if parts.netloc and parts.netloc.lower() == request.headers.get("host", "").lower():  # host names ignore case
         return
-    trusted = {o.strip().rstrip("/") for o in rt.settings.trusted_origins.split(",") if o.strip()}
+    trusted = {o.strip().rstrip("/").lower() for o in rt.settings.trusted_origins.split(",") if o.strip()}
     if origin in trusted:
         return
     raise PermissionDenied(f"cross-site request refused: {request.method} {request.url.path} comes from a page at "
