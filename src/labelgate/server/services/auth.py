@@ -98,10 +98,11 @@ def authenticate_session(rt: Runtime, token: str) -> User | None:
     digest = "s:" + _digest(token)
     user = rt.credentials.get(digest)
     if user is None:
+        generation = rt.credentials.generation()
         with rt.db.read() as conn:
             user = repo.user_by_session(conn, digest[2:], utcnow())
         if user is not None:
-            rt.credentials.put(digest, user)
+            rt.credentials.put(digest, user, generation)
     return user
 
 
@@ -111,10 +112,11 @@ def authenticate_token(rt: Runtime, token: str) -> User | None:
     digest = "t:" + _digest(token)
     user = rt.credentials.get(digest)
     if user is None:
+        generation = rt.credentials.generation()
         with rt.db.read() as conn:
             user = repo.user_by_token(conn, digest[2:])
         if user is not None:
-            rt.credentials.put(digest, user)
+            rt.credentials.put(digest, user, generation)
     return user
 
 
