@@ -150,10 +150,31 @@ def test_cross_site_writes_with_the_session_cookie_are_refused(runtime, world: W
         # an API token is no ambient authority: another origin may use it (the caller had to know it)
         bare = TestClient(create_app(runtime=runtime))
         assert bare.post("/api/v1/auth/tokens", json=token, headers={**evil, **world["annotator"].headers}).status_code == 201
-        monkeypatch.setattr(runtime.settings, "trusted_origins", "https://ui.example, https://Evil.example/")
+        # a default port on either side: the same origin (the Host header has no scheme behind a TLS proxy)
+        assert c.post("/api/v1/auth/tokens", json=token,
+                      headers={"Host": "lg.example:443", "Origin": "https://LG.example"}).status_code == 201
+        assert c.post("/api/v1/auth/tokens", json=token,
+                      headers={"Host": "[::1]", "Origin": "http://[::1]:80"}).status_code == 201
+        _is_error(c.post("/api/v1/auth/tokens", json=token, headers={"Host": "lg.example:8443", "Origin": "https://lg.example"}),
+                  403, "forbidden")
+        monkeypatch.setattr(runtime.settings, "trusted_origins", "https://ui.example, https://Evil.example:443/")
         assert c.post("/api/v1/auth/tokens", json=token, headers=evil).status_code == 201
+        _is_error(c.post("/api/v1/auth/logout", headers={"Origin": "https://elsewhere.example"}), 403, "forbidden")
+        assert c.get("/api/v1/auth/me").status_code == 200  # the refused logout ended nothing
     with runtime.db.read() as conn:
         from labelgate.server.db.repos import users as users_repo
 
         names = [t["name"] for t in users_repo.list_tokens(conn, world["annotator"].user.id)]
-    assert names.count("from the page") == 4  # the refused ones stored nothing
+    assert names.count("from the page") == 6  # the refused ones stored nothing
+
+
+def test_trusted_origins_must_be_origins() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from labelgate.server.settings import Settings
+
+    assert Settings(trusted_origins="https://ui.example.com, http://10.0.0.5:8080/").trusted_origins
+    for bad in ("ui.example.com", "https://ui.example.com/app", "ftp://ui.example.com", "https://ui.example.com:x"):
+        with pytest.raises(ValidationError, match="not an origin"):
+            Settings(trusted_origins=bad)

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "origin_of"]
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def origin_of(url: str) -> str | None:
+    """A web origin as browsers compare them: ``scheme://host[:port]``, lower case, without the scheme's
+    default port; None when ``url`` has no http(s) scheme or host."""
+    try:
+        parts = urlsplit(url.strip())
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"{scheme}://{host}" if port is None or str(port) == _DEFAULT_PORTS[scheme] else f"{scheme}://{host}:{port}"
 
 
 class Settings(BaseSettings):
@@ -46,6 +65,14 @@ class Settings(BaseSettings):
         5.0, ge=0, description="How long a verified API token or session is trusted without looking it up again. "
                                "Revocation, logout and deactivation apply at once in the process that made them, "
                                "in other server processes within this time (0: look up on every request).")
+    @field_validator("trusted_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for entry in filter(None, (v.strip() for v in value.split(","))):
+            if origin_of(entry) is None or urlsplit(entry).path not in ("", "/") or urlsplit(entry).query:
+                raise ValueError(f"{entry!r} is not an origin: write scheme://host[:port], e.g. https://labels.example.com")
+        return value
+
     job_queue: str = Field("inprocess", pattern="^(inprocess|redis)$",
                            description="inprocess (threads in the server) or redis (run `labelgate serve --worker`).")
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="For job_queue=redis.")

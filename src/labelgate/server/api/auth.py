@@ -30,6 +30,7 @@ def login(body: LoginIn, request: Request, response: Response, rt: RuntimeDep,
 
 @router.post("/logout", response_model=Ok)
 def logout(request: Request, response: Response, rt: RuntimeDep) -> Ok:
+    refuse_cross_site(request, rt)  # another site's page ending the session
     token = request.cookies.get(rt.settings.session_cookie)
     if token:
         auth.logout(rt, token)

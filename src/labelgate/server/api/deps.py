@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +14,7 @@ from labelgate.server.errors import AuthenticationRequired
 from labelgate.server.services import auth
 from labelgate.server.services.annotations import EngineRequired
 from labelgate.server.services.runtime import Runtime
+from labelgate.server.settings import origin_of
 
 T = TypeVar("T")
 
@@ -67,13 +67,17 @@ def refuse_cross_site(request: Request, rt: Runtime) -> None:
     source = request.headers.get("origin") or request.headers.get("referer")
     if source is None:
         return
-    parts = urlsplit(source)
-    origin = f"{parts.scheme}://{parts.netloc}".lower()
-    if parts.netloc and parts.netloc.lower() == request.headers.get("host", "").lower():  # host names ignore case
-        return
-    trusted = {o.strip().rstrip("/").lower() for o in rt.settings.trusted_origins.split(",") if o.strip()}
-    if origin in trusted:
-        return
+    origin = origin_of(source)
+    if origin is not None:
+        # the Host header carries no scheme (a proxy may end TLS), so this server's own origin is matched by
+        # host and port alone, a default port on either side left out
+        host = request.headers.get("host", "").lower()
+        if host.rsplit(":", 1)[-1] in ("80", "443"):
+            host = host.rsplit(":", 1)[0]
+        if origin.split("://", 1)[1] == host:
+            return
+        if origin in {origin_of(o) for o in rt.settings.trusted_origins.split(",") if o.strip()}:
+            return
     raise PermissionDenied(f"cross-site request refused: {request.method} {request.url.path} comes from a page at "
                            f"{source.split('?')[0]!r}, not from this server (LABELGATE_TRUSTED_ORIGINS lists other "
                            "origins allowed to use the session cookie)")
