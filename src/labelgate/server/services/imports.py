@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -72,16 +73,19 @@ def import_file(rt: Runtime, actor: User, project_id: int, path: Path, filename:
         found = jobs_repo.find_import(conn, project_id, digest, ImportKind(kind).value)
     if found is not None:
         return ImportRecord(**{**found.__dict__, "reused": True})
+    name = fmt or "format detection"
     try:
         name = fmt or formats.detect(path)
         ds = formats.read(path, name)
     except FormatError as e:
-        raise _as_sent(e, path, filename) from e
+        raise type(e)(_as_sent(e.detail, path, filename), path=filename if e.path is None else _as_sent(e.path, path, filename),
+                      where=e.where) from e
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
         if isinstance(e, LabelgateError):
             raise
         # a reader tripping over a file it does not expect is still bad input, not a server fault
-        raise FormatError(f"the {name} reader could not read this file ({type(e).__name__}: {e})", path=filename) from e
+        why = _as_sent(f"({type(e).__name__}: {e})", path, filename)
+        raise FormatError(f"the {name} reader could not read this file {why}", path=filename) from e
     if progress is not None:
         progress(1, 3)
     rec = import_dataset(rt, actor, project_id, ds, name, filename, digest, kind, model, model_version)
@@ -90,15 +94,15 @@ def import_file(rt: Runtime, actor: User, project_id: int, path: Path, filename:
     return rec
 
 
-def _as_sent(e: FormatError, path: Path, filename: str) -> FormatError:
-    """The reader's error naming the file as its sender called it, not where the server keeps it (an upload's
-    temporary path would tell every client the server's directory layout); files beside or inside it (a
-    YOLO directory, an unpacked archive) are named relative to it."""
-    def named(text: str) -> str:
-        text = text.replace(str(path), filename)
-        return text.replace(str(path.parent) + os.sep, "")
-
-    return type(e)(named(e.detail), path=filename if e.path is None else named(e.path), where=e.where)
+def _as_sent(text: str, path: Path, filename: str) -> str:
+    """``text`` naming the file as its sender called it, not where the server keeps it (an upload's temporary
+    path would tell every client the server's directory layout); files beside or inside it (a YOLO
+    directory, an unpacked archive) are named relative to it. The path as given and resolved, longest first."""
+    for full in sorted({str(path), str(path.resolve())}, key=len, reverse=True):
+        text = re.sub(re.escape(full) + r"(?![\w.-])", lambda _: filename, text)
+    for folder in sorted({str(path.parent), str(path.resolve().parent)}, key=len, reverse=True):
+        text = text.replace(folder + os.sep, "")
+    return text
 
 
 def import_dataset(rt: Runtime, actor: User, project_id: int, ds: Dataset, fmt: str, filename: str,
