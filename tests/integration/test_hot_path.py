@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -172,6 +173,31 @@ def test_fast_statements_give_watching_listeners_a_real_context(runtime: Runtime
         sa.event.remove(runtime.db.engine, "before_cursor_execute", before)
         sa.event.remove(runtime.db.engine, "after_cursor_execute", after)
     assert any(s.lstrip().upper().startswith("SELECT") for s in spans)
+
+
+def test_a_fast_statement_error_goes_through_sqlalchemys_handling(runtime: Runtime) -> None:
+    """A driver error on the fast path: SQLAlchemy's exception family, ``handle_error`` listeners, and a
+    connection judged dropped is invalidated (not handed back to the pool for the next request)."""
+    from labelgate.server.db.fast import FastStatement
+
+    bad = FastStatement(sa.select(sa.literal_column("1")).select_from(sa.table("no_such_table")))
+    seen: list[bool] = []
+
+    def on_error(ctx: Any) -> None:
+        seen.append(ctx.is_disconnect)
+        ctx.is_disconnect = True  # as the dialect says when the server went away
+
+    sa.event.listen(runtime.db.engine, "handle_error", on_error)
+    try:
+        with runtime.db.engine.connect() as conn:
+            with pytest.raises(sa.exc.ProgrammingError if runtime.db.dialect == "postgresql" else sa.exc.OperationalError):
+                bad.all(conn, {})
+            assert conn.invalidated
+    finally:
+        sa.event.remove(runtime.db.engine, "handle_error", on_error)
+    assert seen == [False]
+    with runtime.db.read() as conn:  # the pool hands out a working connection afterwards
+        assert conn.exec_driver_sql("SELECT 1").scalar_one() == 1
 
 
 def test_bulk_task_creation_refreshes_postgresql_statistics(app_client: TestClient, world: World) -> None:

@@ -5,10 +5,11 @@ DBAPI cursor.
 result object) on statements SQLite answers in ~15 µs; next-task + submit run ~10 of them per round.
 A :class:`FastStatement` keeps the statement written in SQLAlchemy Core, compiles it once per dialect,
 and converts parameters and results with the same type processors SQLAlchemy would use, so stored
-values are identical; it runs in the connection's current transaction and raises SQLAlchemy's own
-``DBAPIError`` family on driver errors. When something listens to the engine's ``before_cursor_execute``
-or ``after_cursor_execute`` events (a statement counter, OpenTelemetry's SQLAlchemy instrumentation), it
-runs through ``Connection.execute`` instead, so those listeners get the execution context they expect.
+values are identical; it runs in the connection's current transaction and hands driver errors to
+SQLAlchemy's own handling (the ``DBAPIError`` family, ``handle_error`` listeners, disconnect detection).
+When something listens to the engine's ``before_cursor_execute`` or ``after_cursor_execute`` events (a
+statement counter, OpenTelemetry's SQLAlchemy instrumentation), it runs through ``Connection.execute``
+instead, so those listeners get the execution context they expect.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -89,7 +89,9 @@ class FastStatement:
         try:
             cursor.execute(c.sql, args)
         except dialect.loaded_dbapi.Error as exc:
-            raise sa.exc.DBAPIError.instance(c.sql, args, exc, dialect.loaded_dbapi.Error) from exc
+            # SQLAlchemy's own handling: closes the cursor, runs handle_error listeners, raises the DBAPIError
+            # family, and invalidates a connection the database dropped (else it would go back to the pool)
+            conn._handle_dbapi_exception(exc, c.sql, args, cursor, None)
         return cursor
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
