@@ -26,7 +26,13 @@ BOX = {"geometry": {"type": "box", "x1": 1, "y1": 2, "x2": 30, "y2": 40}, "label
 
 @contextmanager
 def counting(rt: Runtime) -> Iterator[dict[str, Any]]:
-    seen: dict[str, Any] = {"statements": [], "commits": 0}
+    """Every statement and commit. FastStatements are counted where they run, and kept on their fast path
+    (a cursor listener alone would send them through ``Connection.execute``)."""
+    from unittest import mock
+
+    from labelgate.server.db.fast import FastStatement
+
+    seen: dict[str, Any] = {"statements": [], "commits": 0, "fast": 0}
 
     def on_execute(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
         seen["statements"].append(statement.split(None, 1)[0].upper())
@@ -34,10 +40,19 @@ def counting(rt: Runtime) -> Iterator[dict[str, Any]]:
     def on_commit(_c: Any) -> None:
         seen["commits"] += 1
 
+    fast_run = FastStatement._run
+
+    def run_fast(self: FastStatement, conn: Any, params: Any) -> Any:
+        seen["fast"] += 1
+        on_execute(conn, None, self._compile(conn.dialect).sql)
+        return fast_run(self, conn, params)
+
     sa.event.listen(rt.db.engine, "before_cursor_execute", on_execute)
     sa.event.listen(rt.db.engine, "commit", on_commit)
     try:
-        yield seen
+        with mock.patch.object(FastStatement, "_watched", staticmethod(lambda conn: False)), \
+                mock.patch.object(FastStatement, "_run", run_fast):
+            yield seen
     finally:
         sa.event.remove(rt.db.engine, "before_cursor_execute", on_execute)
         sa.event.remove(rt.db.engine, "commit", on_commit)
@@ -59,6 +74,7 @@ def test_next_task_and_submit_take_two_transactions_and_few_statements(app_clien
     # next-task: project+role, own draft, reserve the next; submit: task+project+role, insert, progress
     # (after its row lock on PostgreSQL), the events (created, submitted, task completed) in one statement
     assert len(data) <= 8, data
+    assert seen["fast"] >= 6, seen  # those of the hot path ran as FastStatements, on the DBAPI cursor
     assert r.json()["status"] == "submitted"
     task = c.get(f"/api/v1/tasks/{r.json()['task_id']}", headers=world["manager"].headers).json()
     assert task["completed"] and task["n_submitted"] == 1
