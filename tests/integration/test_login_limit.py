@@ -112,3 +112,24 @@ def test_a_very_long_username_is_counted_by_its_digest(runtime: Runtime) -> None
     with runtime.db.read() as conn:
         stored = conn.execute(sa.select(login_failures.c.key).where(login_failures.c.key.like("sha256:%"))).scalars().all()
     assert stored and all(len(k) == len("sha256:") + 64 for k in stored)
+
+
+def test_an_ipv6_network_counts_as_one_client(runtime: Runtime, world) -> None:  # type: ignore[no-untyped-def]
+    """Failed logins for different users from addresses of one /64 count against one client limit."""
+    from labelgate.server.errors import AuthenticationRequired
+    from labelgate.server.services import auth
+
+    assert auth.client_key("2001:db8:1:2::1") == auth.client_key("2001:db8:1:2:ffff::9") == "client:2001:db8:1:2::/64"
+    assert auth.client_key("2001:db8:1:3::1") != auth.client_key("2001:db8:1:2::1")
+    assert auth.client_key("::ffff:192.0.2.7") == auth.client_key("192.0.2.7") == "client:192.0.2.7"
+    assert auth.client_key("testclient") == "client:testclient"
+    net = f"2001:db8:{uuid.uuid4().int % 0xffff:x}:1"
+    limit = runtime.settings.login_attempts
+    for i in range(limit):
+        with pytest.raises(AuthenticationRequired):
+            auth.login(runtime, f"nobody_{uuid.uuid4().hex[:6]}", "wrong-password", f"{net}::{i + 1:x}")
+    with pytest.raises(RateLimited):
+        auth.login(runtime, world["reviewer"].name, "password-" + world["reviewer"].name, f"{net}:0:0:0:abcd")
+    runtime.login_limiter.reset(auth.client_key(f"{net}::1"))
+    user, _ = auth.login(runtime, world["reviewer"].name, "password-" + world["reviewer"].name, f"{net}::1")
+    assert user.username == world["reviewer"].name

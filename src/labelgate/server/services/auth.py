@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
 from datetime import timedelta
@@ -17,7 +18,7 @@ from labelgate.server.errors import AuthenticationRequired
 from labelgate.server.services.runtime import Runtime
 
 __all__ = [
-    "TOKEN_PREFIX", "authenticate_session", "authenticate_token", "cached_session_user", "cached_token_user",
+    "TOKEN_PREFIX", "authenticate_session", "authenticate_token", "cached_session_user", "cached_token_user", "client_key",
     "change_password", "create_token", "create_user", "list_tokens", "list_users", "login", "logout", "revoke_token",
     "set_active",
 ]
@@ -53,9 +54,23 @@ def list_users(rt: Runtime, actor: User) -> list[User]:
         return repo.list_all(conn)
 
 
+def client_key(client: str) -> str:
+    """The login limit's key for a client address: an IPv6 address by its /64 (one subscriber's network,
+    whose 2^64 addresses would otherwise each get a fresh limit), an IPv4-mapped one as IPv4."""
+    try:
+        ip = ipaddress.ip_address(client)
+    except ValueError:
+        return f"client:{client}"  # not an address (a test client, a Unix socket's peer)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"client:{ip.ipv4_mapped}"
+        return f"client:{ipaddress.IPv6Network((ip, 64), strict=False)}"
+    return f"client:{ip}"
+
+
 def login(rt: Runtime, username: str, password: str, client: str) -> tuple[User, str]:
     """Check the password; returns the user and a new session token (to put in a cookie)."""
-    keys = (f"user:{username}", f"client:{client}")
+    keys = (f"user:{username}", client_key(client))
     attempt = rt.login_limiter.begin(*keys)  # counts as a failure until it succeeds
     with rt.db.read() as conn:
         found = repo.password_hash(conn, username)
