@@ -4,6 +4,7 @@ Datumaro-written fixtures, and bad input that names the file and the place."""
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from labelgate.core import (
 )
 from labelgate.formats.capabilities import restrict
 from labelgate.formats.coco import CODEC
+from labelgate.formats.coco._segments import parts
 from labelgate.formats.coco._write import fits
 from tests.strategies import assert_close, datasets
 
@@ -329,6 +331,8 @@ def test_bad_input_names_the_file_and_place(tmp_path: Path, doc: Any, raw: bytes
 
 
 _SQUARE = [0, 0, 2, 0, 2, 2, 0, 2]
+# number literals without an exponent that overflow a float (JSON parsers refuse them: infinity)
+_OVERFLOWING = [b"1" + b"0" * 400, b"-1" + b"0" * 400, b"1" + b"0" * 400 + b".5", b"2" + b"0" * 308]
 _BAD_SEGMENTATIONS = [  # (segmentation, or raw JSON text for it; the field named; what the message says)
     ([[0, 0, 1, 1]], "segmentation[0]", "at least 6"),
     ([[0, 0, 1, 1, 2]], "segmentation[0]", "odd"),
@@ -341,6 +345,8 @@ _BAD_SEGMENTATIONS = [  # (segmentation, or raw JSON text for it; the field name
     ([_SQUARE, [0, 0, 1, 1]], "segmentation[1]", "at least 6"),
     ([_SQUARE, _SQUARE, {"x": 1}], "segmentation[2]", "must be a list"),
     (b"[[1e400, 0, 1, 0, 1, 1]]", "segmentation", "infinity"),
+    *((b"[[0, 0, " + big + b", 0, 1, 1]]", "segmentation", "infinity") for big in _OVERFLOWING),
+    (b"[[0,0,2,0,2,2],[0,0," + _OVERFLOWING[-1] + b",0,1,1]]", "segmentation", "infinity"),  # no byte to spare
     ("abc", "segmentation", "a list of polygons or an RLE dict"),
     ({}, "segmentation", "no 'size'"),
     ({"counts": [0, 16]}, "segmentation", "no 'size'"),
@@ -360,6 +366,9 @@ _BAD_SEGMENTATIONS = [  # (segmentation, or raw JSON text for it; the field name
     ({"size": [3, 3], "counts": [0, 9]}, "segmentation.size", "image 1"),
     (b'{"size": [4, 4], "counts": [0, 9223372036854775808]}', "segmentation.counts", "too large"),
     ({"size": [2**40, 1], "counts": [0, 2**40]}, "segmentation.size", "[height, width]"),
+    (b'{"size": [4, 4], "counts": [0, ' + _OVERFLOWING[0] + b"]}", "segmentation", "infinity"),
+    (b'{"size": [4, 4], "counts": [0, 16], "extra": ' + _OVERFLOWING[0] + b"}", "segmentation", "infinity"),
+    (b'{"size": [4, 4], "counts": [0, 16], "extra": [1e400]}', "segmentation", "infinity"),
 ]
 
 
@@ -380,7 +389,7 @@ def test_a_bad_segmentation_is_refused_at_read_naming_file_annotation_and_field(
     with pytest.raises(FormatError) as e:
         formats.read(p, "coco")
     message = str(e.value)
-    if general and seg == b"[[1e400, 0, 1, 0, 1, 1]]":  # the JSON parser refuses the whole file, naming line and column
+    if general and what == "infinity":  # the JSON parser refuses the whole file, naming line and column
         assert str(p) in message and "line 1, column" in message and what in message, message
         return
     assert str(p) in message and "annotations[1] (id 42)" in message and field in message and what in message, message
@@ -394,6 +403,27 @@ def test_a_bad_segmentation_far_into_a_large_file_is_named_by_its_own_id(tmp_pat
     p = _write(tmp_path, {**GOOD, "annotations": anns})
     with pytest.raises(FormatError, match=r"annotations\[9001\] \(id 9101\): segmentation\[1\] has 5 coordinates"):
         formats.read(p, "coco")
+
+
+def test_a_number_too_large_for_a_float_far_into_a_large_file_is_named_by_its_own_id(tmp_path: Path) -> None:
+    good = {**GOOD["annotations"][0], "segmentation": [_SQUARE]}
+    anns = [{**good, "id": 100 + i, "segmentation": [_SQUARE * 40] if i % 3 else []} for i in range(10_000)]
+    anns[9_001]["segmentation"] = "@SEG@"
+    text = orjson.dumps({**GOOD, "annotations": anns}).replace(b'"@SEG@"', b"[[0,0,1,0,1," + _OVERFLOWING[0] + b"]]")
+    with pytest.raises(FormatError, match=r"annotations\[9001\] \(id 9101\): segmentation: number is infinity"):
+        formats.read(_write(tmp_path, None, text), "coco")
+
+
+def test_a_number_too_large_for_a_float_is_found_wherever_it_lies_in_the_text() -> None:
+    """The typed check looks at the text in blocks: a shortest overflowing literal at every offset is found."""
+    def bad(message: str, row: int) -> FormatError:
+        return FormatError(message, where=f"row {row}")
+
+    good = b"[[0,0,2,0,2,2]]"
+    for shift in range(2 * 155):
+        raw = b"[[" + b" " * shift + _OVERFLOWING[-1] + b",0,0,0,1,1]]"
+        with pytest.raises(FormatError, match=r"row 1.*infinity"):
+            parts([good, raw, good], True, bad)
 
 
 @pytest.mark.parametrize("general", [False, True], ids=["typed", "general"])
@@ -420,6 +450,22 @@ def test_segmentations_pycocotools_accepts_are_read(tmp_path: Path, general: boo
             assert len(rles) == len(seg) and [list(q.points) for q in parts] == seg, j
         else:
             assert g is None, j
+
+
+@pytest.mark.parametrize("literal", [b"0." + b"0" * 400 + b"1", b"2." + b"0" * 400, b"-1" + b"0" * 308,
+                                     b"1" + b"0" * 308 + b"." + b"0" * 400, b"1.5" + b"0" * 400 + b"e-2"])
+def test_long_number_literals_of_finite_floats_are_read_alike_on_both_paths(tmp_path: Path, literal: bytes) -> None:
+    """What converts to a finite float is a coordinate, however long its text (orjson and json agree)."""
+    value = json.loads(literal)
+    assert orjson.loads(literal) == float(value) and math.isfinite(float(value))
+    seg = b"[[0, 0, " + literal + b", 0, 1, 1]]"
+    for general in (False, True):
+        table = formats.read(_with_segmentation(tmp_path, seg, general), "coco").table()
+        g = table.geometry_at(1)
+        assert isinstance(g, Polygon) and g.points[2] == float(value), general
+    rle_with = b'{"size": [4, 4], "counts": [0, 16], "extra": ' + literal + b"}"
+    for general in (False, True):
+        assert isinstance(formats.read(_with_segmentation(tmp_path, rle_with, general), "coco").table().geometry_at(1), Mask)
 
 
 def test_compressed_rle_strings_decode_to_pycocotools_runs() -> None:

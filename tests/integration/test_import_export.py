@@ -273,3 +273,26 @@ def test_coco_with_a_bad_segmentation_is_refused_naming_it_and_nothing_is_stored
     assert c.get(f"/api/v1/projects/{world.project_id}/imports", headers=m).json() == []
     assert [q for q in runtime.settings.upload_dir.rglob("*") if q.is_file()] == []
     assert _upload(c, world, _coco_bytes([[0, 0, 2, 0, 2, 2]]), "instances_ok.json", format="coco").status_code == 201
+
+
+def test_coco_with_a_coordinate_too_large_for_a_float_is_refused_naming_it_and_nothing_is_stored(
+        app_client: TestClient, world: World, runtime: Runtime) -> None:
+    """A number literal that overflows a float (infinity to any JSON parser) is refused at read on the typed fast
+    path too, naming the annotation, whether it has an exponent or not; a long literal of a finite float is read."""
+    c, m = app_client, world["manager"].headers
+    big = b"1" + b"0" * 400
+    cases = [b"[[0, 0, " + big + b", 0, 2, 2]]", b"[[0, 0, -" + big + b".5, 0, 2, 2]]",
+             b'{"size": [4, 4], "counts": [0, ' + big + b"]}", b'{"size": [4, 4], "counts": [0, 16], "extra": ' + big + b"}"]
+    for seg in cases:
+        r = _upload(c, world, _coco_bytes("@SEG@").replace(b'"@SEG@"', seg), "instances_bad.json", format="coco")
+        assert r.status_code == 422, r.text
+        err = r.json()["error"]
+        assert err["code"] == "format_error", err
+        assert "id 42" in err["message"] and "segmentation" in err["message"] and "infinity" in err["message"], err
+        _names_only_the_sent_file(err, "instances_bad.json", runtime)
+    assert c.get(f"/api/v1/projects/{world.project_id}/tasks", headers=m).json()["total"] == 0
+    assert c.get(f"/api/v1/projects/{world.project_id}/imports", headers=m).json() == []
+    assert [q for q in runtime.settings.upload_dir.rglob("*") if q.is_file()] == []
+    finite = _coco_bytes("@SEG@").replace(b'"@SEG@"', b"[[0, 0, 2." + b"0" * 400 + b", 0, 2, 2]]")
+    r = _upload(c, world, finite, "instances_ok.json", format="coco")
+    assert r.status_code == 201 and r.json()["n_annotations"] == 2, r.text

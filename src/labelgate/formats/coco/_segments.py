@@ -38,6 +38,9 @@ I64 = npt.NDArray[np.int64]
 _NUMBER_TEXT = b"0123456789+-.eE \t\r\n"
 _OPEN, _CLOSE, _COMMA, _BRACE, _NULL = (ord(c) for c in "[],{n")
 _EXPONENT = np.frombuffer(b"eE", dtype=np.uint8)
+_FLOAT_DIGITS = 309  # an integer part this long may exceed the largest float (1.8e308): infinity to a JSON parser
+_BLOCK = (_FLOAT_DIGITS + 1) // 2  # text cut in blocks this long: a run of _FLOAT_DIGITS digits covers a whole one
+_ZERO, _NINE = np.uint8(ord("0")), np.uint8(ord("9"))
 _EMPTY = np.zeros(0, dtype=np.int64)
 _NOT_A_SEGMENTATION = -2
 _CHUNK = 1 << 12  # a chunk's joined text (~200 kB) stays in the CPU's cache through every pass
@@ -107,8 +110,8 @@ def _typed_parts(raws: list[Any], bad: Bad) -> I64:
     """:func:`parts` of segmentations as JSON text, joined by NUL bytes (which JSON text cannot
     hold). Deleting every number character leaves, per list, ``[``, its polygons (each ``[``
     k commas ``]``) with commas between them, and ``]``; the parser checked the syntax, so k
-    commas separate k + 1 numbers. Lists whose text says anything else, or that hold an exponent
-    (which may overflow to infinity), get the per annotation check."""
+    commas separate k + 1 numbers. Lists whose text says anything else, or that may hold a number
+    too large for a float (:func:`_may_overflow`), get the per annotation check."""
     n = len(raws)
     out = np.zeros(n, dtype=np.int64)
     if not n:
@@ -164,15 +167,34 @@ def _bracket_counts(blob: bytes, lens: I64) -> tuple[I64 | None, I64]:
     seps = marks[is_sep]
     chars = np.diff(np.concatenate(([-1], seps, [len(rest)]))) - 1
     commas = chars - np.bincount(list_of_mark[~is_sep], minlength=m)
-    outer_commas = commas - np.bincount(of_polygon, weights=k, minlength=m).astype(np.int64)
+    inner_commas = np.bincount(of_polygon, weights=k, minlength=m).astype(np.int64)
+    outer_commas = commas - inner_commas
     suspect = np.zeros(m, dtype=bool)
     suspect[of_polygon[(k < 5) | (k % 2 == 0)]] = True
     suspect |= outer_commas != np.maximum(polys - 1, 0)
     suspect |= (polys == 0) & (lens != 2)  # "[5]" leaves "[]" too
-    if b"e" in blob or b"E" in blob:
-        hits = np.flatnonzero(np.isin(np.frombuffer(blob, dtype=np.uint8), _EXPONENT))
+    # a literal of _FLOAT_DIGITS digits needs that many characters of number text besides one per other number
+    room = (lens - chars) - (inner_commas + polys) >= _FLOAT_DIGITS - 1
+    hits = _may_overflow(blob, bool(room.any()))
+    if len(hits):
         suspect[np.searchsorted(np.cumsum(lens + 1), hits, side="right")] = True
     return polys.astype(np.int64), np.flatnonzero(suspect)
+
+
+def _may_overflow(blob: bytes, long_numbers: bool) -> I64:
+    """Offsets in ``blob`` of what may make a number too large for a float, infinity to every JSON
+    parser: an exponent, or (when ``long_numbers``: some list has room for one) a run of
+    :data:`_FLOAT_DIGITS` digits, found as a :data:`_BLOCK` of the text that is all digits. A run
+    half as long, or a long fraction, is finite but rare: it costs its list a look."""
+    text = np.frombuffer(blob, dtype=np.uint8)
+    hits = np.flatnonzero(np.isin(text, _EXPONENT)) if b"e" in blob or b"E" in blob else _EMPTY
+    if long_numbers:
+        m = len(text) // _BLOCK
+        blocks = text[: m * _BLOCK].reshape(m, _BLOCK)
+        no_low = np.flatnonzero(blocks.min(axis=1) >= _ZERO)  # number text is rarely without , . - or space
+        all_digits = no_low[blocks[no_low].max(axis=1) <= _NINE]
+        hits = np.concatenate((hits, all_digits * _BLOCK))
+    return hits
 
 
 def _first_problem(segs: list[Any], rows: list[int], bad: Bad, parsed: bool) -> None:
@@ -226,9 +248,6 @@ class _Rle(msgspec.Struct):
     counts: list[_Run] | str
 
 
-_RLE_JSON = msgspec.json.Decoder(_Rle)
-
-
 def rle_sizes(segs: list[Any], rows: list[int], bad: Bad) -> I64:
     """[height, width] of each RLE dict ``segs[rows[j]]`` (an m x 2 array; JSON text on the
     typed path), after checking each one: its size, and counts that are run lengths (integers
@@ -236,10 +255,15 @@ def rle_sizes(segs: list[Any], rows: list[int], bad: Bad) -> I64:
     rles = []
     for i in rows:
         seg = segs[i]
+        if type(seg) is not dict:  # JSON text: parsed as the general path's parser parses the whole file
+            try:
+                seg = orjson.loads(memoryview(seg))
+            except orjson.JSONDecodeError as e:  # a number too large for a float, in any of its keys
+                raise bad(f"segmentation: {e.msg}", i) from None
         try:
-            rles.append(msgspec.convert(seg, _Rle) if type(seg) is dict else _RLE_JSON.decode(memoryview(seg)))
+            rles.append(msgspec.convert(seg, _Rle))
         except msgspec.ValidationError as e:
-            raise bad(_rle_problem(seg if type(seg) is dict else orjson.loads(memoryview(seg)), e), i) from None
+            raise bad(_rle_problem(seg, e), i) from None
     sizes = np.fromiter(chain.from_iterable(map(attrgetter("size"), rles)), dtype=np.int64, count=2 * len(rles)).reshape(-1, 2)
     counts = list(map(attrgetter("counts"), rles))
     is_string = np.fromiter(map(isinstance, counts, repeat(str)), dtype=bool, count=len(counts))
