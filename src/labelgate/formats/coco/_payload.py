@@ -7,7 +7,6 @@ little until someone looks at them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,9 @@ __all__ = ["decoder", "keypoints_from", "mask_from", "mask_to_coco", "polygon_fr
 
 
 def polygon_from(seg: Any) -> Polygon | MultiPolygon:
-    """A COCO polygon segmentation (list of flat x,y lists) as Polygon or MultiPolygon."""
-    if not isinstance(seg, list) or not all(isinstance(p, list) for p in seg):
-        raise InvariantError("segmentation must be a list of [x1, y1, x2, y2, ...] lists or an RLE dict")
-    for p in seg:
-        for v in p:
-            if type(v) not in (int, float) or not math.isfinite(v):
-                raise InvariantError(f"polygon coordinate {v!r} is not a finite number")
+    """A COCO polygon segmentation (list of flat x,y lists) as Polygon or MultiPolygon. Its shape and numbers
+    were checked when the file was read (coco/_segments.py: every segmentation, in bulk); Polygon itself
+    still refuses a non-finite coordinate or a short or odd list."""
     parts = tuple(Polygon(tuple(p)) for p in seg)
     return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
