@@ -6,9 +6,11 @@ import hashlib
 import ipaddress
 import re
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Connection
 
 from labelgate.core.errors import ConflictError, InvariantError, NotFoundError, PermissionDenied
 from labelgate.server.db import utcnow
@@ -109,30 +111,29 @@ def cached_token_user(rt: Runtime, token: str) -> User | None:
     return rt.credentials.get("t:" + _digest(token)) if token.startswith(TOKEN_PREFIX) else None
 
 
-def authenticate_session(rt: Runtime, token: str) -> User | None:
-    digest = "s:" + _digest(token)
-    user = rt.credentials.get(digest)
+def _verified(rt: Runtime, key: str, lookup: Callable[[Connection], User | None]) -> User | None:
+    """The cached user for credential ``key``, else ``lookup``'s answer, cached unless the cache was cleared
+    (a revocation) while the lookup ran."""
+    user = rt.credentials.get(key)
     if user is None:
         generation = rt.credentials.generation()
         with rt.db.read() as conn:
-            user = repo.user_by_session(conn, digest[2:], utcnow())
+            user = lookup(conn)
         if user is not None:
-            rt.credentials.put(digest, user, generation)
+            rt.credentials.put(key, user, generation)
     return user
+
+
+def authenticate_session(rt: Runtime, token: str) -> User | None:
+    digest = _digest(token)
+    return _verified(rt, "s:" + digest, lambda conn: repo.user_by_session(conn, digest, utcnow()))
 
 
 def authenticate_token(rt: Runtime, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    digest = "t:" + _digest(token)
-    user = rt.credentials.get(digest)
-    if user is None:
-        generation = rt.credentials.generation()
-        with rt.db.read() as conn:
-            user = repo.user_by_token(conn, digest[2:])
-        if user is not None:
-            rt.credentials.put(digest, user, generation)
-    return user
+    digest = _digest(token)
+    return _verified(rt, "t:" + digest, lambda conn: repo.user_by_token(conn, digest))
 
 
 def create_token(rt: Runtime, actor: User, name: str) -> tuple[dict[str, object], str]:
