@@ -69,12 +69,10 @@ def refuse_cross_site(request: Request, rt: Runtime) -> None:
         return
     origin = origin_of(source)
     if origin is not None:
-        # the Host header carries no scheme (a proxy may end TLS), so this server's own origin is matched by
-        # host and port alone, a default port on either side left out
-        host = request.headers.get("host", "").lower()
-        if host.rsplit(":", 1)[-1] in ("80", "443"):
-            host = host.rsplit(":", 1)[0]
-        if origin.split("://", 1)[1] == host:
+        # the Host header carries no scheme (a proxy may end TLS): this server's own origin is the page's
+        # scheme with the Host asked for, compared as origins (case and the default port ignored)
+        scheme = origin.split("://", 1)[0]
+        if origin == origin_of(f"{scheme}://{request.headers.get('host', '')}"):
             return
         if origin in {origin_of(o) for o in rt.settings.trusted_origins.split(",") if o.strip()}:
             return
