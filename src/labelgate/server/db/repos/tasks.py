@@ -86,14 +86,17 @@ def refresh_statistics(conn: Connection, n_rows: int, table: sa.Table) -> None:
         conn.exec_driver_sql(f'ANALYZE "{table.name}"')
 
 
+_IN_CHUNK = 900  # values per IN (...) list: within SQLite's 999 bound parameters, with room for the others
+
+
 def existing_keys(conn: Connection, project_id: int, keys: Iterable[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     ks = list(keys)
     if conn.execute(sa.select(tasks.c.id).where(tasks.c.project_id == project_id).limit(1)).first() is None:
         return out  # a project without tasks yet: no key to look up
-    for start in range(0, len(ks), 900):
+    for start in range(0, len(ks), _IN_CHUNK):
         q = sa.select(tasks.c.key, tasks.c.id).where(tasks.c.project_id == project_id,
-                                                     tasks.c.key.in_(ks[start:start + 900]))
+                                                     tasks.c.key.in_(ks[start:start + _IN_CHUNK]))
         out.update({r.key: r.id for r in conn.execute(q)})
     return out
 
@@ -147,8 +150,8 @@ def task(conn: Connection, task_id: int) -> Task | None:
 def tasks_by_id(conn: Connection, task_ids: Sequence[int]) -> list[Task]:
     """The tasks with these ids, in the order given (ids not found are left out)."""
     found: dict[int, Task] = {}
-    for start in range(0, len(task_ids), 900):
-        q = sa.select(tasks).where(tasks.c.id.in_(task_ids[start:start + 900]))
+    for start in range(0, len(task_ids), _IN_CHUNK):
+        q = sa.select(tasks).where(tasks.c.id.in_(task_ids[start:start + _IN_CHUNK]))
         found.update((t.id, t) for t in map(_task, conn.execute(q)))
     return [found[i] for i in task_ids if i in found]
 
